@@ -39,3 +39,6 @@ export function testbedKubeConfig(): KubeConfig {
 }
 
 export { repoRoot };
+
+/** Stops and starts one component in place (same ports and data), to test outages. */
+export { restartComponent } from './testbed.ts';

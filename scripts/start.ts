@@ -1,0 +1,64 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { awsEnv, down, isRunning, up } from '../testbed/src/index.ts';
+import { repoRoot, stateDir } from '../testbed/src/paths.ts';
+
+/**
+ * `npm start`: the whole system in the foreground. With no KUBECONFIG and no AWS settings it
+ * brings up the embedded testbed (real control plane + moto + node simulator) first; given those
+ * settings it runs the operators against that cluster and account instead.
+ */
+const root = repoRoot();
+const given = !!process.env.KUBECONFIG || !!process.env.AWS_REGION || !!process.env.AWS_ENDPOINT_URL;
+let env: NodeJS.ProcessEnv = { ...process.env };
+let startedTestbed = false;
+
+if (!given) {
+  startedTestbed = !isRunning();
+  const s = await up((line) => console.log(`[testbed] ${line}`));
+  env = { ...env, ...awsEnv(s), KUBECONFIG: join(stateDir(), 'kubeconfig') };
+} else {
+  console.log(`[start] using KUBECONFIG=${env.KUBECONFIG ?? '(in-cluster)'} region=${env.AWS_REGION ?? '(from instance metadata)'}`);
+}
+
+/** Every operator package that has an entry point takes part. */
+const operators = readdirSync(join(root, 'packages'))
+  .filter((d) => d.endsWith('-operator'))
+  .map((d) => ({ name: d, main: join(root, 'packages', d, 'src', 'main.ts') }))
+  .filter((o) => existsSync(o.main));
+
+const children: ChildProcess[] = [];
+for (const [i, o] of operators.entries()) {
+  // Each operator serves metrics and health on its own port.
+  const child = spawn(process.execPath, [o.main, `--metrics-bind-address=127.0.0.1:${18080 + i}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const prefix = (chunk: Buffer) =>
+    chunk
+      .toString()
+      .split('\n')
+      .filter(Boolean)
+      .forEach((line) => console.log(`[${o.name}] ${line}`));
+  child.stdout?.on('data', prefix);
+  child.stderr?.on('data', prefix);
+  child.on('exit', (code, signal) => console.log(`[${o.name}] exited (${signal ?? code})`));
+  children.push(child);
+}
+console.log(
+  operators.length
+    ? `[start] running ${operators.map((o) => o.name).join(', ')}; Ctrl-C stops them`
+    : '[start] no operator has an entry point yet; the testbed stays up until Ctrl-C',
+);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  for (const c of children) c.kill('SIGTERM');
+  await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
+  if (startedTestbed && process.env.KUBE_IAAS_KEEP_TESTBED !== '1') await down((line) => console.log(`[testbed] ${line}`));
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
+// Keep the event loop alive when no operator runs yet.
+setInterval(() => undefined, 1 << 30);

@@ -1,0 +1,338 @@
+import {
+  CoordinationV1Api,
+  CoreV1Api,
+  StorageV1Api,
+  V1MicroTime,
+  makeInformer,
+  type Informer,
+  type ObjectCache,
+  type KubeConfig,
+  type V1CSINodeDriver,
+  type V1Pod,
+} from '@kubernetes/client-node';
+import { DescribeInstanceTypesCommand, DescribeInstancesCommand, type EC2Client, type _InstanceType } from '@aws-sdk/client-ec2';
+const maxPods = ({ maxEnis, ipv4PerEni }: { maxEnis: number; ipv4PerEni: number }) => maxEnis * (ipv4PerEni - 1) + 2; // TEMP until core lands
+import { newNode, nodeNameFor, nodeStatus, type SimInstance } from './node-object.ts';
+import { podStatus, type PodGate } from './pod-status.ts';
+
+/** The annotation the eni-operator writes with a pod's VPC address. */
+export const POD_IP_ANNOTATION = 'network.kube-iaas.dev/ip';
+
+export interface SimulatorHooks {
+  /**
+   * Drivers to list in the node's CSINode, as a node plugin's registration would. The volume
+   * operator's issue plugs the EBS driver in here (node ID = instance ID, attach limit from core).
+   */
+  csiDrivers?: (instance: SimInstance) => V1CSINodeDriver[];
+}
+
+export interface SimulatorOptions {
+  kc: KubeConfig;
+  ec2: EC2Client;
+  cluster: string;
+  region: string;
+  /**
+   * Where pod IPs come from: `local` hands out addresses from 100.64.0.0/10 unless the pod already
+   * carries the eni-operator's annotation; `annotation` waits for that annotation, as pods on a
+   * real VPC-CNI node wait for an address.
+   */
+  podIpSource: 'local' | 'annotation';
+  pollMs?: number;
+  heartbeatMs?: number;
+  hooks?: SimulatorHooks;
+  log?: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+interface ManagedNode {
+  instance: SimInstance;
+  readySince: Date;
+  index: number;
+}
+
+const status = (err: unknown) => (err as { code?: number }).code;
+
+export class NodeSimulator {
+  private readonly core: CoreV1Api;
+  private readonly coord: CoordinationV1Api;
+  private readonly storage: StorageV1Api;
+  private readonly nodes = new Map<string, ManagedNode>();
+  private readonly typeFacts = new Map<string, { vcpus: number; memoryMiB: number; maxPods: number }>();
+  private readonly podIps = new Map<string, string>();
+  private readonly usedIps = new Set<string>();
+  private nextNodeIndex = 1;
+  private podInformer: (Informer<V1Pod> & ObjectCache<V1Pod>) | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  private readonly pending = new Set<string>();
+  private draining = false;
+  private readonly log: NonNullable<SimulatorOptions['log']>;
+
+  private readonly opts: SimulatorOptions;
+
+  constructor(opts: SimulatorOptions) {
+    this.opts = opts;
+    this.core = opts.kc.makeApiClient(CoreV1Api);
+    this.coord = opts.kc.makeApiClient(CoordinationV1Api);
+    this.storage = opts.kc.makeApiClient(StorageV1Api);
+    this.log = opts.log ?? ((msg, fields) => console.log(JSON.stringify({ time: new Date().toISOString(), component: 'node-simulator', msg, ...fields })));
+  }
+
+  async start(): Promise<void> {
+    await this.syncInstances();
+    const informer = makeInformer(this.opts.kc, '/api/v1/pods', () => this.core.listPodForAllNamespaces());
+    informer.on('add', (p) => this.enqueue(p));
+    informer.on('update', (p) => this.enqueue(p));
+    informer.on('error', () => {
+      // The apiserver went away; try again shortly, as a kubelet would.
+      if (!this.stopped) setTimeout(() => void informer.start().catch(() => undefined), 1000);
+    });
+    await informer.start();
+    this.podInformer = informer;
+    const poll = this.opts.pollMs ?? 1000;
+    this.timers.push(setInterval(() => void this.syncInstances().catch((e) => this.log('instance sync failed', { error: String(e) })), poll));
+    this.timers.push(setInterval(() => void this.heartbeat().catch((e) => this.log('heartbeat failed', { error: String(e) })), this.opts.heartbeatMs ?? 10_000));
+    // Pods waiting on a volume attachment or an address are looked at again each poll.
+    this.timers.push(setInterval(() => this.recheckWaiting(), poll));
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    await this.podInformer?.stop();
+  }
+
+  nodeNames(): string[] {
+    return [...this.nodes.keys()];
+  }
+
+  private async describeRunning(): Promise<SimInstance[]> {
+    const out: SimInstance[] = [];
+    let NextToken: string | undefined;
+    do {
+      const page = await this.opts.ec2.send(
+        new DescribeInstancesCommand({
+          Filters: [
+            { Name: 'tag-key', Values: [`kubernetes.io/cluster/${this.opts.cluster}`] },
+            { Name: 'instance-state-name', Values: ['running'] },
+          ],
+          NextToken,
+        }),
+      );
+      for (const r of page.Reservations ?? [])
+        for (const i of r.Instances ?? []) {
+          if (!i.InstanceId || !i.InstanceType || !i.PrivateIpAddress) continue;
+          const facts = await this.facts(i.InstanceType);
+          out.push({
+            instanceId: i.InstanceId,
+            instanceType: i.InstanceType,
+            zone: i.Placement?.AvailabilityZone ?? '',
+            region: this.opts.region,
+            privateIp: i.PrivateIpAddress,
+            privateDnsName: i.PrivateDnsName ?? '',
+            ...facts,
+          });
+        }
+      NextToken = page.NextToken;
+    } while (NextToken);
+    return out;
+  }
+
+  private async facts(type: string) {
+    const cached = this.typeFacts.get(type);
+    if (cached) return cached;
+    const r = await this.opts.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [type as _InstanceType] }));
+    const t = r.InstanceTypes?.[0];
+    const maxEnis = t?.NetworkInfo?.MaximumNetworkInterfaces ?? 1;
+    const ipv4PerEni = t?.NetworkInfo?.Ipv4AddressesPerInterface ?? 1;
+    const f = { vcpus: t?.VCpuInfo?.DefaultVCpus ?? 1, memoryMiB: t?.MemoryInfo?.SizeInMiB ?? 1024, maxPods: maxPods({ maxEnis, ipv4PerEni }) };
+    this.typeFacts.set(type, f);
+    return f;
+  }
+
+  /** Registers Nodes for new running instances and removes those whose instance is gone. */
+  async syncInstances(): Promise<void> {
+    const running = await this.describeRunning();
+    const seen = new Set<string>();
+    for (const inst of running) {
+      const name = nodeNameFor(inst);
+      seen.add(name);
+      if (!this.nodes.has(name)) await this.register(inst);
+    }
+    for (const [name, n] of this.nodes) {
+      if (seen.has(name)) continue;
+      this.nodes.delete(name);
+      await this.core.deleteNode({ name }).catch((e) => (status(e) === 404 ? undefined : Promise.reject(e)));
+      await this.coord.deleteNamespacedLease({ name, namespace: 'kube-node-lease' }).catch(() => undefined);
+      this.log('node removed: instance no longer running', { node: name, instanceId: n.instance.instanceId });
+    }
+  }
+
+  private async register(inst: SimInstance): Promise<void> {
+    const name = nodeNameFor(inst);
+    try {
+      await this.core.createNode({ body: newNode(inst) });
+      this.log('node registered', { node: name, instanceId: inst.instanceId, type: inst.instanceType, zone: inst.zone });
+    } catch (e) {
+      if (status(e) !== 409) throw e;
+    }
+    const managed: ManagedNode = { instance: inst, readySince: new Date(), index: this.nextNodeIndex++ };
+    this.nodes.set(name, managed);
+    await this.postStatus(name, managed);
+    await this.renewLease(name);
+    const drivers = this.opts.hooks?.csiDrivers?.(inst);
+    if (drivers?.length) {
+      await this.storage
+        .createCSINode({ body: { apiVersion: 'storage.k8s.io/v1', kind: 'CSINode', metadata: { name }, spec: { drivers } } })
+        .catch((e) => (status(e) === 409 ? undefined : Promise.reject(e)));
+    }
+    // Pods may have been bound before a simulator restart; pick them up.
+    for (const p of this.podInformer?.list() ?? []) if (p.spec?.nodeName === name) this.enqueue(p);
+  }
+
+  private async postStatus(name: string, n: ManagedNode): Promise<void> {
+    const body = [{ op: 'replace', path: '/status', value: nodeStatus(n.instance, new Date(), n.readySince) }];
+    await this.core.patchNodeStatus({ name, body });
+  }
+
+  private async renewLease(name: string): Promise<void> {
+    const now = new V1MicroTime();
+    try {
+      const lease = await this.coord.readNamespacedLease({ name, namespace: 'kube-node-lease' });
+      lease.spec = { ...lease.spec, holderIdentity: name, leaseDurationSeconds: 40, renewTime: now };
+      await this.coord.replaceNamespacedLease({ name, namespace: 'kube-node-lease', body: lease });
+    } catch (e) {
+      if (status(e) !== 404) throw e;
+      const node = await this.core.readNode({ name });
+      await this.coord.createNamespacedLease({
+        namespace: 'kube-node-lease',
+        body: {
+          metadata: { name, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid: node.metadata!.uid! }] },
+          spec: { holderIdentity: name, leaseDurationSeconds: 40, renewTime: now },
+        },
+      });
+    }
+  }
+
+  private async heartbeat(): Promise<void> {
+    for (const [name, n] of this.nodes) {
+      await this.postStatus(name, n).catch((e) => {
+        // Someone deleted the Node object while the instance still runs: register it again.
+        if (status(e) === 404) this.nodes.delete(name);
+        else throw e;
+      });
+      await this.renewLease(name);
+    }
+  }
+
+  private key(p: V1Pod): string {
+    return `${p.metadata?.namespace}/${p.metadata?.name}`;
+  }
+
+  private enqueue(p: V1Pod): void {
+    if (!p.spec?.nodeName || !this.nodes.has(p.spec.nodeName)) return;
+    this.pending.add(this.key(p));
+    void this.drain();
+  }
+
+  private recheckWaiting(): void {
+    for (const p of this.podInformer?.list() ?? []) if (p.status?.phase !== 'Running' || p.metadata?.deletionTimestamp) this.enqueue(p);
+  }
+
+  private async drain(): Promise<void> {
+    if (this.draining) return;
+    this.draining = true;
+    try {
+      while (this.pending.size && !this.stopped) {
+        const key = this.pending.values().next().value as string;
+        this.pending.delete(key);
+        const [namespace, name] = key.split('/') as [string, string];
+        const pod = this.podInformer?.get(name, namespace);
+        if (pod) await this.syncPod(pod).catch((e) => this.log('pod sync failed', { pod: key, error: String(e) }));
+      }
+    } finally {
+      this.draining = false;
+    }
+  }
+
+  private async syncPod(pod: V1Pod): Promise<void> {
+    const nodeName = pod.spec!.nodeName!;
+    const node = this.nodes.get(nodeName);
+    if (!node) return;
+    const { namespace, name, uid } = pod.metadata!;
+    if (pod.metadata?.deletionTimestamp) {
+      // The containers are "stopped" at once; kubelet then removes the object for good.
+      await this.core
+        .deleteNamespacedPod({ name: name!, namespace: namespace!, gracePeriodSeconds: 0, body: { preconditions: { uid } } })
+        .catch((e) => ([404, 409].includes(status(e) ?? 0) ? undefined : Promise.reject(e)));
+      this.releaseIp(uid!);
+      return;
+    }
+    if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
+    const gate = await this.gate(pod, node);
+    const desired = podStatus(pod, node.instance.privateIp, gate, new Date());
+    const current = pod.status;
+    const same =
+      current?.phase === desired.phase &&
+      current?.podIP === desired.podIP &&
+      current?.containerStatuses?.[0]?.state?.waiting?.reason === desired.containerStatuses?.[0]?.state?.waiting?.reason;
+    if (same) return;
+    await this.core.patchNamespacedPodStatus({ name: name!, namespace: namespace!, body: [{ op: 'replace', path: '/status', value: desired }] });
+  }
+
+  private async gate(pod: V1Pod, node: ManagedNode): Promise<PodGate> {
+    const waiting = await this.volumesNotReady(pod, pod.spec!.nodeName!);
+    if (waiting) return { ready: false, reason: 'ContainerCreating', message: waiting };
+    if (pod.spec?.hostNetwork) return { ready: true, podIP: node.instance.privateIp };
+    const annotated = pod.metadata?.annotations?.[POD_IP_ANNOTATION];
+    if (annotated) return { ready: true, podIP: annotated };
+    if (this.opts.podIpSource === 'annotation')
+      return { ready: false, reason: 'ContainerCreating', message: `waiting for an address (annotation ${POD_IP_ANNOTATION})` };
+    return { ready: true, podIP: this.localIp(pod.metadata!.uid!, node.index, pod.status?.podIP) };
+  }
+
+  /** kubelet does not start a pod until each CSI volume is attached to its node. */
+  private async volumesNotReady(pod: V1Pod, nodeName: string): Promise<string | undefined> {
+    for (const v of pod.spec?.volumes ?? []) {
+      const claim = v.persistentVolumeClaim?.claimName;
+      if (!claim) continue;
+      const pvc = await this.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace: pod.metadata!.namespace! }).catch(() => undefined);
+      const pvName = pvc?.spec?.volumeName;
+      if (!pvName) return `waiting for claim ${claim} to be bound`;
+      const pv = await this.core.readPersistentVolume({ name: pvName });
+      const driver = pv.spec?.csi?.driver;
+      if (!driver) continue;
+      const csiDriver = await this.storage.readCSIDriver({ name: driver }).catch(() => undefined);
+      if (csiDriver?.spec?.attachRequired === false) continue;
+      const attachments = await this.storage.listVolumeAttachment();
+      const attached = attachments.items.some(
+        (a) => a.spec.attacher === driver && a.spec.nodeName === nodeName && a.spec.source.persistentVolumeName === pvName && a.status?.attached,
+      );
+      if (!attached) return `waiting for volume ${pvName} to be attached to ${nodeName}`;
+    }
+    return undefined;
+  }
+
+  private localIp(uid: string, nodeIndex: number, current: string | undefined): string {
+    const known = this.podIps.get(uid) ?? current;
+    if (known) {
+      this.podIps.set(uid, known);
+      this.usedIps.add(known);
+      return known;
+    }
+    // 100.64.0.0/10 (shared address space) makes clear these are not VPC addresses.
+    for (let n = 2; n < 65_000; n++) {
+      const ip = `100.${64 + (nodeIndex % 64)}.${Math.floor(n / 256)}.${n % 256}`;
+      if (n % 256 === 0 || n % 256 === 255 || this.usedIps.has(ip)) continue;
+      this.usedIps.add(ip);
+      this.podIps.set(uid, ip);
+      return ip;
+    }
+    throw new Error('simulated pod address space exhausted');
+  }
+
+  private releaseIp(uid: string): void {
+    const ip = this.podIps.get(uid);
+    if (ip) this.usedIps.delete(ip);
+    this.podIps.delete(uid);
+  }
+}
