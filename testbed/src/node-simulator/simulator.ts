@@ -262,7 +262,7 @@ export class NodeSimulator {
     if (pod.metadata?.deletionTimestamp) {
       // The containers are "stopped" at once; kubelet then removes the object for good.
       await this.core
-        .deleteNamespacedPod({ name: name!, namespace: namespace!, gracePeriodSeconds: 0, body: { preconditions: { uid } } })
+        .deleteNamespacedPod({ name: name!, namespace: namespace!, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid } } })
         .catch((e) => ([404, 409].includes(status(e) ?? 0) ? undefined : Promise.reject(e)));
       this.releaseIp(uid!);
       return;
