@@ -1,3 +1,5 @@
+import type {
+  EC2Client} from '@aws-sdk/client-ec2';
 import {
   AttachInternetGatewayCommand,
   AuthorizeSecurityGroupIngressCommand,
@@ -15,13 +17,13 @@ import {
   DescribeSecurityGroupsCommand,
   DescribeSubnetsCommand,
   DescribeVpcsCommand,
-  EC2Client,
   RunInstancesCommand,
   type Filter,
   type Tag,
   type _InstanceType,
 } from '@aws-sdk/client-ec2';
-import { AutoScalingClient, CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
+import type { AutoScalingClient} from '@aws-sdk/client-auto-scaling';
+import { CreateAutoScalingGroupCommand, DescribeAutoScalingGroupsCommand } from '@aws-sdk/client-auto-scaling';
 
 /**
  * The article's AWS account (brief §2): one VPC, public and private subnets in two AZs, a

@@ -16,7 +16,6 @@ import {
   startScheduler,
   waitApiserver,
   writeKubeconfigs,
-  httpOk,
   type Component,
   type Layout,
   type Ports,
