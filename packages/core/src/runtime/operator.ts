@@ -1,0 +1,453 @@
+import k8sOperator from '@dot-i/k8s-operator';
+import type { ResourceEvent, ResourceMeta } from '@dot-i/k8s-operator';
+import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import { createLogger } from '../log.ts';
+import { metricsRegistry } from '../metrics.ts';
+import { KubeClient } from './client.ts';
+import {
+  ConfigError,
+  HelpRequested,
+  checkRuntimeConfig,
+  parseConfig,
+  runtimeFlags,
+  type ConfigOf,
+  type FlagSpecs,
+  type RuntimeConfig,
+} from './config.ts';
+import { Controller, type ControllerOptions } from './controller.ts';
+import { EventRecorder } from './events.ts';
+import { addFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer, setFinalizers } from './finalizers.ts';
+import { Informer, type InformerOptions } from './informer.ts';
+import { LeaderElector } from './leader.ts';
+import { HealthServer } from './server.ts';
+import { StatusWriter } from './status.ts';
+import { objectKey, resourcePath, type KubeObject, type ResourceType } from './types.ts';
+
+const BaseOperator = k8sOperator.default;
+const { ResourceEventType, ResourceMetaImpl } = k8sOperator;
+
+export interface OperatorOptions<F extends FlagSpecs> {
+  /** Operator name: logger name, Lease name, Event source, e.g. `lb-operator`. */
+  name: string;
+  /** Operator-specific flags, merged with `runtimeFlags`. */
+  flags?: F;
+  /** Default: process.argv.slice(2). */
+  argv?: readonly string[];
+  /** Default: process.env. */
+  env?: Readonly<Record<string, string | undefined>>;
+  /** Extra cross-flag checks (return problems). */
+  check?: (cfg: ConfigOf<typeof runtimeFlags & F>) => string[];
+  /** Use this kubeconfig instead of --kubeconfig / the default chain. */
+  kubeConfig?: KubeConfig;
+  logger?: Logger;
+}
+
+type AnyInformer = Informer<KubeObject>;
+
+/**
+ * The base class of kube-iaas operators. It keeps @dot-i/k8s-operator's programming model —
+ * subclass, register watches in `init()`, use `watchResource`, `handleResourceFinalizer`,
+ * `setResourceFinalizers`, `patchResourceStatus` — and replaces what does not hold up under
+ * @kubernetes/client-node 2.x:
+ *
+ * | 1.3.9 defect | here |
+ * | --- | --- |
+ * | `getCustomResourceApiUri` reads `k8sApi.basePath` (gone in 2.x) → `undefined/apis/...` | built from the kubeconfig's server |
+ * | finalizer/status helpers use those URLs through gaxios and swallow errors | `KubeClient` (client-node 2.x transport), JSON patch + resourceVersion, errors propagate |
+ * | `watchResource` restarts without resourceVersion and calls `process.exit(1)` on errors | informer: list + watch from resourceVersion, relist on 410, reconnect with backoff, never exits |
+ * | one sequential event queue for the whole operator | keyed work queue per watch/controller: N workers, per-key ordering and backoff |
+ *
+ * New code should prefer `informer()` + `controller()` (level-triggered `reconcile(key)`).
+ * Lifecycle: `start()` serves /metrics /healthz /readyz, runs `init()`, starts informers on every
+ * replica (warm standby), and runs controllers only while holding the leader Lease; `stop()` stops
+ * taking work, waits for reconciles in flight (--shutdown-timeout), releases the Lease, stops the
+ * informers and closes the server. `runOperator()` wires SIGTERM/SIGINT to `stop()`.
+ */
+export abstract class Operator<F extends FlagSpecs = Record<never, never>> extends BaseOperator {
+  readonly operatorName: string;
+  readonly config: ConfigOf<typeof runtimeFlags & F>;
+  readonly log: Logger;
+  readonly client: KubeClient;
+  readonly events: EventRecorder;
+  readonly statusWriter: StatusWriter;
+  readonly health: HealthServer;
+
+  readonly #informers: AnyInformer[] = [];
+  readonly #controllers: Controller[] = [];
+  readonly #typesById = new Map<string, ResourceType>();
+  #elector: LeaderElector | undefined;
+  #phase: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
+  #stopPromise: Promise<void> | undefined;
+  #controllersWanted = false;
+
+  constructor(opts: OperatorOptions<F>) {
+    const specs = { ...runtimeFlags, ...(opts.flags ?? {}) } as typeof runtimeFlags & F;
+    for (const k of Object.keys(opts.flags ?? {})) {
+      if (k in runtimeFlags) throw new Error(`operator flag --${k} clashes with a runtime flag`);
+    }
+    const config = parseConfig(specs, opts.argv ?? process.argv.slice(2), opts.env ?? process.env, {
+      program: opts.name,
+      check: (c) => [...checkRuntimeConfig(c as unknown as RuntimeConfig), ...(opts.check?.(c) ?? [])],
+    });
+    const log = opts.logger ?? createLogger(opts.name, (config as unknown as RuntimeConfig).logLevel);
+    super(log);
+    this.operatorName = opts.name;
+    this.config = config;
+    this.log = log;
+    const rc = this.runtimeConfig;
+    if (opts.kubeConfig) {
+      this.kubeConfig = opts.kubeConfig;
+    } else if (rc.kubeconfig) {
+      const kc = new KubeConfig();
+      kc.loadFromFile(rc.kubeconfig);
+      this.kubeConfig = kc;
+    }
+    // the base class made this from its own default-loaded kubeconfig; keep the two consistent
+    this.k8sApi = this.kubeConfig.makeApiClient(CoreV1Api);
+    this.client = new KubeClient(this.kubeConfig, { userAgent: `kube-iaas/${opts.name}` });
+    this.events = new EventRecorder(this.client, { component: `kube-iaas-${opts.name}`, log });
+    this.statusWriter = new StatusWriter(this.client, log);
+    this.health = new HealthServer({ bindAddress: rc.metricsBindAddress, registry: metricsRegistry });
+    this.health.addReadinessCheck('shutdown', () => (this.#phase === 'stopping' || this.#phase === 'stopped' ? 'shutting down' : undefined));
+    this.health.addReadinessCheck('informers', () => {
+      const waiting = this.#informers.filter((i) => !i.hasSynced).map((i) => i.name);
+      return waiting.length ? `waiting for the first list of ${waiting.join(', ')}` : undefined;
+    });
+    this.health.addReadinessCheck('controllers', () => {
+      if (this.#phase !== 'running') return `operator ${this.#phase}`;
+      if (rc.leaderElect && !this.#elector?.isLeader) return undefined; // a standby is ready
+      const idle = this.#controllers.filter((c) => !c.running).map((c) => c.name);
+      return idle.length ? `workers not running for ${idle.join(', ')}` : undefined;
+    });
+  }
+
+  /** The runtime part of the configuration. */
+  get runtimeConfig(): RuntimeConfig {
+    return this.config as unknown as RuntimeConfig;
+  }
+
+  /** True when this replica runs reconcilers (holds the Lease, or leader election is off). */
+  get isLeader(): boolean {
+    return this.runtimeConfig.leaderElect ? (this.#elector?.isLeader ?? false) : this.#phase === 'running';
+  }
+
+  get leaderElector(): LeaderElector | undefined {
+    return this.#elector;
+  }
+
+  get informers(): readonly AnyInformer[] {
+    return this.#informers;
+  }
+
+  get controllers(): readonly Controller[] {
+    return this.#controllers;
+  }
+
+  /** Kube API requests made by all informers (list pages + watch starts). */
+  informerRequests(): { list: number; watch: number } {
+    let list = 0;
+    let watch = 0;
+    for (const i of this.#informers) {
+      list += i.requests.list;
+      watch += i.requests.watch;
+    }
+    return { list, watch };
+  }
+
+  // ---------------------------------------------------------------- new-style API
+
+  /**
+   * A cache of `type` objects (namespaced types default to --namespace). Started by `start()` on
+   * every replica; if called after start it starts at once.
+   */
+  protected informer<T extends KubeObject>(type: ResourceType, opts: InformerOptions<T> = {}): Informer<T> {
+    const ns = opts.namespace ?? (type.namespaced && this.runtimeConfig.namespace ? this.runtimeConfig.namespace : undefined);
+    const inf = new Informer<T>(this.client, type, { log: this.log, ...opts, namespace: ns });
+    this.#informers.push(inf as unknown as AnyInformer);
+    this.#typesById.set(`${type.plural}.${type.apiVersion}`, type);
+    if (this.#phase === 'running' || this.#phase === 'starting') inf.start();
+    return inf;
+  }
+
+  /** A controller whose workers run only on the leader; defaults come from the runtime flags. */
+  protected controller(opts: ControllerOptions): Controller {
+    const rc = this.runtimeConfig;
+    const c = new Controller({
+      workers: rc.workers,
+      resyncPeriodMs: rc.resyncPeriod,
+      backoff: { baseMs: rc.backoffBase, maxMs: rc.backoffMax },
+      rateLimit: { qps: rc.retryQps, burst: rc.retryBurst },
+      log: this.log,
+      ...opts,
+    });
+    this.#controllers.push(c);
+    if (this.#controllersWanted) void this.#startControllers();
+    return c;
+  }
+
+  /** Adds a finalizer (JSON patch guarded by resourceVersion); errors propagate. */
+  protected addFinalizer<T extends KubeObject>(type: ResourceType, obj: T, finalizer: string): Promise<T> {
+    return addFinalizer(this.client, type, obj, finalizer);
+  }
+
+  /** Removes a finalizer; resolves undefined when the object is gone. Errors propagate. */
+  protected removeFinalizer<T extends KubeObject>(type: ResourceType, obj: T, finalizer: string): Promise<T | undefined> {
+    return removeFinalizer(this.client, type, obj, finalizer);
+  }
+
+  // ---------------------------------------------------------------- @dot-i/k8s-operator API, fixed
+
+  /** Absolute URL of a resource collection, from the kubeconfig's server (not `k8sApi.basePath`). */
+  protected override getCustomResourceApiUri(group: string, version: string, plural: string, namespace?: string): string {
+    const apiVersion = group ? `${group}/${version}` : version;
+    return this.client.server + resourcePath({ apiVersion, plural }, { namespace });
+  }
+
+  /**
+   * Informer-backed replacement of the base `watchResource`: events are delivered per object key
+   * through a keyed queue (different objects in parallel, one object in order, the latest state
+   * only), failures of `onEvent` are retried with backoff, and nothing ever exits the process.
+   * Runs `onEvent` only on the leader.
+   */
+  protected override async watchResource(
+    group: string,
+    version: string,
+    plural: string,
+    onEvent: (event: ResourceEvent) => Promise<void>,
+    namespace?: string,
+  ): Promise<void> {
+    const apiVersion = group ? `${group}/${version}` : version;
+    const id = `${plural}.${apiVersion}`;
+    const type: ResourceType = { apiVersion, kind: '', plural, namespaced: true };
+    this.#typesById.set(id, type);
+    const inf = this.informer<KubeObject>(type, { namespace, name: id });
+    const delivered = new Set<string>();
+    const tombstones = new Map<string, KubeObject>();
+    inf.on({ delete: (obj) => tombstones.set(objectKey(obj), obj) });
+    const ctl = this.controller({
+      name: `watch:${id}`,
+      reconcile: async (key) => {
+        const obj = inf.get(key);
+        if (obj) {
+          tombstones.delete(key);
+          const type = delivered.has(key) ? ResourceEventType.Modified : ResourceEventType.Added;
+          await onEvent({ meta: ResourceMetaImpl.createWithPlural(plural, obj as never), object: obj as never, type });
+          delivered.add(key);
+          return;
+        }
+        const gone = tombstones.get(key);
+        if (gone && delivered.has(key)) {
+          await onEvent({ meta: ResourceMetaImpl.createWithPlural(plural, gone as never), object: gone as never, type: ResourceEventType.Deleted });
+        }
+        tombstones.delete(key);
+        delivered.delete(key);
+      },
+    });
+    ctl.watch(inf);
+    this.log.info({ resource: id }, 'watching resource');
+  }
+
+  /**
+   * Same contract as the base: adds the finalizer to a live object, or on a deleted object runs
+   * `deleteAction` and removes the finalizer. Returns true when the event needs no further
+   * processing. Unlike the base, failures (including a 409 from a stale object) propagate so the
+   * event is retried, and `event.object` is not mutated.
+   */
+  protected override async handleResourceFinalizer(
+    event: ResourceEvent,
+    finalizer: string,
+    deleteAction: (event: ResourceEvent) => Promise<void>,
+  ): Promise<boolean> {
+    const obj = event.object as KubeObject;
+    if (!obj.metadata || (event.type !== ResourceEventType.Added && event.type !== ResourceEventType.Modified)) return false;
+    const type = this.#typeOf(event.meta);
+    if (!isBeingDeleted(obj)) {
+      if (hasFinalizer(obj, finalizer)) return false;
+      await addFinalizer(this.client, type, obj, finalizer);
+      return true;
+    }
+    if (hasFinalizer(obj, finalizer)) {
+      await deleteAction(event);
+      await removeFinalizer(this.client, type, obj, finalizer);
+    }
+    return true;
+  }
+
+  /** Sets the finalizers (JSON patch guarded by `meta.resourceVersion`); errors propagate. */
+  protected override async setResourceFinalizers(meta: ResourceMeta, finalizers: string[]): Promise<void> {
+    await setFinalizers(this.client, this.#typeOf(meta), this.#metaObject(meta), finalizers);
+  }
+
+  /** PUT of the status subresource (guarded by `meta.resourceVersion`); errors propagate. */
+  protected override async setResourceStatus(meta: ResourceMeta, status: unknown): Promise<ResourceMeta | null> {
+    const type = this.#typeOf(meta);
+    const res = await this.client.replace(type, { ...this.#metaObject(meta), status } as KubeObject, { subresource: 'status' });
+    return ResourceMetaImpl.createWithId(meta.id, res as never);
+  }
+
+  /** JSON merge patch of the status subresource; errors propagate. */
+  protected override async patchResourceStatus(meta: ResourceMeta, status: unknown): Promise<ResourceMeta | null> {
+    const type = this.#typeOf(meta);
+    const res = await this.client.patch(type, { name: meta.name, namespace: meta.namespace }, { status }, { subresource: 'status' });
+    return ResourceMetaImpl.createWithId(meta.id, res as never);
+  }
+
+  // ---------------------------------------------------------------- lifecycle
+
+  /**
+   * Serves the health endpoint, runs `init()`, starts informers, then either campaigns for the
+   * Lease (--leader-elect) or starts the controllers. Resolves once everything is wired; caches
+   * fill in the background (see `/readyz`).
+   */
+  override async start(): Promise<void> {
+    if (this.#phase !== 'new') throw new Error(`operator already ${this.#phase}`);
+    this.#phase = 'starting';
+    const rc = this.runtimeConfig;
+    await this.health.start();
+    await this.init();
+    for (const inf of this.#informers) inf.start();
+    this.#phase = 'running';
+    if (rc.leaderElect) {
+      this.#elector = new LeaderElector({
+        client: this.client,
+        namespace: rc.leaderElectNamespace,
+        name: rc.leaderElectId || this.operatorName,
+        leaseDurationMs: rc.leaderElectLeaseDuration,
+        renewDeadlineMs: rc.leaderElectRenewDeadline,
+        retryPeriodMs: rc.leaderElectRetryPeriod,
+        log: this.log,
+        onStartedLeading: () => {
+          // must not block: the elector renews the lease only after this returns
+          void this.#startControllers();
+        },
+        onStoppedLeading: () => this.#stopControllers(),
+      });
+      this.#elector.start();
+    } else {
+      void this.#startControllers();
+    }
+    const a = this.health.address;
+    this.log.info(
+      {
+        metrics: a ? `${a.address}:${a.port}` : 'disabled',
+        leaderElect: rc.leaderElect,
+        identity: this.#elector?.identity,
+        informers: this.#informers.map((i) => i.name),
+        controllers: this.#controllers.map((c) => c.name),
+      },
+      'operator started',
+    );
+  }
+
+  /**
+   * Graceful stop: stop taking work, wait for reconciles in flight (up to --shutdown-timeout),
+   * release the Lease, stop the informers, flush Events, close the server. Idempotent.
+   */
+  override stop(): Promise<void> {
+    this.#stopPromise ??= this.#stop();
+    return this.#stopPromise;
+  }
+
+  async #stop(): Promise<void> {
+    const prev = this.#phase;
+    this.#phase = 'stopping';
+    this.log.info('stopping: no new work; waiting for reconciles in flight');
+    if (prev !== 'new') {
+      if (this.#elector) await this.#elector.stop({ release: true });
+      else await this.#stopControllers();
+      await Promise.all(this.#informers.map((i) => i.stop()));
+      await Promise.race([this.events.flush(), sleep(2_000)]);
+    }
+    await this.health.stop();
+    await this.client.close();
+    this.#phase = 'stopped';
+    this.log.info('stopped');
+  }
+
+  async #startControllers(): Promise<void> {
+    this.#controllersWanted = true;
+    const synced = await Promise.all(this.#informers.map((i) => i.waitForSync()));
+    if (!this.#controllersWanted || this.#phase !== 'running' || synced.includes(false)) return;
+    for (const c of this.#controllers) c.start();
+  }
+
+  async #stopControllers(): Promise<void> {
+    this.#controllersWanted = false;
+    const timeout = this.runtimeConfig.shutdownTimeout;
+    const results = await Promise.all(this.#controllers.map((c) => c.stop(timeout)));
+    if (results.includes(false)) this.log.warn({ timeoutMs: timeout }, 'reconciles still running after the shutdown timeout');
+  }
+
+  #typeOf(meta: ResourceMeta): ResourceType {
+    const t = this.#typesById.get(meta.id);
+    if (t) return t;
+    // meta.id is `<plural>.<apiVersion>`; the plural never contains a dot
+    const dot = meta.id.indexOf('.');
+    return { apiVersion: meta.id.slice(dot + 1), kind: meta.kind, plural: meta.id.slice(0, dot), namespaced: true };
+  }
+
+  #metaObject(meta: ResourceMeta): KubeObject {
+    return {
+      apiVersion: meta.apiVersion,
+      kind: meta.kind,
+      metadata: { name: meta.name, namespace: meta.namespace, resourceVersion: meta.resourceVersion },
+    };
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms).unref());
+}
+
+/**
+ * Runs an operator as a process: builds it (printing usage for --help, or the configuration
+ * problems and exit code 2), starts it, and on SIGTERM / SIGINT stops it gracefully and exits 0
+ * (a second signal exits at once). Stray promise rejections are logged instead of killing the
+ * process — an operator never exits because the API server or AWS went away.
+ */
+export async function runOperator(factory: () => Operator<FlagSpecs>): Promise<Operator<FlagSpecs> | undefined> {
+  let op: Operator<FlagSpecs>;
+  try {
+    op = factory();
+  } catch (err) {
+    if (err instanceof HelpRequested) {
+      process.stdout.write(`${err.message}\n`);
+      process.exitCode = 0;
+      return undefined;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exitCode = 2;
+      return undefined;
+    }
+    throw err;
+  }
+  process.on('unhandledRejection', (reason) => op.log.error({ err: reason }, 'unhandled promise rejection'));
+  let signals = 0;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    signals++;
+    if (signals > 1) {
+      op.log.warn({ signal: sig }, 'second signal: exiting now');
+      process.exit(1);
+    }
+    op.log.info({ signal: sig }, 'shutting down');
+    op.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        op.log.error({ err }, 'error during shutdown');
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  try {
+    await op.start();
+  } catch (err) {
+    op.log.fatal({ err }, 'operator failed to start');
+    await op.stop().catch(() => undefined);
+    process.exitCode = 1;
+  }
+  return op;
+}
