@@ -1,2 +1,3 @@
 export * from './metrics.ts';
 export * from './log.ts';
+export * from './runtime/index.ts';
