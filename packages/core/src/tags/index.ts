@@ -1,0 +1,5 @@
+export * from './keys.ts';
+export * from './tags.ts';
+export * from './ownership.ts';
+export * from './discovery.ts';
+export * from './autoscaler.ts';
