@@ -23,6 +23,7 @@ import {
 import { ensureMoto } from './moto.ts';
 import { repoRoot, stateDir } from './paths.ts';
 import { generatePki } from './pki.ts';
+import { withStateLock } from './lock.ts';
 import { freePort, isAlive, startDetached, stopGroup, tail, waitFor } from './proc.ts';
 
 /** The region the testbed's account lives in: the article's (moto serves cn-northwest-1, partition aws-cn). */
@@ -102,6 +103,10 @@ async function step<T>(s: TestbedState, name: string, log: Log, fn: () => Promis
  * component crashed) is stopped and started again from scratch.
  */
 export async function up(log: Log = console.log): Promise<TestbedState> {
+  return withStateLock(stateDir(), () => upLocked(log));
+}
+
+async function upLocked(log: Log): Promise<TestbedState> {
   const dir = stateDir();
   const existing = readState(dir);
   if (existing && isRunning(existing)) {
@@ -111,7 +116,7 @@ export async function up(log: Log = console.log): Promise<TestbedState> {
   if (existing) {
     const dead = health(existing).filter((h) => !h.alive).map((h) => h.component);
     log(`testbed state found with stopped components (${dead.join(', ')}); restarting it`);
-    await down(() => undefined);
+    await downLocked(() => undefined);
   }
   const began = Date.now();
   mkdirSync(join(dir, 'logs'), { recursive: true });
@@ -153,7 +158,7 @@ export async function up(log: Log = console.log): Promise<TestbedState> {
     await step(s, 'nodes registered + Ready', log, () => waitNodesReady(dir, NODE_PLAN.length, l));
   } catch (err) {
     log(`testbed failed to start: ${(err as Error).message}`);
-    await down(() => undefined, { keepLogs: true });
+    await downLocked(() => undefined, { keepLogs: true });
     throw err;
   }
   s.timings.total = Date.now() - began;
@@ -215,6 +220,10 @@ export function describe(s: TestbedState, dir = stateDir()): string {
 
 /** Stops every process the testbed started, by pid, and removes its state. */
 export async function down(log: Log = console.log, opts: { keepLogs?: boolean } = {}): Promise<void> {
+  return withStateLock(stateDir(), () => downLocked(log, opts));
+}
+
+async function downLocked(log: Log, opts: { keepLogs?: boolean } = {}): Promise<void> {
   const dir = stateDir();
   const s = readState(dir);
   if (!s) {
@@ -239,6 +248,10 @@ export async function down(log: Log = console.log, opts: { keepLogs?: boolean } 
 
 /** Restarts one component in place (same ports, same data), for tests of outages. */
 export async function restartComponent(c: 'kube-apiserver' | 'moto', opts: { downtimeMs?: number } = {}): Promise<void> {
+  return withStateLock(stateDir(), () => restartLocked(c, opts));
+}
+
+async function restartLocked(c: 'kube-apiserver' | 'moto', opts: { downtimeMs?: number }): Promise<void> {
   const dir = stateDir();
   const s = readState(dir);
   if (!s) throw new Error('testbed is not running');

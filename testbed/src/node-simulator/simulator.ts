@@ -11,7 +11,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { DescribeInstanceTypesCommand, DescribeInstancesCommand, type EC2Client, type _InstanceType } from '@aws-sdk/client-ec2';
-const maxPods = ({ maxEnis, ipv4PerEni }: { maxEnis: number; ipv4PerEni: number }) => maxEnis * (ipv4PerEni - 1) + 2; // TEMP until core lands
+import { maxPods } from '@kube-iaas/core';
 import { newNode, nodeNameFor, nodeStatus, type SimInstance } from './node-object.ts';
 import { podStatus, type PodGate } from './pod-status.ts';
 
