@@ -58,7 +58,8 @@ export function buildCrd(src: KindSource): CustomResourceDefinition {
           'Kind is a string value representing the REST resource this object represents. Servers may infer this from the endpoint the client submits requests to. In CamelCase.',
         type: 'string',
       },
-      metadata: { description: 'Standard object metadata.', type: 'object' },
+      // The API server documents metadata itself and forbids anything but type here.
+      metadata: { type: 'object' },
       spec: toOpenApi(src.spec),
       status: toOpenApi(src.status),
     },

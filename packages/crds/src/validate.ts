@@ -170,9 +170,10 @@ function checkRules(node: SchemaNode, value: unknown, base: string, segs: Seg[],
     if (listType === 'set' || listType === 'map') {
       const seen = new Set<string>();
       value.forEach((item, i) => {
+        // Worded as the API server does: `Duplicate value: {"port":80}` or `Duplicate value: "sg-1"`.
         const key =
           listType === 'map' && keys
-            ? keys.map((k) => `${k}=${describeValue((item as Record<string, unknown>)[k])}`).join(',')
+            ? describeValue(Object.fromEntries(keys.map((k) => [k, (item as Record<string, unknown>)[k]])))
             : describeValue(item);
         if (seen.has(key)) errors.push({ path: pathOf(base, [...segs, i]), message: `Duplicate value: ${key}` });
         seen.add(key);

@@ -57,11 +57,12 @@ describe.each(committedCrds().map((c) => [c.metadata.name, c] as const))('%s', (
         expect(n[k], `${path}.${k}`).toBeUndefined();
       }
     }
-    expect(Object.keys((schema.properties as Node).metadata as Node)).toEqual(['description', 'type']);
+    expect((schema.properties as Node).metadata).toEqual({ type: 'object' });
   });
 
   it('describes every field (kubectl explain)', () => {
     for (const [path, n] of nodes(schema)) {
+      if (path === 'metadata') continue; // documented by the API server; it forbids a description here
       expect(typeof n.description === 'string' && (n.description as string).length > 3, `${path} has no description`).toBe(true);
     }
   });

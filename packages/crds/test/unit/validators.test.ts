@@ -121,6 +121,11 @@ describe('validator behaviour', () => {
     ).toBe('spec.a: Required value; spec.b: bad');
   });
 
+  it('words duplicates like the API server', () => {
+    const r = validateNetworkLoadBalancerSpec({ ...nlbGood, listeners: [{ port: 80, targetPort: 30080 }, { port: 80, protocol: 'UDP', targetPort: 30081 }] });
+    expect(!r.ok && r.errors).toEqual([{ path: 'spec.listeners[1]', message: 'Duplicate value: {"port":80}' }]);
+  });
+
   it('checks IPv6 CIDRs too', () => {
     expect(validateNetworkLoadBalancerSpec({ ...nlbGood, sourceRanges: ['2001:db8::/32'] }).ok).toBe(true);
     expect(validateNetworkLoadBalancerSpec({ ...nlbGood, sourceRanges: ['2001:db8::/129'] }).ok).toBe(false);
