@@ -190,14 +190,18 @@ export class EventRecorder {
 
   /** Writes aggregated counts now and waits for every write in progress. */
   async flush(): Promise<void> {
-    for (const [key, seen] of this.#seen) {
-      if (seen.flushTimer) {
-        clearTimeout(seen.flushTimer);
-        seen.flushTimer = undefined;
-        this.#track(this.#flush(key, seen));
+    for (;;) {
+      for (const [key, seen] of this.#seen) {
+        if (seen.flushTimer) {
+          clearTimeout(seen.flushTimer);
+          seen.flushTimer = undefined;
+          this.#track(this.#flush(key, seen));
+        }
       }
+      // a create finishing now may schedule the write-back of repeats that came meanwhile
+      if (this.#pending.size === 0) return;
+      await Promise.all([...this.#pending]);
     }
-    while (this.#pending.size > 0) await Promise.all([...this.#pending]);
   }
 
   async #flush(key: string, seen: Seen): Promise<void> {

@@ -1,4 +1,4 @@
-import k8sOperator from '@dot-i/k8s-operator';
+import k8sOperator, { ResourceEventType, ResourceMetaImpl } from '@dot-i/k8s-operator';
 import type { ResourceEvent, ResourceMeta } from '@dot-i/k8s-operator';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -24,8 +24,11 @@ import { HealthServer } from './server.ts';
 import { StatusWriter } from './status.ts';
 import { objectKey, resourcePath, type KubeObject, type ResourceType } from './types.ts';
 
-const BaseOperator = k8sOperator.default;
-const { ResourceEventType, ResourceMetaImpl } = k8sOperator;
+// The package is CommonJS with `exports.default = Operator`. Node's ESM loader hands us
+// module.exports as the default import; bundler-style loaders (vitest) hand us exports.default.
+const loaded: unknown = k8sOperator;
+const BaseOperator: typeof k8sOperator.default =
+  typeof loaded === 'function' ? (loaded as typeof k8sOperator.default) : k8sOperator.default;
 
 export interface OperatorOptions<F extends FlagSpecs> {
   /** Operator name: logger name, Lease name, Event source, e.g. `lb-operator`. */
