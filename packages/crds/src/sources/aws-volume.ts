@@ -105,7 +105,7 @@ const spec = obj(
       { maxLength: 64, pattern: AZ_PATTERN, rules: [transitionRule('self == oldSelf', 'spec.availabilityZone is immutable')] },
     ),
     sizeGiB: int(
-      'Size in GiB (a PVC request is rounded up to whole GiB). Per-type limits apply: gp2/gp3/io1/st1/sc1 up to 16384, io2 up to 65536, standard up to 1024; io1/io2 at least 4, st1/sc1 at least 125. May grow (the volume is modified in place) but never shrink.',
+      'Size in GiB (a PVC request is rounded up to whole GiB); for an imported volume, its current size, or more to expand it. Per-type limits apply: gp2/gp3/io1/st1/sc1 up to 16384, io2 up to 65536, standard up to 1024; io1/io2 at least 4, st1/sc1 at least 125. May grow (the volume is modified in place) but never shrink.',
       {
         minimum: 1,
         maximum: 65536,
