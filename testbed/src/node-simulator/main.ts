@@ -1,6 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { NodeSimulator } from './simulator.ts';
+import { ebsVolumeSlots } from '@kube-iaas/core';
+import { NodeSimulator, type SimulatorHooks } from './simulator.ts';
 
 /**
  * Entry point of the testbed's node simulator: a stand-in for every kubelet of the cluster, run
@@ -23,7 +24,26 @@ if (source !== 'local' && source !== 'annotation') {
   console.error(`node-simulator: NODE_SIM_POD_IPS must be "local" or "annotation", got "${source}"`);
   process.exit(2);
 }
-const sim = new NodeSimulator({ kc, ec2: new EC2Client({ region }), cluster: env('CLUSTER_NAME'), region, podIpSource: source });
+
+/**
+ * CSI drivers whose node plugin "runs" on every node: their CSINode entry is written as the
+ * plugin's registration would (node ID = instance ID, topology by zone, attach limit = EBS slots
+ * left with the primary ENI attached). Empty (`NODE_SIM_CSI_DRIVERS=`) registers none.
+ */
+const csiDrivers = (process.env.NODE_SIM_CSI_DRIVERS ?? 'ebs.kube-iaas.dev')
+  .split(',')
+  .map((d) => d.trim())
+  .filter(Boolean);
+const hooks: SimulatorHooks = {
+  csiDrivers: (inst, facts) =>
+    csiDrivers.map((name) => ({
+      name,
+      nodeID: inst.instanceId,
+      topologyKeys: ['topology.kubernetes.io/zone'],
+      allocatable: { count: ebsVolumeSlots(facts, { attachedEnis: 1 }) },
+    })),
+};
+const sim = new NodeSimulator({ kc, ec2: new EC2Client({ region }), cluster: env('CLUSTER_NAME'), region, podIpSource: source, hooks });
 
 for (;;) {
   try {

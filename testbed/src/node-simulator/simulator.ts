@@ -11,7 +11,7 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { DescribeInstanceTypesCommand, DescribeInstancesCommand, type EC2Client, type _InstanceType } from '@aws-sdk/client-ec2';
-import { maxPods } from '@kube-iaas/core';
+import { instanceTypeFactsFromSdk, type InstanceTypeFacts } from '@kube-iaas/core';
 import { newNode, nodeNameFor, nodeStatus, type SimInstance } from './node-object.ts';
 import { podStatus, type PodGate } from './pod-status.ts';
 
@@ -23,7 +23,7 @@ export interface SimulatorHooks {
    * Drivers to list in the node's CSINode, as a node plugin's registration would. The volume
    * operator's issue plugs the EBS driver in here (node ID = instance ID, attach limit from core).
    */
-  csiDrivers?: (instance: SimInstance) => V1CSINodeDriver[];
+  csiDrivers?: (instance: SimInstance, facts: InstanceTypeFacts) => V1CSINodeDriver[];
 }
 
 export interface SimulatorOptions {
@@ -56,7 +56,7 @@ export class NodeSimulator {
   private readonly coord: CoordinationV1Api;
   private readonly storage: StorageV1Api;
   private readonly nodes = new Map<string, ManagedNode>();
-  private readonly typeFacts = new Map<string, { vcpus: number; memoryMiB: number; maxPods: number }>();
+  private readonly typeFacts = new Map<string, InstanceTypeFacts>();
   private readonly podIps = new Map<string, string>();
   private readonly usedIps = new Set<string>();
   private nextNodeIndex = 1;
@@ -121,7 +121,7 @@ export class NodeSimulator {
       for (const r of page.Reservations ?? [])
         for (const i of r.Instances ?? []) {
           if (!i.InstanceId || !i.InstanceType || !i.PrivateIpAddress) continue;
-          const facts = await this.facts(i.InstanceType);
+          const f = await this.facts(i.InstanceType);
           out.push({
             instanceId: i.InstanceId,
             instanceType: i.InstanceType,
@@ -129,7 +129,9 @@ export class NodeSimulator {
             region: this.opts.region,
             privateIp: i.PrivateIpAddress,
             privateDnsName: i.PrivateDnsName ?? '',
-            ...facts,
+            vcpus: f.vcpus,
+            memoryMiB: f.memoryMiB,
+            maxPods: f.maxPods,
           });
         }
       NextToken = page.NextToken;
@@ -137,14 +139,13 @@ export class NodeSimulator {
     return out;
   }
 
-  private async facts(type: string) {
+  private async facts(type: string): Promise<InstanceTypeFacts> {
     const cached = this.typeFacts.get(type);
     if (cached) return cached;
     const r = await this.opts.ec2.send(new DescribeInstanceTypesCommand({ InstanceTypes: [type as _InstanceType] }));
-    const t = r.InstanceTypes?.[0];
-    const maxEnis = t?.NetworkInfo?.MaximumNetworkInterfaces ?? 1;
-    const ipv4PerEni = t?.NetworkInfo?.Ipv4AddressesPerInterface ?? 1;
-    const f = { vcpus: t?.VCpuInfo?.DefaultVCpus ?? 1, memoryMiB: t?.MemoryInfo?.SizeInMiB ?? 1024, maxPods: maxPods({ maxEnis, ipv4PerEni }) };
+    const info = r.InstanceTypes?.[0];
+    if (!info) throw new Error(`DescribeInstanceTypes knows no ${type}`);
+    const f = instanceTypeFactsFromSdk(info);
     this.typeFacts.set(type, f);
     return f;
   }
@@ -179,10 +180,13 @@ export class NodeSimulator {
     this.nodes.set(name, managed);
     await this.postStatus(name, managed);
     await this.renewLease(name);
-    const drivers = this.opts.hooks?.csiDrivers?.(inst);
+    const drivers = this.opts.hooks?.csiDrivers?.(inst, await this.facts(inst.instanceType));
     if (drivers?.length) {
+      // Owned by the Node, as kubelet does it, so the garbage collector removes it with the Node.
+      const uid = (await this.core.readNode({ name })).metadata!.uid!;
+      const metadata = { name, ownerReferences: [{ apiVersion: 'v1', kind: 'Node', name, uid }] };
       await this.storage
-        .createCSINode({ body: { apiVersion: 'storage.k8s.io/v1', kind: 'CSINode', metadata: { name }, spec: { drivers } } })
+        .createCSINode({ body: { apiVersion: 'storage.k8s.io/v1', kind: 'CSINode', metadata, spec: { drivers } } })
         .catch((e) => (status(e) === 409 ? undefined : Promise.reject(e)));
     }
     // Pods may have been bound before a simulator restart; pick them up.

@@ -1,6 +1,6 @@
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, SetDesiredCapacityCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { AppsV1Api, CoordinationV1Api, CoreV1Api, type V1Node } from '@kubernetes/client-node';
+import { AppsV1Api, CoordinationV1Api, CoreV1Api, StorageV1Api, type V1Node } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readState } from '../../src/testbed.ts';
 import { testbedEnv, testbedKubeConfig } from '../../src/testing.ts';
@@ -11,6 +11,7 @@ const kc = testbedKubeConfig();
 const core = kc.makeApiClient(CoreV1Api);
 const apps = kc.makeApiClient(AppsV1Api);
 const coord = kc.makeApiClient(CoordinationV1Api);
+const storage = kc.makeApiClient(StorageV1Api);
 const ec2 = new EC2Client({ region: env.region });
 const asg = new AutoScalingClient({ region: env.region });
 const state = readState()!;
@@ -59,6 +60,15 @@ describe('testbed', () => {
       expect(ready(node!)).toBe(true);
       const lease = await coord.readNamespacedLease({ name: node!.metadata!.name!, namespace: 'kube-node-lease' });
       expect(Date.now() - new Date(lease.spec!.renewTime!).getTime()).toBeLessThan(30_000);
+    }
+    // Standing in for the EBS node plugin's registration: CSINode with the instance ID and attach limit.
+    for (const i of instances) {
+      const csi = await storage.readCSINode({ name: i.PrivateDnsName! });
+      const driver = csi.spec.drivers.find((d) => d.name === 'ebs.kube-iaas.dev')!;
+      expect(driver.nodeID).toBe(i.InstanceId);
+      expect(driver.topologyKeys).toEqual(['topology.kubernetes.io/zone']);
+      // Nitro's 28 shared slots less the primary ENI and the root volume.
+      expect(driver.allocatable!.count).toBe(26);
     }
     // The article's node and the facts DescribeInstanceTypes gives for it.
     const article = nodes.find((n) => n.metadata!.name === 'ip-192-168-193-194.cn-northwest-1.compute.internal')!;
