@@ -136,7 +136,8 @@ function str(v: unknown): string | undefined {
 
 /** The AWS wire code: query-protocol errors carry it in `Code`; modeled errors' names end in `Exception`. */
 function codeOf(e: SdkLikeError): string {
-  return str(e.Code) ?? str(e.name) ?? str(e.code) ?? 'UnknownError';
+  const name = str(e.name);
+  return str(e.Code) ?? (name !== 'Error' ? name : undefined) ?? str(e.code) ?? name ?? 'UnknownError';
 }
 
 function isNotFoundCode(code: string): boolean {

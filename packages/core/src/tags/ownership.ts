@@ -131,20 +131,21 @@ export function clusterOwnership(tags: Tags, cluster: string): ClusterOwnership 
   return others.size > 0 ? { state: 'other-cluster', clusters: [...others].sort() } : { state: 'untagged' };
 }
 
-const DESCRIPTION_RE = /^kube-iaas\.dev cluster=(\S+) owner=([^/\s]+)\/(\S+?)(?: uid=(\S+))?$/;
+const DESCRIPTION_RE = /^kube-iaas\.dev cluster=(\S+) owner=([^/\s]+)(?:\/(\S+?))?(?: uid=(\S+))?$/;
 const MAX_DESCRIPTION = 255;
 
 /**
  * The description kube-iaas puts on what it adds to a resource it does not own (a security-group
  * rule): `kube-iaas.dev cluster=<cluster> owner=<Kind>/<namespace>/<name> uid=<uid>`. It names the
- * owner for humans and lets the guard allow removing it later. Fits EC2's 255-character limit
- * (the UID is dropped if needed).
+ * owner for humans and lets the guard allow removing it later. When that exceeds EC2's 255
+ * characters, the name is left out (`owner=<Kind> uid=<uid>`) and the UID identifies the owner.
  */
 export function ownerDescription(cluster: string, owner: OwnerRef): string {
-  const base = `${OWNER_DESCRIPTION_PREFIX} cluster=${cluster} owner=${owner.kind}/${ownerKey(owner)}`;
-  const full = `${base} uid=${owner.uid}`;
+  const prefix = `${OWNER_DESCRIPTION_PREFIX} cluster=${cluster} owner=${owner.kind}`;
+  const full = `${prefix}/${ownerKey(owner)} uid=${owner.uid}`;
   if (full.length <= MAX_DESCRIPTION) return full;
-  if (base.length <= MAX_DESCRIPTION) return base;
+  const short = `${prefix} uid=${owner.uid}`;
+  if (short.length <= MAX_DESCRIPTION) return short;
   throw new Error(`owner description for ${owner.kind} ${ownerKey(owner)} exceeds ${MAX_DESCRIPTION} characters`);
 }
 
@@ -159,8 +160,8 @@ export interface DescribedOwner {
 /** Parses `ownerDescription()` output; undefined for anything else. */
 export function parseOwnerDescription(description: string | undefined): DescribedOwner | undefined {
   const m = description ? DESCRIPTION_RE.exec(description.trim()) : null;
-  if (!m?.[1] || !m[2] || !m[3]) return undefined;
-  const path = m[3];
+  if (!m?.[1] || !m[2] || (!m[3] && !m[4])) return undefined;
+  const path = m[3] ?? '';
   const slash = path.indexOf('/');
   const out: DescribedOwner = slash < 0 ? { cluster: m[1], kind: m[2], name: path } : { cluster: m[1], kind: m[2], namespace: path.slice(0, slash), name: path.slice(slash + 1) };
   if (m[4]) out.uid = m[4];
@@ -170,6 +171,7 @@ export function parseOwnerDescription(description: string | undefined): Describe
 function describesOwner(d: DescribedOwner, cluster: string, owner: OwnerRef | undefined): boolean {
   if (d.cluster !== cluster) return false;
   if (!owner) return true;
+  if (d.name === '') return d.kind === owner.kind && d.uid === owner.uid;
   return d.kind === owner.kind && d.name === owner.name && (d.namespace ?? '') === (owner.namespace ?? '') && (d.uid === undefined || d.uid === owner.uid);
 }
 
