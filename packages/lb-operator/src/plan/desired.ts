@@ -1,0 +1,187 @@
+// Pure: the desired AWS state of one NetworkLoadBalancer, from its spec and what stage 2 resolved around
+// it (the Service's NodePorts, the target instances, the VPC, subnets and node security groups).
+import type { V1Node, V1Service } from '@kubernetes/client-node';
+import type { NetworkLoadBalancer, NlbHealthCheckOverride, NlbListener } from '@kube-iaas/crds';
+import { ownedTags, ownerDescription, serviceTags, targetGroupTags, type OwnerRef } from '@kube-iaas/core';
+import { EXCLUDE_FROM_LB_LABEL } from '../constants.ts';
+import { cidrContains } from './cidr.ts';
+import { loadBalancerName, targetGroupName } from './names.ts';
+import type { DesiredListener, DesiredState, DesiredTargetGroup, HealthCheckSettings, ListenerProtocol, RuleSpec } from './types.ts';
+
+/** A problem that stops planning; `field` is a path in the NetworkLoadBalancer (or the Service). */
+export interface PlanError {
+  field: string;
+  message: string;
+}
+
+export interface DesiredInputs {
+  cluster: string;
+  nlb: NetworkLoadBalancer;
+  /** The Service named by spec.serviceRef, when there is one and it exists. */
+  service?: V1Service | undefined;
+  /** Instances to register (see `targetInstances`). */
+  instanceIds: string[];
+  vpcId: string;
+  /** Client CIDR for internal load balancers without sourceRanges. */
+  vpcCidr?: string | undefined;
+  /** The subnets the load balancer is placed in (health checks come from their CIDRs). */
+  subnets: ReadonlyArray<{ id: string; cidrBlock: string }>;
+  /** Cluster-tagged node security groups that get the rules (never an untagged one). */
+  securityGroupIds: string[];
+}
+
+export const NLB_KIND = 'NetworkLoadBalancer';
+
+/** The owner recorded in AWS tags and rule descriptions: the NetworkLoadBalancer itself. */
+export function ownerOf(nlb: NetworkLoadBalancer): OwnerRef {
+  return { kind: NLB_KIND, namespace: nlb.metadata.namespace ?? 'default', name: nlb.metadata.name ?? '', uid: nlb.metadata.uid ?? '' };
+}
+
+/** The instance ID in a Node's providerID (`aws:///<az>/<instance-id>`), if it is an AWS one. */
+export function instanceIdOf(node: V1Node): string | undefined {
+  const m = /^aws:\/\/\/?[^/]*\/(i-[0-9a-f]+)$/.exec(node.spec?.providerID ?? '');
+  return m?.[1];
+}
+
+/**
+ * The instances behind the load balancer: `spec.targets.instanceIds` when given; otherwise every Node
+ * with an AWS providerID that matches `spec.targets.nodeSelector`, except Nodes labelled
+ * node.kubernetes.io/exclude-from-external-load-balancers and Nodes being deleted. Sorted, unique.
+ */
+export function targetInstances(nlb: NetworkLoadBalancer, nodes: readonly V1Node[]): string[] {
+  const explicit = nlb.spec.targets?.instanceIds;
+  if (explicit?.length) return [...new Set(explicit)].sort();
+  const selector = nlb.spec.targets?.nodeSelector ?? {};
+  const ids = new Set<string>();
+  for (const n of nodes) {
+    const labels = n.metadata?.labels ?? {};
+    if (n.metadata?.deletionTimestamp) continue;
+    if (labels[EXCLUDE_FROM_LB_LABEL] !== undefined) continue;
+    if (!Object.entries(selector).every(([k, v]) => labels[k] === v)) continue;
+    const id = instanceIdOf(n);
+    if (id) ids.add(id);
+  }
+  return [...ids].sort();
+}
+
+function healthCheckOf(nlb: NetworkLoadBalancer, override: NlbHealthCheckOverride | undefined): HealthCheckSettings {
+  const base = nlb.spec.healthCheck ?? {};
+  const hc = { ...base, ...(override ?? {}) };
+  const protocol = hc.protocol ?? 'TCP';
+  const out: HealthCheckSettings = {
+    protocol,
+    port: hc.port !== undefined ? String(hc.port) : 'traffic-port',
+    intervalSeconds: hc.intervalSeconds ?? 10,
+    timeoutSeconds: hc.timeoutSeconds ?? 10,
+    healthyThreshold: hc.healthyThreshold ?? 3,
+    unhealthyThreshold: hc.unhealthyThreshold ?? 3,
+  };
+  if (protocol !== 'TCP') {
+    out.path = hc.path ?? '/';
+    out.successCodes = hc.successCodes ?? '200-399';
+  }
+  return out;
+}
+
+function targetProtocolOf(l: NlbListener): ListenerProtocol {
+  const protocol = l.protocol ?? 'TCP';
+  return l.targetProtocol ?? (protocol === 'TLS' ? 'TCP' : protocol);
+}
+
+function nodePortFor(service: V1Service | undefined, l: NlbListener): number | undefined {
+  if (l.targetPort) return l.targetPort;
+  const ports = service?.spec?.ports ?? [];
+  return ports.find((p) => p.port === l.port && p.nodePort)?.nodePort;
+}
+
+function ipProtocols(p: ListenerProtocol): Array<'tcp' | 'udp'> {
+  if (p === 'UDP') return ['udp'];
+  if (p === 'TCP_UDP') return ['tcp', 'udp'];
+  return ['tcp'];
+}
+
+function ruleKey(r: RuleSpec): string {
+  return `${r.groupId}|${r.protocol}|${r.port}|${r.cidr}`;
+}
+
+export { ruleKey };
+
+/** Builds the desired state, or the errors (naming the CR field) that keep it from being built. */
+export function desiredState(inputs: DesiredInputs): { ok: true; desired: DesiredState } | { ok: false; errors: PlanError[] } {
+  const { cluster, nlb, service } = inputs;
+  const errors: PlanError[] = [];
+  const owner = ownerOf(nlb);
+  const scheme = nlb.spec.scheme ?? 'internal';
+  const names = { cluster, namespace: owner.namespace ?? '', name: owner.name, uid: owner.uid, scheme };
+  const svcRef = nlb.spec.serviceRef ? { namespace: owner.namespace ?? '', name: nlb.spec.serviceRef.name } : undefined;
+  const userTags = nlb.spec.additionalTags ?? {};
+
+  const targetGroups: DesiredTargetGroup[] = [];
+  const listeners: DesiredListener[] = [];
+  nlb.spec.listeners.forEach((l, i) => {
+    const port = nodePortFor(service, l);
+    if (!port) {
+      errors.push({
+        field: `spec.listeners[${i}].targetPort`,
+        message: nlb.spec.serviceRef
+          ? `Service ${nlb.spec.serviceRef.name} ${service ? `has no NodePort for port ${l.port}` : 'does not exist'}`
+          : 'required without spec.serviceRef',
+      });
+      return;
+    }
+    const protocol = targetProtocolOf(l);
+    const tgName = targetGroupName({ ...names, listenerPort: l.port, protocol, targetPort: port });
+    targetGroups.push({
+      name: tgName,
+      listenerPort: l.port,
+      protocol,
+      port,
+      vpcId: inputs.vpcId,
+      healthCheck: healthCheckOf(nlb, l.healthCheck),
+      attributes: { ...(nlb.spec.targetGroupAttributes ?? {}) },
+      tags: ownedTags(cluster, owner, { ...userTags, ...(svcRef ? targetGroupTags(svcRef, l.name ?? l.port) : {}) }),
+    });
+    const listener: DesiredListener = { port: l.port, protocol: l.protocol ?? 'TCP', targetGroupName: tgName };
+    if (listener.protocol === 'TLS') {
+      listener.certificateArns = [...(l.certificateArns ?? [])];
+      if (l.sslPolicy) listener.sslPolicy = l.sslPolicy;
+      if (l.alpnPolicy) listener.alpnPolicy = l.alpnPolicy;
+    }
+    listeners.push(listener);
+  });
+  if (errors.length > 0) return { ok: false, errors };
+
+  const clientCidrs = nlb.spec.sourceRanges?.length ? nlb.spec.sourceRanges : scheme === 'internet-facing' ? ['0.0.0.0/0'] : inputs.vpcCidr ? [inputs.vpcCidr] : [];
+  const rules = new Map<string, RuleSpec>();
+  const add = (r: RuleSpec) => rules.set(ruleKey(r), r);
+  for (const groupId of inputs.securityGroupIds) {
+    for (const tg of targetGroups) {
+      for (const protocol of ipProtocols(tg.protocol)) for (const cidr of clientCidrs) add({ groupId, protocol, port: tg.port, cidr });
+      // Health checks come from the load balancer's addresses in its subnets, over TCP.
+      const hcPort = tg.healthCheck.port === 'traffic-port' ? tg.port : Number(tg.healthCheck.port);
+      for (const s of inputs.subnets) {
+        const covered = tg.protocol !== 'UDP' && hcPort === tg.port && clientCidrs.some((c) => cidrContains(c, s.cidrBlock));
+        if (!covered) add({ groupId, protocol: 'tcp', port: hcPort, cidr: s.cidrBlock });
+      }
+    }
+  }
+
+  return {
+    ok: true,
+    desired: {
+      loadBalancer: {
+        name: nlb.spec.loadBalancerName ?? loadBalancerName(names),
+        scheme,
+        ipAddressType: nlb.spec.ipAddressType ?? 'ipv4',
+        subnetIds: inputs.subnets.map((s) => s.id).sort(),
+        tags: ownedTags(cluster, owner, { ...userTags, ...(svcRef ? serviceTags(svcRef) : {}) }),
+        attributes: { ...(nlb.spec.attributes ?? {}) },
+      },
+      targetGroups,
+      listeners,
+      targets: inputs.instanceIds,
+      rules: [...rules.values()],
+      ruleDescription: ownerDescription(cluster, owner),
+    },
+  };
+}
