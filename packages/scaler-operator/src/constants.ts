@@ -1,0 +1,41 @@
+/** Well-known Kubernetes labels, annotations and names the scaler reads or sets (not AWS tags: those live in core). */
+export const LABEL_ZONE = 'topology.kubernetes.io/zone';
+export const LABEL_REGION = 'topology.kubernetes.io/region';
+export const LABEL_ZONE_BETA = 'failure-domain.beta.kubernetes.io/zone';
+export const LABEL_REGION_BETA = 'failure-domain.beta.kubernetes.io/region';
+export const LABEL_INSTANCE_TYPE = 'node.kubernetes.io/instance-type';
+export const LABEL_INSTANCE_TYPE_BETA = 'beta.kubernetes.io/instance-type';
+export const LABEL_OS = 'kubernetes.io/os';
+export const LABEL_ARCH = 'kubernetes.io/arch';
+export const LABEL_HOSTNAME = 'kubernetes.io/hostname';
+
+/** Zone label keys: on a template node of a multi-AZ group their value is one of several. */
+export const ZONE_LABELS: ReadonlySet<string> = new Set([LABEL_ZONE, LABEL_ZONE_BETA]);
+
+/** The cluster autoscaler's annotations, kept so workloads need no change. */
+export const SAFE_TO_EVICT_ANNOTATION = 'cluster-autoscaler.kubernetes.io/safe-to-evict';
+export const SCALE_DOWN_DISABLED_ANNOTATION = 'cluster-autoscaler.kubernetes.io/scale-down-disabled';
+export const SAFE_TO_EVICT_LOCAL_VOLUMES_ANNOTATION = 'cluster-autoscaler.kubernetes.io/safe-to-evict-local-volumes';
+
+/** The taint the scaler puts on a node it is draining (the cluster autoscaler's key). */
+export const TO_BE_DELETED_TAINT = 'ToBeDeletedByClusterAutoscaler';
+
+/** Labels on NodeGroups the operator created from ASG discovery tags. */
+export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
+export const MANAGED_BY_VALUE = 'kube-iaas-scaler-operator';
+export const DISCOVERED_ANNOTATION = 'autoscaling.kube-iaas.dev/discovered';
+
+export const OPERATOR_NAME = 'scaler-operator';
+
+/** Event reasons (the cluster autoscaler's, where it has one). */
+export const Reasons = {
+  TriggeredScaleUp: 'TriggeredScaleUp',
+  NotTriggerScaleUp: 'NotTriggerScaleUp',
+  ScaleUpFailed: 'FailedToScaleUpGroup',
+  ScaledUpGroup: 'ScaledUpGroup',
+  ScaleDown: 'ScaleDown',
+  ScaleDownEmpty: 'ScaleDownEmpty',
+  ScaleDownFailed: 'ScaleDownFailed',
+  InvalidNodeGroup: 'InvalidNodeGroup',
+  Backoff: 'ScaleUpBackoff',
+} as const;
