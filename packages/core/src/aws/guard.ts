@@ -101,6 +101,7 @@ export class OwnershipGuard {
   private readonly cache = new Map<string, { tags: Tags; expires: number }>();
   private readonly inflight = new Map<string, Promise<Tags>>();
   private clients: GuardClients | undefined;
+  private observed = 0;
 
   constructor(opts: OwnershipGuardOptions) {
     if (!opts.cluster) throw new Error('OwnershipGuard needs the cluster name');
@@ -152,7 +153,10 @@ export class OwnershipGuard {
 
   /** Records tags seen in a describe; the guard trusts them for the cache TTL. */
   observe(ref: ResourceRef, tags: Tags): void {
-    this.cache.set(this.key(ref), { tags, expires: this.now() + this.ttlMs });
+    const now = this.now();
+    // Describes of large accounts feed many entries: sweep expired ones now and then.
+    if (++this.observed % 1000 === 0) for (const [k, v] of this.cache) if (v.expires <= now) this.cache.delete(k);
+    this.cache.set(this.key(ref), { tags, expires: now + this.ttlMs });
   }
 
   forget(ref: ResourceRef): void {

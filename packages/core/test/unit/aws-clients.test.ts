@@ -32,6 +32,7 @@ const otherOwner: OwnerRef = { kind: 'AwsVolume', name: 'pvc-2', uid: 'uid-2' };
 type TagMap = Record<string, string>;
 interface Seen {
   host: string;
+  authorization: string;
   service: string;
   action: string;
   params: URLSearchParams;
@@ -60,12 +61,13 @@ class FakeAws {
 
   handler() {
     return {
-      handle: async (request: { hostname?: string; port?: number; body?: unknown }) => {
+      handle: async (request: { hostname?: string; port?: number; body?: unknown; headers?: Record<string, string> }) => {
         const params = new URLSearchParams(String(request.body ?? ''));
         const version = params.get('Version');
         const service = version === '2016-11-15' ? 'ec2' : version === '2015-12-01' ? 'elbv2' : version === '2011-01-01' ? 'autoscaling' : 'sts';
         const action = params.get('Action') ?? '';
-        this.seen.push({ host: `${request.hostname}${request.port ? `:${request.port}` : ''}`, service, action, params });
+        const authorization = request.headers?.authorization ?? request.headers?.Authorization ?? '';
+        this.seen.push({ host: `${request.hostname}${request.port ? `:${request.port}` : ''}`, authorization, service, action, params });
         const [status, body] = this.answer(service, action, params);
         return { response: { statusCode: status, headers: { 'content-type': 'text/xml' }, body: Readable.from([Buffer.from(body)]) } };
       },
@@ -150,6 +152,11 @@ class FakeAws {
       }
       case 'autoscaling:SetDesiredCapacity':
         return [200, `<SetDesiredCapacityResponse><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></SetDesiredCapacityResponse>`];
+      case 'sts:AssumeRole':
+        return query(
+          `<Credentials><AccessKeyId>ASIAASSUMEDROLE</AccessKeyId><SecretAccessKey>s</SecretAccessKey><SessionToken>t</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials>` +
+            `<AssumedRoleUser><Arn>arn:aws-cn:sts::123456789012:assumed-role/kube-iaas/${p.get('RoleSessionName')}</Arn><AssumedRoleId>AROA:x</AssumedRoleId></AssumedRoleUser>`,
+        );
       case 'sts:GetCallerIdentity':
         return query('<Arn>arn:aws-cn:iam::123456789012:user/test</Arn><UserId>AIDA</UserId><Account>123456789012</Account>');
       default:
@@ -217,6 +224,24 @@ describe('createAwsClients', () => {
     await expect(make({ region: undefined as never, imds: false })).rejects.toThrow(/AWS_REGION or AWS_DEFAULT_REGION/);
     a.destroy();
     b.destroy();
+  });
+
+  it('assumes roleArn through STS (counted like any call) and signs with the role credentials', async () => {
+    const c = await make({ roleArn: 'arn:aws-cn:iam::123456789012:role/kube-iaas', externalId: 'ext-1' });
+    const { stats } = await measureAwsCalls(async () => {
+      await c.ec2.send(new DescribeVolumesCommand({}));
+      await c.ec2.send(new DescribeVolumesCommand({}));
+    });
+    const assume = fake.seen.filter((s) => s.action === 'AssumeRole');
+    expect(assume).toHaveLength(1);
+    expect(assume[0]!.params.get('RoleArn')).toBe('arn:aws-cn:iam::123456789012:role/kube-iaas');
+    expect(assume[0]!.params.get('RoleSessionName')).toBe('kube-iaas-int32bit-kubernetes');
+    expect(assume[0]!.params.get('ExternalId')).toBe('ext-1');
+    expect(assume[0]!.authorization).toContain('Credential=AKIDEXAMPLE/');
+    const ec2 = fake.seen.filter((s) => s.service === 'ec2');
+    expect(ec2.every((s) => s.authorization.includes('Credential=ASIAASSUMEDROLE/'))).toBe(true);
+    expect(stats.byOperation()).toEqual({ 'ec2:DescribeVolumes': 2, 'sts:AssumeRole': 1 });
+    c.destroy();
   });
 
   it('requires the cluster name', async () => {
