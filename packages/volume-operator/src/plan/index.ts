@@ -1,0 +1,3 @@
+export * from './devices.ts';
+export * from './limits.ts';
+export * from './volume.ts';
