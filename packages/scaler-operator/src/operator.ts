@@ -1,0 +1,143 @@
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import {
+  createAwsClients,
+  InstanceTypeCatalog,
+  Operator,
+  type AwsClients,
+  type ConfigOf,
+  type Informer,
+  type OperatorOptions,
+  type ResourceType,
+  type runtimeFlags,
+} from '@kube-iaas/core';
+import { installCrds, type NodeGroup } from '@kube-iaas/crds';
+import { OPERATOR_NAME } from './constants.ts';
+import { scalerFlags } from './config.ts';
+import { LaunchInfoReader } from './aws/groups.ts';
+import { PendingBatcher } from './controllers/batcher.ts';
+import { NODE_GROUP_TYPE, Scaler, type ScalerSettings } from './controllers/scaler.ts';
+import type { DaemonSet, Node, PersistentVolume, PersistentVolumeClaim, Pod } from './k8s.ts';
+import { isDaemonSetPod, isUnschedulable, podKey } from './plan/pod.ts';
+import type { ExpanderName } from './plan/expander.ts';
+import { resourceAmount } from './quantity.ts';
+
+const DAEMONSET: ResourceType = { apiVersion: 'apps/v1', kind: 'DaemonSet', plural: 'daemonsets', namespaced: true };
+const POD: ResourceType = { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true };
+const NODE: ResourceType = { apiVersion: 'v1', kind: 'Node', plural: 'nodes', namespaced: false };
+const PVC: ResourceType = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true };
+const PV: ResourceType = { apiVersion: 'v1', kind: 'PersistentVolume', plural: 'persistentvolumes', namespaced: false };
+
+export type ScalerConfig = ConfigOf<typeof runtimeFlags & typeof scalerFlags>;
+
+export interface ScalerOperatorOptions extends Omit<OperatorOptions<typeof scalerFlags>, 'name' | 'flags'> {
+  /** Use these AWS clients instead of creating them (tests). */
+  aws?: AwsClients;
+}
+
+/** Settings of the scaler loop from the parsed flags. */
+export function settingsFrom(c: ScalerConfig, region: string): ScalerSettings {
+  return {
+    cluster: c.clusterName,
+    region,
+    autoDiscovery: c.nodeGroupAutoDiscovery,
+    expander: c.expander as ExpanderName,
+    maxNodesTotal: c.maxNodesTotal,
+    reserved: {
+      cpu: resourceAmount('cpu', c.reservedCpu),
+      memory: resourceAmount('memory', c.reservedMemory),
+      'ephemeral-storage': resourceAmount('ephemeral-storage', c.reservedEphemeralStorage),
+    },
+    nodeEphemeralStorage: resourceAmount('ephemeral-storage', c.nodeEphemeralStorage),
+    provisionTimeoutMs: c.provisionTimeout,
+    backoffMs: c.scaleUpBackoff,
+    backoffMaxMs: c.scaleUpBackoffMax,
+    scaleDownEnabled: c.scaleDownEnabled,
+    utilizationThreshold: c.scaleDownUtilizationThreshold,
+    unneededMs: c.scaleDownUnneededTime,
+    delayAfterAddMs: c.scaleDownDelayAfterAdd,
+    maxEmptyBulkDelete: c.maxEmptyBulkDelete,
+    maxGracefulTerminationMs: c.maxGracefulTermination,
+    evictionRetryMs: c.evictionRetry,
+  };
+}
+
+/**
+ * The scaler-operator: unschedulable pods grow Auto Scaling groups through NodeGroups, idle nodes
+ * are drained and removed. Informers run on every replica; the scaler loop runs on the leader.
+ */
+export class ScalerOperator extends Operator<typeof scalerFlags> {
+  readonly #awsOverride: AwsClients | undefined;
+  aws: AwsClients | undefined;
+  scaler: Scaler | undefined;
+  #batcher: PendingBatcher | undefined;
+
+  constructor(opts: ScalerOperatorOptions = {}) {
+    super({
+      ...opts,
+      name: OPERATOR_NAME,
+      flags: scalerFlags,
+      check: (c) => (c.batchMax < c.batchIdle ? [`--batch-max must not be shorter than --batch-idle`] : []),
+    });
+    this.#awsOverride = opts.aws;
+  }
+
+  protected async init(): Promise<void> {
+    const c = this.config as ScalerConfig;
+    if (c.installCrds) {
+      await installCrds(this.kubeConfig, { kinds: ['NodeGroup'], fieldManager: 'kube-iaas-scaler-operator' });
+      this.log.info('NodeGroup CRD applied');
+    }
+    this.aws = this.#awsOverride ?? (await createAwsClients({ cluster: c.clusterName, logger: this.log }));
+    const asg: AutoScalingClient = this.aws.autoScaling;
+    const pods = this.informer<Pod & { metadata?: { name?: string } }>(POD, { indexers: { byNode: (p: Pod) => p.spec?.nodeName } }) as unknown as Informer<Pod>;
+    const nodes = this.informer(NODE) as unknown as Informer<Node>;
+    const nodeGroups = this.informer(NODE_GROUP_TYPE) as unknown as Informer<NodeGroup>;
+    const daemonSets = this.informer(DAEMONSET) as unknown as Informer<DaemonSet>;
+    const pvcs = this.informer(PVC) as unknown as Informer<PersistentVolumeClaim>;
+    const pvs = this.informer(PV) as unknown as Informer<PersistentVolume>;
+
+    const ctl = this.controller({
+      name: 'scaler',
+      workers: 1,
+      resyncKeys: () => ['run'],
+      reconcile: async () => {
+        await this.scaler!.run();
+        return { requeueAfter: c.scanInterval };
+      },
+    });
+    this.#batcher = new PendingBatcher({ idleMs: c.batchIdle, maxMs: c.batchMax, fire: () => ctl.enqueue('run') });
+    const batcher = this.#batcher;
+    pods.on({
+      add: (p) => (isUnschedulable(p) && !isDaemonSetPod(p) ? batcher.add(podKey(p)) : undefined),
+      update: (p) => (isUnschedulable(p) && !isDaemonSetPod(p) ? batcher.add(podKey(p)) : batcher.forget(podKey(p))),
+      delete: (p) => batcher.forget(podKey(p)),
+    });
+    // A changed NodeGroup (spec edited, created by hand) is looked at at once.
+    nodeGroups.on({ add: () => ctl.enqueue('run'), update: (n, o) => (n.metadata.generation !== o?.metadata.generation ? ctl.enqueue('run') : undefined) });
+
+    this.scaler = new Scaler({
+      settings: settingsFrom(c, this.aws.region),
+      kube: this.client,
+      events: this.events,
+      status: this.statusWriter,
+      log: this.log,
+      asg,
+      ec2: this.aws.ec2,
+      catalog: new InstanceTypeCatalog(this.aws.ec2),
+      launch: new LaunchInfoReader(this.aws.ec2, asg),
+      pods,
+      nodes,
+      nodeGroups,
+      daemonSets,
+      pvcs,
+      pvs,
+      batchOpen: () => batcher.open,
+    });
+  }
+
+  override async stop(): Promise<void> {
+    this.#batcher?.stop();
+    await super.stop();
+    if (!this.#awsOverride) this.aws?.destroy();
+  }
+}
