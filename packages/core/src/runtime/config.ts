@@ -326,6 +326,10 @@ export const runtimeFlags = {
   }),
   'leader-elect': flag.bool({ description: 'Run reconcilers only on the replica holding the Lease.', default: true }),
   'leader-elect-id': flag.string({ description: 'Name of the Lease (default: the operator name).', default: '' }),
+  'leader-elect-identity': flag.string({
+    description: 'This replica\'s identity in the Lease (default: $POD_NAME or the host name, plus a random suffix).',
+    default: '',
+  }),
   'leader-elect-namespace': flag.string({
     description: 'Namespace of the Lease.',
     env: ['LEADER_ELECT_NAMESPACE', 'POD_NAMESPACE'],

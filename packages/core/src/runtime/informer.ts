@@ -113,6 +113,8 @@ export class Informer<T extends KubeObject> {
   #failures = 0;
   #restartTimer: NodeJS.Timeout | undefined;
   #listsDone = 0;
+  #disconnectedAt: number | undefined;
+  #listsAtDisconnect = 0;
 
   constructor(client: KubeClient, type: ResourceType, opts: InformerOptions<T> = {}) {
     this.type = type;
@@ -249,6 +251,17 @@ export class Informer<T extends KubeObject> {
   #onWatchStart(): void {
     this.requests.watch++;
     runtimeMetrics.informerRequests.inc({ resource: this.name, verb: 'watch' });
+    if (this.#disconnectedAt !== undefined) {
+      this.#log?.info(
+        {
+          resource: this.name,
+          disconnectedMs: Date.now() - this.#disconnectedAt,
+          relisted: this.#listsDone > this.#listsAtDisconnect,
+        },
+        'list/watch re-established',
+      );
+      this.#disconnectedAt = undefined;
+    }
     // ListWatch starts a watch only after a list has been applied to the cache (or when resuming
     // from a resourceVersion, which also means a list was applied before).
     if (!this.#synced && this.#listsDone > 0) {
@@ -262,6 +275,10 @@ export class Informer<T extends KubeObject> {
   #onError(err: unknown): void {
     if (this.#stopped) return;
     runtimeMetrics.informerErrors.inc({ resource: this.name });
+    if (this.#disconnectedAt === undefined) {
+      this.#disconnectedAt = Date.now();
+      this.#listsAtDisconnect = this.#listsDone;
+    }
     const delay = backoffDelay(this.#failures++, { baseMs: 500, maxMs: 30_000, ...this.#opts.backoff, jitter: 0.2 });
     this.#log?.warn(
       { resource: this.name, err: (err as Error)?.message ?? String(err), retryInMs: delay },

@@ -316,6 +316,7 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
         client: this.client,
         namespace: rc.leaderElectNamespace,
         name: rc.leaderElectId || this.operatorName,
+        ...(rc.leaderElectIdentity ? { identity: rc.leaderElectIdentity } : {}),
         leaseDurationMs: rc.leaderElectLeaseDuration,
         renewDeadlineMs: rc.leaderElectRenewDeadline,
         retryPeriodMs: rc.leaderElectRetryPeriod,

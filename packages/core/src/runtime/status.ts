@@ -38,10 +38,10 @@ export class StatusWriter {
    * Makes the status equal to `status` (keys absent from it are removed). Use with a status built
    * from scratch by the reconcile.
    */
-  replace<S, T extends KubeObject & { status?: S }>(
+  replace<T extends KubeObject & { status?: unknown }>(
     type: ResourceType,
     current: T,
-    status: S,
+    status: NonNullable<T['status']>,
     opts: StatusWriteOptions = {},
   ): Promise<StatusWriteResult<T>> {
     const patch = createMergePatch(current.status ?? {}, status ?? {});

@@ -18,6 +18,7 @@ import {
   addFinalizer,
   removeFinalizer,
   resources,
+  type KubeObject,
   type ResourceType,
 } from '../../src/runtime/index.ts';
 
@@ -140,8 +141,11 @@ describe('finalizers', () => {
 describe('StatusWriter', () => {
   it('skips the write when nothing changed and otherwise patches only the difference', async () => {
     const w = new StatusWriter(new KubeClient(kubeConfig()));
-    const current = { ...obj(), status: { phase: 'Active', dnsName: 'web.elb', conditions: [{ type: 'Ready', status: 'True' }] } };
-    const same = await w.replace(thing, current, structuredClone(current.status));
+    const current: KubeObject & { status?: Record<string, unknown> } = {
+      ...obj(),
+      status: { phase: 'Active', dnsName: 'web.elb', conditions: [{ type: 'Ready', status: 'True' }] },
+    };
+    const same = await w.replace(thing, current, structuredClone(current.status!));
     expect(same.written).toBe(false);
     expect(recorded).toEqual([]);
     const merged = await w.merge(thing, current, { phase: 'Active' });
