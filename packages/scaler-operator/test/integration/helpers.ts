@@ -1,0 +1,120 @@
+import { AutoScalingClient, DescribeAutoScalingGroupsCommand, SetDesiredCapacityCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { EC2Client } from '@aws-sdk/client-ec2';
+import { KubeClient, type KubeObject, type ResourceType } from '@kube-iaas/core';
+import { KUBELET_RESERVED } from '@kube-iaas/testbed';
+import { testbedEnv, testbedKubeConfig } from '@kube-iaas/testbed/testing';
+import { ScalerOperator } from '../../src/operator.ts';
+
+export const DEPLOYMENT: ResourceType = { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true };
+export const NAMESPACE: ResourceType = { apiVersion: 'v1', kind: 'Namespace', plural: 'namespaces', namespaced: false };
+export const POD: ResourceType = { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true };
+export const NODE: ResourceType = { apiVersion: 'v1', kind: 'Node', plural: 'nodes', namespaced: false };
+export const EVENT: ResourceType = { apiVersion: 'v1', kind: 'Event', plural: 'events', namespaced: true };
+export const PDB: ResourceType = { apiVersion: 'policy/v1', kind: 'PodDisruptionBudget', plural: 'poddisruptionbudgets', namespaced: true };
+export const NG: ResourceType = { apiVersion: 'autoscaling.kube-iaas.dev/v1alpha1', kind: 'NodeGroup', plural: 'nodegroups', namespaced: false };
+
+export const TESTBED_ASG = 'int32bit-kubernetes-nodes';
+
+/** Points the AWS SDK (default chain, AWS_ENDPOINT_URL) at the testbed's moto, as `npm run testbed -- env` does. */
+export function useTestbedEnv(): ReturnType<typeof testbedEnv> {
+  const env = testbedEnv();
+  for (const [k, v] of Object.entries(env.env)) process.env[k] = v;
+  return env;
+}
+
+export function clients(): { kube: KubeClient; asg: AutoScalingClient; ec2: EC2Client } {
+  useTestbedEnv();
+  return { kube: new KubeClient(testbedKubeConfig()), asg: new AutoScalingClient({}), ec2: new EC2Client({}) };
+}
+
+/** The operator in-process, with the testbed's kubelet reservations and short timings. */
+export async function startOperator(extra: string[] = []): Promise<ScalerOperator> {
+  useTestbedEnv();
+  const op = new ScalerOperator({
+    kubeConfig: testbedKubeConfig(),
+    argv: [
+      '--no-leader-elect',
+      '--metrics-bind-address=0',
+      '--log-level=warn',
+      '--scan-interval=1s',
+      '--batch-idle=500ms',
+      '--batch-max=5s',
+      `--reserved-cpu=${KUBELET_RESERVED.cpuMillis}m`,
+      `--reserved-memory=${KUBELET_RESERVED.memoryMiB}Mi`,
+      `--reserved-ephemeral-storage=${KUBELET_RESERVED.ephemeralGiB}Gi`,
+      ...extra,
+    ],
+    env: { CLUSTER_NAME: testbedEnv().clusterName },
+  });
+  await op.start();
+  return op;
+}
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export async function asgOf(asg: AutoScalingClient, name: string) {
+  const g = (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))).AutoScalingGroups?.[0];
+  if (!g) throw new Error(`ASG ${name} not found`);
+  return g;
+}
+
+/** Puts the testbed's ASG back as seeded: desired 0, min 0, max 10; waits for its Nodes to go. */
+export async function resetTestbedAsg(asg: AutoScalingClient, kube: KubeClient): Promise<void> {
+  await asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: TESTBED_ASG, MinSize: 0, MaxSize: 10 }));
+  await asg.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: TESTBED_ASG, DesiredCapacity: 0, HonorCooldown: false }));
+  await waitFor('testbed nodes only', async () => (await kube.list(NODE)).items.length === 3, 60_000);
+}
+
+export function deployment(ns: string, name: string, replicas: number, cpu: string, memory: string, podSpec: Record<string, unknown> = {}, podLabels: Record<string, string> = {}): KubeObject & Record<string, unknown> {
+  const labels = { app: name, ...podLabels };
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name, namespace: ns },
+    spec: {
+      replicas,
+      selector: { matchLabels: { app: name } },
+      template: {
+        metadata: { labels },
+        spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'nginx', image: 'nginx:1.27', resources: { requests: { cpu, memory } } }], ...podSpec },
+      },
+    },
+  };
+}
+
+export async function createNamespace(kube: KubeClient, ns: string): Promise<void> {
+  await kube.create(NAMESPACE, { metadata: { name: ns } }).catch(() => undefined);
+}
+
+export async function deleteNamespace(kube: KubeClient, ns: string): Promise<void> {
+  await kube.delete(NAMESPACE, { name: ns }).catch(() => undefined);
+  // pods go with grace 0 through the simulator; wait for them so later tests start from a clean cluster
+  await waitFor(`pods of ${ns} gone`, async () => (await kube.list(POD, { namespace: ns })).items.length === 0, 60_000).catch(() => undefined);
+}
+
+export interface PodJson extends KubeObject {
+  spec?: { nodeName?: string };
+  status?: { phase?: string };
+}
+
+export async function podsOf(kube: KubeClient, ns: string, app: string): Promise<PodJson[]> {
+  return (await kube.list<PodJson>(POD, { namespace: ns, labelSelector: `app=${app}` })).items;
+}
+
+export async function eventsOf(kube: KubeClient, ns: string, reason: string): Promise<{ message?: string; involvedObject?: { name?: string } }[]> {
+  const list = await kube.list<KubeObject & { reason?: string; message?: string; involvedObject?: { name?: string } }>(EVENT, { namespace: ns });
+  return list.items.filter((e) => e.reason === reason);
+}
