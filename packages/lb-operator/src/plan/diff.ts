@@ -39,7 +39,8 @@ function listenerDiffers(desired: DesiredListener, actual: ActualListener, tgArn
   const tgArn = tgArnOf(desired.targetGroupName);
   if (!tgArn || actual.targetGroupArn !== tgArn) return true;
   if (desired.protocol !== 'TLS') return false;
-  if (!deepEqual([...(desired.certificateArns ?? [])].sort(), [...actual.certificateArns].sort())) return true;
+  // DescribeListeners reports the default certificate only; the others are added once, at creation.
+  if ((desired.certificateArns ?? [])[0] !== actual.certificateArns[0]) return true;
   if (desired.sslPolicy !== undefined && desired.sslPolicy !== actual.sslPolicy) return true;
   if (desired.alpnPolicy !== undefined && desired.alpnPolicy !== actual.alpnPolicy) return true;
   return false;

@@ -1,0 +1,200 @@
+// Stage 2: reconciles a NetworkLoadBalancer against AWS — resolve inputs, read actual state by owner
+// tags, plan, apply the fewest calls, write status (CR and Service). Input problems become conditions
+// and Warning Events before any AWS call, so a working NLB is never torn down by bad input.
+import type { V1Node, V1Service } from '@kubernetes/client-node';
+import type { NetworkLoadBalancer, NetworkLoadBalancerStatus } from '@kube-iaas/crds';
+import {
+  ConditionType,
+  SubnetSelectionError,
+  addFinalizer,
+  classifyAwsError,
+  hasFinalizer,
+  isBeingDeleted,
+  readyCondition,
+  removeFinalizer,
+  resources,
+  setConditions,
+  syncedCondition,
+  type AwsClients,
+  type Condition,
+  type EventRecorder,
+  type Informer,
+  type KubeClient,
+  type ReconcileContext,
+  type ReconcileResult,
+  type StatusWriter,
+} from '@kube-iaas/core';
+import { FINALIZER, NLB_RESOURCE } from '../constants.ts';
+import { applyPlan, type ApplyResult } from '../aws/apply.ts';
+import { ResolveError, type AwsEnvironment } from '../aws/environment.ts';
+import type { Inventory } from '../aws/inventory.ts';
+import { readActual } from '../aws/read.ts';
+import { desiredState, describeAction, ownerOf, planChanges, planDeletion, replacementReason, targetInstances, type Action } from '../plan/index.ts';
+import { observedStatus } from '../plan/status.ts';
+
+export interface NlbControllerDeps {
+  client: KubeClient;
+  clients: AwsClients;
+  env: AwsEnvironment;
+  inventory: Inventory;
+  nlbs: Informer<NetworkLoadBalancer>;
+  services: Informer<V1Service>;
+  nodes: Informer<V1Node>;
+  events: EventRecorder;
+  statusWriter: StatusWriter;
+  /** How soon to look again while the NLB is provisioning. */
+  provisioningRequeueMs?: number;
+}
+
+const EVENT_REASON: Record<Action['op'], string> = {
+  createLoadBalancer: 'CreatedLoadBalancer',
+  deleteLoadBalancer: 'DeletedLoadBalancer',
+  setSubnets: 'UpdatedLoadBalancer',
+  setIpAddressType: 'UpdatedLoadBalancer',
+  modifyLoadBalancerAttributes: 'UpdatedLoadBalancer',
+  addTags: 'UpdatedTags',
+  createTargetGroup: 'CreatedTargetGroup',
+  modifyTargetGroup: 'UpdatedTargetGroup',
+  modifyTargetGroupAttributes: 'UpdatedTargetGroup',
+  registerTargets: 'RegisteredTargets',
+  deregisterTargets: 'DeregisteredTargets',
+  authorizeIngress: 'AuthorizedIngress',
+  createListener: 'CreatedListener',
+  modifyListener: 'UpdatedListener',
+  deleteListener: 'DeletedListener',
+  deleteTargetGroup: 'DeletedTargetGroup',
+  revokeIngress: 'RevokedIngress',
+};
+
+/** Conditions other than Ready/Synced (stage 1's Accepted) are kept as they are. */
+function withConditions(cr: NetworkLoadBalancer, updates: Parameters<typeof setConditions>[1]): Condition[] {
+  return setConditions(cr.status?.conditions as Condition[] | undefined, updates);
+}
+
+export function nlbReconciler(deps: NlbControllerDeps) {
+  const { clients } = deps;
+  const typeOpt = { type: NLB_RESOURCE };
+
+  const serviceOf = (cr: NetworkLoadBalancer): V1Service | undefined =>
+    cr.spec.serviceRef ? deps.services.getByName(cr.spec.serviceRef.name, cr.metadata.namespace) : undefined;
+
+  /** Sets (or clears) the Service's status.loadBalancer.ingress[0].hostname. */
+  async function setServiceHostname(svc: V1Service | undefined, hostname: string | undefined): Promise<void> {
+    if (!svc?.metadata?.name) return;
+    const current = svc.status?.loadBalancer?.ingress?.[0]?.hostname;
+    if (current === hostname) return;
+    if (!hostname && !current) return;
+    const ingress = hostname ? [{ hostname }] : null;
+    await deps.client.patch(resources.Service, { name: svc.metadata.name, namespace: svc.metadata.namespace }, { status: { loadBalancer: { ingress } } }, { subresource: 'status' });
+  }
+
+  async function fail(cr: NetworkLoadBalancer, svc: V1Service | undefined, reason: string, message: string, ready: boolean): Promise<void> {
+    deps.events.warning(cr, reason, message, typeOpt);
+    if (svc) deps.events.warning(svc, reason, message, { type: resources.Service });
+    const gen = cr.metadata.generation ?? 0;
+    const conditions = withConditions(cr, [syncedCondition(false, reason, message, gen), ...(ready ? [] : [readyCondition(false, reason, message, gen)])]);
+    await deps.statusWriter.merge(NLB_RESOURCE, cr, { conditions });
+  }
+
+  async function cleanup(cr: NetworkLoadBalancer, ctx: ReconcileContext): Promise<void> {
+    const owner = ownerOf(cr);
+    await deps.inventory.ready();
+    const groups = await deps.env.allClusterSecurityGroups();
+    const actual = await readActual({ clients, owner, status: cr.status, inventory: deps.inventory, securityGroupIds: groups });
+    const actions = planDeletion(actual);
+    if (actions.length > 0) {
+      await applyPlan({ clients, owner, actual, inventory: deps.inventory, onApplied: (a) => deps.events.normal(cr, EVENT_REASON[a.op], describeAction(a), typeOpt) }, actions);
+      ctx.log.info({ actions: actions.map(describeAction) }, 'AWS resources removed');
+    }
+    const svc = serviceOf(cr);
+    if (svc && cr.status?.dnsName && svc.status?.loadBalancer?.ingress?.[0]?.hostname === cr.status.dnsName) await setServiceHostname(svc, undefined);
+    await removeFinalizer(deps.client, NLB_RESOURCE, cr, FINALIZER);
+  }
+
+  return async (key: string, ctx: ReconcileContext): Promise<ReconcileResult> => {
+    let cr = deps.nlbs.get(key);
+    if (!cr?.metadata?.name) return;
+    if (isBeingDeleted(cr)) {
+      if (hasFinalizer(cr, FINALIZER)) await cleanup(cr, ctx);
+      return;
+    }
+    cr = await addFinalizer(deps.client, NLB_RESOURCE, cr, FINALIZER);
+    const gen = cr.metadata.generation ?? 0;
+    const svc = serviceOf(cr);
+    const owner = ownerOf(cr);
+    const scheme = cr.spec.scheme ?? 'internal';
+
+    // Inputs first: any problem here stops before the first AWS change.
+    const instanceIds = targetInstances(cr, deps.nodes.list());
+    let resolved;
+    try {
+      const vpcId = await deps.env.vpcId(instanceIds);
+      const [subnets, vpcCidr, securityGroupIds] = await Promise.all([
+        deps.env.subnets(vpcId, scheme, cr.spec.subnets),
+        deps.env.vpcCidr(vpcId),
+        deps.env.nodeSecurityGroups(vpcId, instanceIds),
+      ]);
+      resolved = { vpcId, subnets, vpcCidr, securityGroupIds };
+    } catch (e) {
+      if (e instanceof ResolveError) {
+        await fail(cr, svc, 'InvalidSpec', `${e.field}: ${e.message}`, !!cr.status?.loadBalancerArn);
+        return;
+      }
+      if (e instanceof SubnetSelectionError) {
+        await fail(cr, svc, 'NoSubnets', `spec.subnets: ${e.message} (missing tags: ${e.missingTags.join(', ')})`, !!cr.status?.loadBalancerArn);
+        return;
+      }
+      throw e;
+    }
+    const d = desiredState({ cluster: clients.cluster, nlb: cr, service: svc, instanceIds, ...resolved });
+    if (!d.ok) {
+      await fail(cr, svc, 'InvalidSpec', d.errors.map((x) => `${x.field}: ${x.message}`).join('; '), !!cr.status?.loadBalancerArn);
+      return;
+    }
+    const desired = d.desired;
+
+    await deps.inventory.ready();
+    const actual = await readActual({ clients, owner, status: cr.status, desired, inventory: deps.inventory, securityGroupIds: resolved.securityGroupIds });
+    const plan = planChanges(desired, actual);
+    if (!plan.keep && actual.loadBalancers.length > 0) {
+      const why = actual.loadBalancers.map((lb) => replacementReason(desired.loadBalancer, lb)).find(Boolean) ?? 'it no longer matches';
+      deps.events.normal(cr, 'ReplacingLoadBalancer', `replacing NLB ${actual.loadBalancers.map((lb) => lb.name).join(', ')}: ${why} (AWS cannot change this in place); the DNS name changes`, typeOpt);
+    }
+    let applied: ApplyResult;
+    try {
+      applied = await applyPlan(
+        { clients, owner, actual, keepArn: plan.keep?.arn, inventory: deps.inventory, onApplied: (a) => deps.events.normal(cr, EVENT_REASON[a.op], describeAction(a), typeOpt) },
+        plan.actions,
+      );
+    } catch (e) {
+      const c = classifyAwsError(e);
+      await fail(cr, svc, c.kind === 'throttled' ? 'AwsThrottled' : 'AwsError', `${c.code}: ${c.message}`, !!cr.status?.loadBalancerArn).catch(() => undefined);
+      throw e;
+    }
+    if (plan.actions.length > 0) ctx.log.info({ calls: applied.calls, actions: plan.actions.map(describeAction) }, 'AWS changed');
+
+    const observed = observedStatus(desired, actual, plan.keep, applied);
+    const active = observed.state === 'active';
+    const message = active
+      ? `${observed.dnsName ?? ''}: ${desired.listeners.length} listener(s), ${desired.targets.length} target(s)`
+      : `NLB is ${observed.state ?? 'unknown'}`;
+    const status: NetworkLoadBalancerStatus = {
+      ...observed,
+      observedGeneration: gen,
+      conditions: withConditions(cr, [
+        readyCondition(active, active ? 'Active' : 'Provisioning', message, gen),
+        syncedCondition(true, 'Reconciled', plan.actions.length > 0 ? `${plan.actions.length} change(s) applied` : 'in sync', gen),
+      ]),
+    };
+    // Keep the Synced message stable in the steady state so status is not rewritten for nothing.
+    const prevSynced = cr.status?.conditions?.find((c) => c.type === ConditionType.Synced);
+    if (plan.actions.length === 0 && prevSynced?.status === 'True') {
+      status.conditions = status.conditions?.map((c) => (c.type === ConditionType.Synced ? { ...c, message: prevSynced.message } : c));
+    }
+    await deps.statusWriter.replace(NLB_RESOURCE, cr, status);
+    if (observed.dnsName) await setServiceHostname(svc, observed.dnsName);
+    if (svc && plan.actions.length > 0) deps.events.normal(svc, 'EnsuredLoadBalancer', `NLB ${observed.loadBalancerName ?? ''} ${observed.dnsName ?? ''}`, { type: resources.Service });
+    if (!active) return { requeueAfter: deps.provisioningRequeueMs ?? 5_000 };
+    return;
+  };
+}

@@ -1,0 +1,117 @@
+// Stage 1: keeps each selected Service's NetworkLoadBalancer equal to its translation. Bad annotations
+// give a Warning Event on the Service and an `Accepted=False` condition on an existing CR, and leave the
+// CR (and so the working NLB) as it is. A Service that is deleted or no longer selected gets its CR
+// deleted, waits (finalizer) until stage 2 has removed the AWS resources, then lets go.
+import type { V1Service } from '@kubernetes/client-node';
+import type { NetworkLoadBalancer } from '@kube-iaas/crds';
+import { validateNetworkLoadBalancerSpec } from '@kube-iaas/crds';
+import {
+  addFinalizer,
+  controllerOf,
+  createMergePatch,
+  deepEqual,
+  getCondition,
+  hasFinalizer,
+  isBeingDeleted,
+  isKubeAlreadyExists,
+  removeFinalizer,
+  resources,
+  setCondition,
+  type EventRecorder,
+  type Informer,
+  type KubeClient,
+  type ReconcileContext,
+  type ReconcileResult,
+  type StatusWriter,
+} from '@kube-iaas/core';
+import { FINALIZER, NLB_RESOURCE } from '../constants.ts';
+import { formatTranslateErrors, selectService, translateService } from '../translate/index.ts';
+
+/** Condition stage 1 writes on the CR: whether the Service's current annotations were taken. */
+export const ACCEPTED = 'Accepted';
+
+export interface ServiceControllerDeps {
+  client: KubeClient;
+  services: Informer<V1Service>;
+  nlbs: Informer<NetworkLoadBalancer>;
+  events: EventRecorder;
+  statusWriter: StatusWriter;
+}
+
+/** Normalises a stored spec through the schema's defaults, so stored and translated specs compare. */
+function normalised(spec: unknown): unknown {
+  const v = validateNetworkLoadBalancerSpec(spec);
+  return v.ok ? v.value : spec;
+}
+
+async function setAccepted(deps: ServiceControllerDeps, cr: NetworkLoadBalancer, ok: boolean, reason: string, message: string): Promise<void> {
+  const prev = getCondition(cr.status?.conditions, ACCEPTED);
+  if (prev && prev.status === (ok ? 'True' : 'False') && prev.reason === reason && prev.message === message) return;
+  const conditions = setCondition(cr.status?.conditions, { type: ACCEPTED, status: ok, reason, message, observedGeneration: cr.metadata.generation ?? 0 });
+  await deps.statusWriter.merge(NLB_RESOURCE, cr, { conditions });
+}
+
+export function serviceReconciler(deps: ServiceControllerDeps) {
+  return async (key: string, ctx: ReconcileContext): Promise<ReconcileResult> => {
+    const svc = deps.services.get(key);
+    if (!svc?.metadata?.name) return;
+    const ns = svc.metadata.namespace ?? 'default';
+    const name = svc.metadata.name;
+    const cr = deps.nlbs.get(key);
+    const ours = !!cr && controllerOf(cr)?.uid === svc.metadata.uid;
+
+    if (isBeingDeleted(svc) || !selectService(svc)) {
+      if (!hasFinalizer(svc, FINALIZER)) return;
+      if (cr && ours) {
+        if (!isBeingDeleted(cr)) {
+          await deps.client.delete(NLB_RESOURCE, { name, namespace: ns });
+          ctx.log.info('deleted the NetworkLoadBalancer; waiting for its AWS resources to go');
+        }
+        return; // the CR's deletion wakes this key again
+      }
+      if (!isBeingDeleted(svc) && svc.status?.loadBalancer?.ingress?.length) {
+        await deps.client.patch(resources.Service, { name, namespace: ns }, { status: { loadBalancer: { ingress: null } } }, { subresource: 'status' });
+      }
+      await removeFinalizer(deps.client, resources.Service, svc, FINALIZER);
+      return;
+    }
+
+    const result = translateService(svc);
+    if (!result.ok) {
+      const message = formatTranslateErrors(result.errors);
+      deps.events.warning(svc, 'InvalidLoadBalancerSpec', `${message}; the load balancer is left as it is`, { type: resources.Service });
+      if (cr && ours) await setAccepted(deps, cr, false, 'InvalidServiceSpec', message);
+      ctx.log.warn({ errors: result.errors }, 'Service cannot be translated');
+      return;
+    }
+    if (cr && !ours) {
+      deps.events.warning(svc, 'NameConflict', `NetworkLoadBalancer ${key} exists and is not controlled by this Service; leaving it alone`, { type: resources.Service });
+      return;
+    }
+    const withFinalizer = await addFinalizer(deps.client, resources.Service, svc, FINALIZER);
+    void withFinalizer;
+    const want = result.resource;
+    if (!cr) {
+      try {
+        await deps.client.create(NLB_RESOURCE, want);
+      } catch (e) {
+        // Created by an earlier attempt the cache has not seen yet: look again shortly.
+        if (isKubeAlreadyExists(e)) return { requeueAfter: 500 };
+        throw e;
+      }
+      deps.events.normal(svc, 'CreatedNetworkLoadBalancer', `created NetworkLoadBalancer ${key} (${want.spec.scheme}, ${want.spec.listeners.length} listener(s))`, { type: resources.Service });
+      return;
+    }
+    if (isBeingDeleted(cr)) return { requeueAfter: 2_000 }; // recreate once the old one is gone
+    const patch: Record<string, unknown> = {};
+    if (!deepEqual(normalised(cr.spec), want.spec)) patch.spec = createMergePatch(cr.spec, want.spec);
+    const labels = want.metadata.labels ?? {};
+    if (Object.entries(labels).some(([k, v]) => cr.metadata.labels?.[k] !== v)) patch.metadata = { labels };
+    if (Object.keys(patch).length > 0) {
+      await deps.client.patch(NLB_RESOURCE, { name, namespace: ns }, patch);
+      deps.events.normal(svc, 'UpdatedNetworkLoadBalancer', `updated NetworkLoadBalancer ${key} from the Service`, { type: resources.Service });
+    }
+    if (getCondition(cr.status?.conditions, ACCEPTED)?.status !== 'True') await setAccepted(deps, cr, true, 'Translated', 'the Service annotations are valid');
+    return;
+  };
+}

@@ -1,0 +1,92 @@
+// The lb-operator: informers on Services, NetworkLoadBalancers and Nodes; three controllers (Service →
+// CR, CR → AWS, orphan sweep) on core's runtime, which brings leader election, /metrics, /healthz,
+// /readyz, backoff and graceful shutdown.
+import type { KubeConfig, V1Node, V1Service } from '@kubernetes/client-node';
+import { installCrds, type NetworkLoadBalancer } from '@kube-iaas/crds';
+import { Operator, controllerOf, createAwsClients, deepEqual, flag, objectKey, resources, type AwsClients, type Logger } from '@kube-iaas/core';
+import { NLB_RESOURCE, OPERATOR_NAME } from './constants.ts';
+import { AwsEnvironment } from './aws/environment.ts';
+import { Inventory } from './aws/inventory.ts';
+import { nlbReconciler } from './controllers/nlb.ts';
+import { serviceReconciler } from './controllers/service.ts';
+import { SWEEP_KEY, sweepReconciler } from './controllers/sweep.ts';
+import { instanceIdOf } from './plan/desired.ts';
+
+export const lbFlags = {
+  'vpc-id': flag.string({ description: 'VPC of the load balancers and target groups; default: the VPC of the target instances.', env: 'VPC_ID', default: '' }),
+  'orphan-sweep-interval': flag.duration({
+    description: 'How often to look for NLBs, target groups and rules of deleted NetworkLoadBalancers and remove them (0 disables).',
+    default: 300_000,
+    min: 0,
+  }),
+  'install-crds': flag.bool({ description: 'Install (server-side apply) the NetworkLoadBalancer CRD at start; turn off when manifests install it.', default: true }),
+  'aws-role-arn': flag.string({ description: 'Assume this IAM role through STS for AWS calls (default: the SDK credential chain).', env: 'AWS_ROLE_ARN', default: '' }),
+} as const;
+
+export interface LbOperatorOptions {
+  argv?: readonly string[];
+  env?: Readonly<Record<string, string | undefined>>;
+  kubeConfig?: KubeConfig;
+  logger?: Logger;
+}
+
+/** True when a Node change can change a load balancer's targets. */
+function targetRelevant(a: V1Node, b: V1Node | undefined): boolean {
+  if (!b) return true;
+  return instanceIdOf(a) !== instanceIdOf(b) || !deepEqual(a.metadata?.labels ?? {}, b.metadata?.labels ?? {}) || !!a.metadata?.deletionTimestamp !== !!b.metadata?.deletionTimestamp;
+}
+
+export class LbOperator extends Operator<typeof lbFlags> {
+  aws: AwsClients | undefined;
+  inventory: Inventory | undefined;
+
+  constructor(opts: LbOperatorOptions = {}) {
+    super({ name: OPERATOR_NAME, flags: lbFlags, ...opts });
+  }
+
+  protected override async init(): Promise<void> {
+    const cfg = this.config;
+    if (cfg.installCrds) {
+      await installCrds(this.kubeConfig, { kinds: ['NetworkLoadBalancer'], fieldManager: 'kube-iaas-lb-operator' });
+      this.log.info('NetworkLoadBalancer CRD installed');
+    }
+    const clients = await createAwsClients({ cluster: cfg.clusterName, logger: this.log, ...(cfg.awsRoleArn ? { roleArn: cfg.awsRoleArn } : {}) });
+    this.aws = clients;
+    const env = new AwsEnvironment(clients, { vpcId: cfg.vpcId });
+    const inventory = new Inventory(clients);
+    this.inventory = inventory;
+
+    const services = this.informer<V1Service>(resources.Service);
+    const nlbs = this.informer<NetworkLoadBalancer>(NLB_RESOURCE);
+    const nodes = this.informer<V1Node>(resources.Node);
+    const base = { client: this.client, events: this.events, statusWriter: this.statusWriter };
+
+    this.controller({ name: 'service', reconcile: serviceReconciler({ ...base, services, nlbs }) })
+      .watch(services)
+      .watch(nlbs, (cr) => (controllerOf(cr)?.kind === 'Service' ? objectKey(cr) : undefined));
+
+    const nlbCtl = this.controller({ name: 'networkloadbalancer', reconcile: nlbReconciler({ ...base, clients, env, inventory, nlbs, services, nodes }) })
+      .watch(nlbs)
+      .watch(services, (svc) => (nlbs.get(objectKey(svc)) ? objectKey(svc) : undefined));
+    // Targets follow the Nodes: a Node joining, leaving or relabelled wakes every CR that uses Nodes.
+    const wakeAll = () => {
+      for (const cr of nlbs.list()) if (!cr.spec.targets?.instanceIds?.length) nlbCtl.enqueue(objectKey(cr));
+    };
+    nodes.on({ add: wakeAll, delete: wakeAll, update: (n, old) => (old === undefined || targetRelevant(n, old) ? wakeAll() : undefined) });
+
+    if (cfg.orphanSweepInterval > 0) {
+      this.controller({
+        name: 'orphan-sweep',
+        workers: 1,
+        resyncPeriodMs: 0,
+        resyncKeys: () => [SWEEP_KEY],
+        reconcile: sweepReconciler({ client: this.client, clients, env, inventory, nlbs, events: this.events, intervalMs: cfg.orphanSweepInterval }),
+      });
+    }
+  }
+
+  override async stop(): Promise<void> {
+    await super.stop();
+    this.aws?.destroy();
+  }
+}

@@ -1,0 +1,53 @@
+// Pure: the observed part of a NetworkLoadBalancer's status, from the desired state, what was read and
+// what the plan's calls returned.
+import type { NetworkLoadBalancerStatus } from '@kube-iaas/crds';
+import type { ActualLoadBalancer, ActualRule, ActualState, DesiredState } from './types.ts';
+
+export interface Applied {
+  loadBalancer?: { arn: string; name: string; scheme: string; dnsName?: string; canonicalHostedZoneId?: string; state?: string; subnetIds: string[] } | undefined;
+  targetGroupArns: ReadonlyMap<string, string>;
+  listenerArns: ReadonlyMap<number, string>;
+  rules: readonly ActualRule[];
+}
+
+export type ObservedStatus = Omit<NetworkLoadBalancerStatus, 'conditions' | 'observedGeneration'>;
+
+export function observedStatus(desired: DesiredState, actual: ActualState, keep: ActualLoadBalancer | undefined, applied: Applied): ObservedStatus {
+  const lb = applied.loadBalancer ?? keep;
+  const out: ObservedStatus = {};
+  if (lb) {
+    out.loadBalancerArn = lb.arn;
+    out.loadBalancerName = lb.name;
+    out.scheme = lb.scheme;
+    out.subnetIds = [...lb.subnetIds].sort();
+    if (lb.dnsName) out.dnsName = lb.dnsName;
+    if (lb.canonicalHostedZoneId) out.canonicalHostedZoneId = lb.canonicalHostedZoneId;
+    if (lb.state) out.state = lb.state;
+  }
+  const tgByName = new Map(actual.targetGroups.map((t) => [t.name, t]));
+  out.listeners = desired.listeners.map((l) => {
+    const s: NonNullable<ObservedStatus['listeners']>[number] = { port: l.port, protocol: l.protocol };
+    const la = applied.listenerArns.get(l.port);
+    if (la) s.listenerArn = la;
+    const ta = applied.targetGroupArns.get(l.targetGroupName);
+    if (ta) s.targetGroupArn = ta;
+    return s;
+  });
+  out.targetGroups = desired.targetGroups.map((tg) => {
+    const s: NonNullable<ObservedStatus['targetGroups']>[number] = {
+      listenerPort: tg.listenerPort,
+      targetGroupName: tg.name,
+      protocol: tg.protocol,
+      targetPort: tg.port,
+      targets: desired.targets.length,
+      healthyTargets: Math.min(tgByName.get(tg.name)?.healthyTargets ?? 0, desired.targets.length),
+    };
+    const ta = applied.targetGroupArns.get(tg.name);
+    if (ta) s.targetGroupArn = ta;
+    return s;
+  });
+  out.securityGroupRules = [...applied.rules]
+    .sort((a, b) => (a.id < b.id ? -1 : 1))
+    .map((r) => ({ securityGroupId: r.groupId, ruleId: r.id, ...(r.description ? { description: r.description } : {}) }));
+  return out;
+}
