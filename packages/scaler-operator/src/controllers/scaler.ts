@@ -378,14 +378,19 @@ export class Scaler {
           this.#d.log.warn({ nodeGroup: v.name, instance: i.id, err: String(err) }, 'could not terminate an instance that did not join');
         }
       }
-      const target = Math.max(v.min, desired - Math.max(0, desired - stray.length - v.registered.length));
-      if (target < desired) {
-        try {
+      // Capacity that never became an instance is dropped too; lowering desired only to the number of
+      // live instances never lets the ASG pick a joined node to terminate.
+      try {
+        const now2 = (await describeGroups(this.#d.asg, [v.asg.name])).get(v.asg.name);
+        const live = now2?.instances.filter((i) => !/^Terminat/.test(i.lifecycleState ?? '')).length ?? desired;
+        desired = now2?.desiredCapacity ?? desired;
+        const target = Math.max(v.min, live);
+        if (target < desired) {
           await setDesiredCapacity(this.#d.asg, v.asg.name, target);
           desired = target;
-        } catch (err) {
-          this.#d.log.warn({ nodeGroup: v.name, err: String(err) }, 'could not lower the desired capacity after a failed scale-up');
         }
+      } catch (err) {
+        this.#d.log.warn({ nodeGroup: v.name, err: String(err) }, 'could not lower the desired capacity after a failed scale-up');
       }
       v.desired = desired;
       v.upcoming = Math.max(0, desired - v.registered.length);

@@ -1,7 +1,14 @@
-import { AutoScalingClient, DescribeAutoScalingGroupsCommand, SetDesiredCapacityCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { EC2Client } from '@aws-sdk/client-ec2';
-import { KubeClient, type KubeObject, type ResourceType } from '@kube-iaas/core';
-import { KUBELET_RESERVED } from '@kube-iaas/testbed';
+import {
+  AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+  DeleteAutoScalingGroupCommand,
+  DescribeAutoScalingGroupsCommand,
+  SetDesiredCapacityCommand,
+  UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { CreateLaunchTemplateCommand, DeleteLaunchTemplateCommand, DescribeLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { autoscalerDiscoveryTags, clusterTagKey, KubeClient, nodeTemplateTags, type KubeObject, type ResourceType } from '@kube-iaas/core';
+import { KUBELET_RESERVED, readState } from '@kube-iaas/testbed';
 import { testbedEnv, testbedKubeConfig } from '@kube-iaas/testbed/testing';
 import { ScalerOperator } from '../../src/operator.ts';
 
@@ -118,3 +125,53 @@ export async function eventsOf(kube: KubeClient, ns: string, reason: string): Pr
   const list = await kube.list<KubeObject & { reason?: string; message?: string; involvedObject?: { name?: string } }>(EVENT, { namespace: ns });
   return list.items.filter((e) => e.reason === reason);
 }
+
+export interface TestAsgOptions {
+  name: string;
+  instanceType: string;
+  /** `a` for the first private subnet only, `both` for both. */
+  zones: 'a' | 'both';
+  /** Extra ASG tags (not propagated), e.g. node-template tags. */
+  tags?: Record<string, string>;
+  /** Tags propagated to instances; the cluster tag by default (what makes the simulator register them). */
+  instanceTags?: Record<string, string>;
+  min?: number;
+  max?: number;
+}
+
+/** A launch template + ASG in the testbed's account, for scale-from-zero and two-group tests. */
+export async function createTestAsg(asg: AutoScalingClient, ec2: EC2Client, o: TestAsgOptions): Promise<void> {
+  const account = readState()?.account;
+  if (!account) throw new Error('testbed state has no seeded account');
+  const lt = await ec2.send(new DescribeLaunchTemplateVersionsCommand({ LaunchTemplateName: account.launchTemplateName, Versions: ['$Latest'] }));
+  const base = lt.LaunchTemplateVersions?.[0]?.LaunchTemplateData;
+  await ec2.send(new CreateLaunchTemplateCommand({ LaunchTemplateName: `lt-${o.name}`, LaunchTemplateData: { ImageId: base?.ImageId, InstanceType: o.instanceType as never, UserData: base?.UserData } }));
+  const subnets = account.subnets.filter((s) => s.role === 'private').sort((a, b) => a.zone.localeCompare(b.zone));
+  const chosen = o.zones === 'a' ? subnets.slice(0, 1) : subnets;
+  const cluster = testbedEnv().clusterName;
+  const instanceTags = o.instanceTags ?? { [clusterTagKey(cluster)]: 'owned' };
+  await asg.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: o.name,
+      MinSize: o.min ?? 0,
+      MaxSize: o.max ?? 5,
+      DesiredCapacity: 0,
+      VPCZoneIdentifier: chosen.map((s) => s.id).join(','),
+      LaunchTemplate: { LaunchTemplateName: `lt-${o.name}`, Version: '$Latest' },
+      Tags: [
+        ...Object.entries(o.tags ?? {}).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: false })),
+        ...Object.entries(instanceTags).map(([Key, Value]) => ({ Key, Value, PropagateAtLaunch: true })),
+      ],
+    }),
+  );
+}
+
+export async function deleteTestAsg(asg: AutoScalingClient, ec2: EC2Client, kube: KubeClient, name: string): Promise<void> {
+  await asg.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: name, DesiredCapacity: 0, HonorCooldown: false })).catch(() => undefined);
+  await asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: name, MinSize: 0 })).catch(() => undefined);
+  await asg.send(new DeleteAutoScalingGroupCommand({ AutoScalingGroupName: name, ForceDelete: true })).catch(() => undefined);
+  await ec2.send(new DeleteLaunchTemplateCommand({ LaunchTemplateName: `lt-${name}` })).catch(() => undefined);
+  await kube.delete(NG, { name }).catch(() => undefined);
+}
+
+export { autoscalerDiscoveryTags, clusterTagKey, nodeTemplateTags };

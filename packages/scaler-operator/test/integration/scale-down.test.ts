@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeGroup } from '@kube-iaas/crds';
+import type { KubeObject } from '@kube-iaas/core';
 import type { Node } from '../../src/k8s.ts';
 import type { ScalerOperator } from '../../src/operator.ts';
 import { asgOf, clients, createNamespace, deleteNamespace, deployment, DEPLOYMENT, EVENT, NG, NODE, PDB, podsOf, resetTestbedAsg, startOperator, TESTBED_ASG, waitFor } from './helpers.ts';
@@ -81,7 +82,7 @@ describe('scale-down on the testbed', () => {
     expect(held.metadata?.name).toBe(target);
     await stableFor(4_000, 1);
     expect((await podsOf(kube, NS, 'held'))[0]?.spec?.nodeName).toBe(target);
-    const waiting = (await kube.list<{ reason?: string; message?: string; involvedObject?: { name?: string } } & object>(EVENT, { namespace: 'default' })).items.filter(
+    const waiting = (await kube.list<KubeObject & { reason?: string; message?: string; involvedObject?: { name?: string } }>(EVENT, { namespace: 'default' })).items.filter(
       (e) => e.involvedObject?.name === target && /PodDisruptionBudget/.test(e.message ?? ''),
     );
     expect(waiting.length).toBeGreaterThan(0);
