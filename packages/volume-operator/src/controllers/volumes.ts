@@ -196,7 +196,7 @@ export async function reconcileAwsVolume(ctx: VolumeContext, name: string): Prom
 
   // The PV.
   const claim = claimOf(ctx, av);
-  let pvName = av.status?.persistentVolumeName;
+  const pvName = name;
   if (!pv) {
     const sc = claim?.spec?.storageClassName ? ctx.informers.classes.get(claim.spec.storageClassName) : undefined;
     const body = buildPersistentVolume(av, { volumeId: vol.id, availabilityZone: vol.availabilityZone, sizeGiB: vol.sizeGiB }, claim, sc);
@@ -208,9 +208,7 @@ export async function reconcileAwsVolume(ctx: VolumeContext, name: string): Prom
     } catch (err) {
       if (!isKubeAlreadyExists(err)) throw err;
     }
-    pvName = name;
   } else {
-    pvName = name;
     await syncCapacity(ctx, pv, vol, claim);
   }
 
