@@ -65,7 +65,6 @@ export class Controller {
     requeueAfter: ReturnType<typeof runtimeMetrics.reconcileTotal.labels>;
     error: ReturnType<typeof runtimeMetrics.reconcileTotal.labels>;
     terminal: ReturnType<typeof runtimeMetrics.reconcileTotal.labels>;
-    duration: ReturnType<typeof runtimeMetrics.reconcileDuration.labels>;
   };
 
   constructor(opts: ControllerOptions) {
@@ -81,7 +80,6 @@ export class Controller {
       requeueAfter: runtimeMetrics.reconcileTotal.labels(this.name, 'requeue_after'),
       error: runtimeMetrics.reconcileTotal.labels(this.name, 'error'),
       terminal: runtimeMetrics.reconcileTotal.labels(this.name, 'terminal'),
-      duration: runtimeMetrics.reconcileDuration.labels(this.name),
     };
     runtimeMetrics.activeWorkers.set({ controller: this.name }, 0);
   }
@@ -208,7 +206,6 @@ export class Controller {
         return log;
       },
     };
-    const start = performance.now();
     try {
       const res = await this.#opts.reconcile(key, ctx);
       q.forget(key);
@@ -231,8 +228,6 @@ export class Controller {
         this.#m.error.inc();
         ctx.log.warn({ err: c.message, kind: c.kind, attempt: ctx.attempt + 1, retryInMs: delay }, 'reconcile failed; retrying');
       }
-    } finally {
-      this.#m.duration.observe((performance.now() - start) / 1000);
     }
   }
 }

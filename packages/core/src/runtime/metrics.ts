@@ -8,6 +8,15 @@ import { metricsRegistry } from '../metrics.ts';
  */
 const registers = [metricsRegistry];
 
+/** What a work queue exposes for its gauges, read at scrape time instead of on every add/get. */
+export interface QueueGaugeSource {
+  readonly length: number;
+  readonly delayedCount: number;
+  readonly inFlight: number;
+}
+/** The live queue of each name (a controller makes a new queue per leadership term). */
+export const liveQueues = new Map<string, QueueGaugeSource>();
+
 /** Seconds buckets from 100µs to ~5 minutes: a no-op reconcile and a slow AWS call both land somewhere useful. */
 const durationBuckets = [0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 
@@ -17,18 +26,27 @@ export const runtimeMetrics = {
     help: 'Keys waiting in the work queue (not counting keys being processed or waiting for a delay)',
     labelNames: ['name'] as const,
     registers,
+    collect() {
+      for (const [name, q] of liveQueues) this.set({ name }, q.length);
+    },
   }),
   queueDelayed: new Gauge({
     name: 'kube_iaas_workqueue_delayed',
     help: 'Keys waiting for a backoff or requeueAfter delay before they enter the queue',
     labelNames: ['name'] as const,
     registers,
+    collect() {
+      for (const [name, q] of liveQueues) this.set({ name }, q.delayedCount);
+    },
   }),
   queueInFlight: new Gauge({
     name: 'kube_iaas_workqueue_in_flight',
     help: 'Keys being processed by a worker right now',
     labelNames: ['name'] as const,
     registers,
+    collect() {
+      for (const [name, q] of liveQueues) this.set({ name }, q.inFlight);
+    },
   }),
   queueAdds: new Counter({
     name: 'kube_iaas_workqueue_adds_total',
@@ -66,13 +84,6 @@ export const runtimeMetrics = {
     name: 'kube_iaas_reconcile_errors_total',
     help: 'Failed reconciles by error kind (throttled, retryable, conflict, not-found, terminal, ...)',
     labelNames: ['controller', 'kind'] as const,
-    registers,
-  }),
-  reconcileDuration: new Histogram({
-    name: 'kube_iaas_reconcile_duration_seconds',
-    help: 'Duration of reconcile calls',
-    labelNames: ['controller'] as const,
-    buckets: durationBuckets,
     registers,
   }),
   activeWorkers: new Gauge({

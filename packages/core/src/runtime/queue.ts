@@ -1,5 +1,5 @@
 import { DEFAULT_BACKOFF, RetryTokenBucket, backoffDelay, type BackoffOptions } from './backoff.ts';
-import { runtimeMetrics } from './metrics.ts';
+import { liveQueues, runtimeMetrics } from './metrics.ts';
 
 export interface WorkQueueOptions {
   /** Label of the queue's metrics (usually the controller name). */
@@ -131,9 +131,6 @@ export class WorkQueue {
   #shuttingDown = false;
 
   readonly #m: {
-    depth: ReturnType<typeof runtimeMetrics.queueDepth.labels>;
-    delayed: ReturnType<typeof runtimeMetrics.queueDelayed.labels>;
-    inFlight: ReturnType<typeof runtimeMetrics.queueInFlight.labels>;
     adds: ReturnType<typeof runtimeMetrics.queueAdds.labels>;
     retries: ReturnType<typeof runtimeMetrics.queueRetries.labels>;
     latency: ReturnType<typeof runtimeMetrics.queueLatency.labels>;
@@ -150,17 +147,12 @@ export class WorkQueue {
     this.#bucket = rl.qps === Infinity ? undefined : new RetryTokenBucket(rl.qps, rl.burst);
     this.#random = opts.random ?? Math.random;
     this.#m = {
-      depth: runtimeMetrics.queueDepth.labels(this.name),
-      delayed: runtimeMetrics.queueDelayed.labels(this.name),
-      inFlight: runtimeMetrics.queueInFlight.labels(this.name),
       adds: runtimeMetrics.queueAdds.labels(this.name),
       retries: runtimeMetrics.queueRetries.labels(this.name),
       latency: runtimeMetrics.queueLatency.labels(this.name),
       work: runtimeMetrics.workDuration.labels(this.name),
     };
-    this.#m.depth.set(0);
-    this.#m.delayed.set(0);
-    this.#m.inFlight.set(0);
+    liveQueues.set(this.name, this);
   }
 
   /** Keys waiting for a worker. */
@@ -214,7 +206,6 @@ export class WorkQueue {
     const pending = this.#delayed.get(key);
     if (pending !== undefined && pending <= at) return;
     this.#delayed.set(key, at);
-    this.#m.delayed.set(this.#delayed.size);
     this.#heap.push({ key, at });
     this.#schedule(at);
   }
@@ -268,7 +259,6 @@ export class WorkQueue {
     const started = this.#startedAt.get(key);
     this.#startedAt.delete(key);
     if (started !== undefined) this.#m.work.observe((performance.now() - started) / 1000);
-    this.#m.inFlight.set(this.#processing.size);
     if (this.#dirty.has(key)) {
       if (this.#shuttingDown) {
         this.#dirty.delete(key);
@@ -312,8 +302,6 @@ export class WorkQueue {
     this.#fifo.clear();
     for (const key of this.#dirty) if (!this.#processing.has(key)) this.#dirty.delete(key);
     this.#addedAt.clear();
-    this.#m.depth.set(0);
-    this.#m.delayed.set(0);
     for (const w of this.#waiters.splice(0)) w(undefined);
   }
 
@@ -351,7 +339,6 @@ export class WorkQueue {
       return;
     }
     this.#fifo.push(key);
-    this.#m.depth.set(this.#fifo.length);
   }
 
   #take(): string | undefined {
@@ -364,8 +351,6 @@ export class WorkQueue {
     this.#addedAt.delete(key);
     if (added !== undefined) this.#m.latency.observe((now - added) / 1000);
     this.#startedAt.set(key, now);
-    this.#m.depth.set(this.#fifo.length);
-    this.#m.inFlight.set(this.#processing.size);
     return key;
   }
 
@@ -396,6 +381,5 @@ export class WorkQueue {
       this.#delayed.delete(top.key);
       this.add(top.key);
     }
-    this.#m.delayed.set(this.#delayed.size);
   }
 }
