@@ -1,0 +1,89 @@
+// Killing the operator between CreateVolume and the PV write, then starting it again, yields exactly
+// one EBS volume. The crash is real: an HTTP relay between the operator and moto passes CreateVolume
+// through to moto, then SIGKILLs the operator before it can see the answer.
+import { createServer, request, type Server } from 'node:http';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PVC_NAMESPACE_TAG, resources } from '@kube-iaas/core';
+import type { AwsVolume } from '@kube-iaas/crds';
+import { AWS_VOLUME_TYPE } from '../../src/constants.ts';
+import type { PersistentVolumeClaim } from '../../src/translate/index.ts';
+import { claim, createNamespace, ensureNodeRegistration, kube, startOperator, storageClass, tb, volumesTagged, waitFor, type RunningOperator } from './harness.ts';
+
+let relay: Server;
+let relayUrl = '';
+let victim: RunningOperator | undefined;
+let creates = 0;
+const scName = `ebs-crash-${Math.random().toString(36).slice(2, 6)}`;
+
+beforeAll(async () => {
+  await ensureNodeRegistration();
+  const target = new URL(tb.awsEndpoint);
+  relay = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const isCreate = body.toString().includes('Action=CreateVolume');
+      const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+        const out: Buffer[] = [];
+        upRes.on('data', (c: Buffer) => out.push(c));
+        upRes.on('end', () => {
+          if (isCreate && victim) {
+            creates++;
+            // The volume exists in "AWS" now; the operator dies before it learns its ID.
+            victim.proc.kill('SIGKILL');
+            res.destroy();
+            return;
+          }
+          res.writeHead(upRes.statusCode ?? 502, upRes.headers).end(Buffer.concat(out));
+        });
+      });
+      up.on('error', () => res.destroy());
+      up.end(body);
+    });
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
+  const addr = relay.address();
+  relayUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+});
+
+afterAll(async () => {
+  await victim?.kill();
+  relay?.close();
+  await kube.delete(resources.StorageClass, { name: scName }).catch(() => undefined);
+});
+
+it('crash between CreateVolume and the PV write, then restart: exactly one volume, claim Bound to it', async () => {
+  victim = await startOperator({ env: { AWS_ENDPOINT_URL: relayUrl } });
+  const ns = await createNamespace('crash');
+  await kube.create(resources.StorageClass, storageClass(scName, { type: 'gp3' }));
+  await kube.create(resources.PersistentVolumeClaim, claim(ns, 'data', scName, '7Gi'));
+  await waitFor('operator killed after CreateVolume', async () => victim?.proc.exitCode !== null || victim?.proc.signalCode !== null, 60_000);
+  expect(creates).toBe(1);
+
+  const afterCrash = await volumesTagged(PVC_NAMESPACE_TAG, ns);
+  expect(afterCrash.length).toBe(1);
+  const pvc = await kube.get<PersistentVolumeClaim>(resources.PersistentVolumeClaim, 'data', ns);
+  const pvName = `pvc-${pvc?.metadata?.uid}`;
+  const av = await kube.get<AwsVolume>(AWS_VOLUME_TYPE, pvName);
+  expect(av?.status?.volumeId).toBeUndefined(); // the status write never happened
+  expect(await kube.get(resources.PersistentVolume, pvName)).toBeUndefined();
+
+  victim = undefined;
+  const again = await startOperator();
+  try {
+    const bound = await waitFor('claim Bound after restart', async () => {
+      const c = await kube.get<PersistentVolumeClaim>(resources.PersistentVolumeClaim, 'data', ns);
+      return c?.status?.phase === 'Bound' ? c : undefined;
+    });
+    expect(bound.spec?.volumeName).toBe(pvName);
+    const vols = await volumesTagged(PVC_NAMESPACE_TAG, ns);
+    expect(vols.map((v) => v.VolumeId)).toEqual([afterCrash[0]?.VolumeId]);
+    expect((await kube.get<AwsVolume>(AWS_VOLUME_TYPE, pvName))?.status?.volumeId).toBe(afterCrash[0]?.VolumeId);
+
+    await kube.delete(resources.PersistentVolumeClaim, { name: 'data', namespace: ns });
+    await waitFor('volume deleted', async () => (await volumesTagged(PVC_NAMESPACE_TAG, ns)).every((v) => v.State === 'deleted'));
+  } finally {
+    await again.stop();
+  }
+});
