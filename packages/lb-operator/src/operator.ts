@@ -30,6 +30,15 @@ export interface LbOperatorOptions {
   logger?: Logger;
 }
 
+/** True when anything but status (and resourceVersion) changed: generation, labels, annotations, finalizers, owners, deletion. */
+function metaOrSpecChanged(a: { metadata?: object; spec?: unknown }, b: { metadata?: object; spec?: unknown }): boolean {
+  const m = (o: { metadata?: object }) => {
+    const { resourceVersion: _rv, managedFields: _mf, ...rest } = (o.metadata ?? {}) as Record<string, unknown>;
+    return rest;
+  };
+  return !deepEqual(m(a), m(b)) || !deepEqual(a.spec, b.spec);
+}
+
 /** True when a Node change can change a load balancer's targets. */
 function targetRelevant(a: V1Node, b: V1Node | undefined): boolean {
   if (!b) return true;
@@ -61,13 +70,26 @@ export class LbOperator extends Operator<typeof lbFlags> {
     const nodes = this.informer<V1Node>(resources.Node);
     const base = { client: this.client, events: this.events, statusWriter: this.statusWriter };
 
-    this.controller({ name: 'service', reconcile: serviceReconciler({ ...base, services, nlbs }) })
-      .watch(services)
-      .watch(nlbs, (cr) => (controllerOf(cr)?.kind === 'Service' ? objectKey(cr) : undefined));
+    // Status-only updates (our own writes) wake nothing: only what can change the outcome does.
+    const svcCtl = this.controller({ name: 'service', reconcile: serviceReconciler({ ...base, services, nlbs }), resyncKeys: () => services.keys() });
+    services.on({ add: (o) => svcCtl.enqueue(objectKey(o)), delete: (o) => svcCtl.enqueue(objectKey(o)), update: (o, old) => (old === undefined || metaOrSpecChanged(o, old) ? svcCtl.enqueue(objectKey(o)) : undefined) });
+    const controlledByService = (cr: NetworkLoadBalancer) => controllerOf(cr)?.kind === 'Service';
+    nlbs.on({
+      add: (cr) => controlledByService(cr) && svcCtl.enqueue(objectKey(cr)),
+      delete: (cr) => controlledByService(cr) && svcCtl.enqueue(objectKey(cr)),
+      update: (cr, old) => controlledByService(cr) && (old === undefined || metaOrSpecChanged(cr, old)) && svcCtl.enqueue(objectKey(cr)),
+    });
 
-    const nlbCtl = this.controller({ name: 'networkloadbalancer', reconcile: nlbReconciler({ ...base, clients, env, inventory, nlbs, services, nodes }) })
-      .watch(nlbs)
-      .watch(services, (svc) => (nlbs.get(objectKey(svc)) ? objectKey(svc) : undefined));
+    const nlbCtl = this.controller({ name: 'networkloadbalancer', reconcile: nlbReconciler({ ...base, clients, env, inventory, nlbs, services, nodes }), resyncKeys: () => nlbs.keys() });
+    nlbs.on({ add: (o) => nlbCtl.enqueue(objectKey(o)), delete: (o) => nlbCtl.enqueue(objectKey(o)), update: (o, old) => (old === undefined || metaOrSpecChanged(o, old) ? nlbCtl.enqueue(objectKey(o)) : undefined) });
+    // A Service's ports (NodePorts) feed its NetworkLoadBalancer's target groups.
+    services.on({
+      update: (svc, old) => {
+        if (old !== undefined && deepEqual(svc.spec?.ports, old.spec?.ports) && !!svc.metadata?.deletionTimestamp === !!old.metadata?.deletionTimestamp) return;
+        if (nlbs.get(objectKey(svc))) nlbCtl.enqueue(objectKey(svc));
+      },
+      add: (svc) => nlbs.get(objectKey(svc)) && nlbCtl.enqueue(objectKey(svc)),
+    });
     // Targets follow the Nodes: a Node joining, leaving or relabelled wakes every CR that uses Nodes.
     const wakeAll = () => {
       for (const cr of nlbs.list()) if (!cr.spec.targets?.instanceIds?.length) nlbCtl.enqueue(objectKey(cr));
