@@ -358,8 +358,10 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
     this.#phase = 'stopping';
     this.log.info('stopping: no new work; waiting for reconciles in flight');
     if (prev !== 'new') {
+      // drain first while the elector keeps renewing, so no successor starts while our
+      // reconciles are still running; then hand the lease over
+      await this.#stopControllers();
       if (this.#elector) await this.#elector.stop({ release: true });
-      else await this.#stopControllers();
       await Promise.all(this.#informers.map((i) => i.stop()));
       await Promise.race([this.events.flush(), sleep(2_000)]);
     }

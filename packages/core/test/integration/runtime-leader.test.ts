@@ -19,7 +19,7 @@ let client: KubeClient;
 let env: Record<string, string>;
 const procs: OperatorProcess[] = [];
 
-function start(identity: string): OperatorProcess {
+function start(identity: string, extra: string[] = []): OperatorProcess {
   const p = startSampleOperator(
     identity,
     [
@@ -33,6 +33,7 @@ function start(identity: string): OperatorProcess {
       `--leader-elect-retry-period=${RETRY_MS}ms`,
       '--metrics-bind-address=127.0.0.1:0',
       '--shutdown-timeout=10s',
+      ...extra,
     ],
     env,
   );
@@ -120,5 +121,28 @@ describe('leader election between two operator processes', () => {
 
     await createConfigMap('after-handover', { v: '3' });
     expect(await eventually(() => reconciledBy('after-handover'), 30_000, 'replica-c to reconcile')).toBe('replica-c');
+  });
+
+  it('SIGTERM lets the reconcile in flight finish before the lease is handed over', async () => {
+    const c = procs.find((p) => p.name === 'replica-c')!;
+    c.kill('SIGTERM');
+    expect((await c.exit).code).toBe(0);
+    const d = start('replica-d', ['--reconcile-delay=3s']);
+    await d.waitForLog((l) => l.msg === 'acquired the lease; leading');
+    const e = start('replica-e');
+    await e.waitForLog((l) => l.msg === 'informer synced');
+
+    await createConfigMap('slow', { v: '4' });
+    await d.waitForLog((l) => l.msg === 'reconciling' && l.key === `${ns}/slow`);
+    d.kill('SIGTERM'); // 3s of reconcile left
+    expect(await d.exit).toEqual({ code: 0, signal: null });
+    const finished = (await d.waitForLog((l) => l.msg === 'reconciled' && l.key === `${ns}/slow`)) as { time: string };
+    const stopped = (await d.waitForLog((l) => l.msg === 'controller stopped')) as { drained: boolean };
+    expect(stopped.drained).toBe(true);
+    expect(await reconciledBy('slow')).toBe('replica-d'); // the write of the reconcile in flight happened
+
+    const took = (await e.waitForLog((l) => l.msg === 'acquired the lease; leading', 15_000)) as { time: string };
+    expect(Date.parse(took.time)).toBeGreaterThanOrEqual(Date.parse(finished.time)); // no overlap
+    expect(reconciles(e)).toBe(0); // nothing left to do: the object is already reconciled
   });
 });
