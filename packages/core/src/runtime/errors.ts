@@ -59,7 +59,7 @@ export class TerminalError extends Error {
   }
 }
 
-/** Asks for a retry after a given time without counting as a failure of the key's backoff. */
+/** Asks for a retry no sooner than `retryAfterMs` (the key's backoff still applies if it is longer). */
 export class RetryAfterError extends Error {
   readonly kind = 'retryable';
   readonly retryAfterMs: number;
