@@ -20,6 +20,10 @@ export const lbFlags = {
     min: 0,
   }),
   'install-crds': flag.bool({ description: 'Install (server-side apply) the NetworkLoadBalancer CRD at start; turn off when manifests install it.', default: true }),
+  'manage-security-group-rules': flag.bool({
+    description: 'Add (and remove) ingress rules for the NodePorts on the cluster-tagged node security group. Turn off when that group already allows the NodePort range from the clients and the VPC (an AWS security group holds 60 inbound rules by default; each NLB needs at least one).',
+    default: true,
+  }),
   'aws-role-arn': flag.string({ description: 'Assume this IAM role through STS for AWS calls (default: the SDK credential chain).', env: 'AWS_ROLE_ARN', default: '' }),
 } as const;
 
@@ -80,7 +84,7 @@ export class LbOperator extends Operator<typeof lbFlags> {
       update: (cr, old) => controlledByService(cr) && (old === undefined || metaOrSpecChanged(cr, old)) && svcCtl.enqueue(objectKey(cr)),
     });
 
-    const nlbCtl = this.controller({ name: 'networkloadbalancer', reconcile: nlbReconciler({ ...base, clients, env, inventory, nlbs, services, nodes }), resyncKeys: () => nlbs.keys() });
+    const nlbCtl = this.controller({ name: 'networkloadbalancer', reconcile: nlbReconciler({ ...base, clients, env, inventory, nlbs, services, nodes, manageSecurityGroupRules: cfg.manageSecurityGroupRules }), resyncKeys: () => nlbs.keys() });
     nlbs.on({ add: (o) => nlbCtl.enqueue(objectKey(o)), delete: (o) => nlbCtl.enqueue(objectKey(o)), update: (o, old) => (old === undefined || metaOrSpecChanged(o, old) ? nlbCtl.enqueue(objectKey(o)) : undefined) });
     // A Service's ports (NodePorts) feed its NetworkLoadBalancer's target groups.
     services.on({

@@ -46,6 +46,11 @@ export interface ApplyResult {
   rules: ActualRule[];
   /** How many calls changed something. */
   calls: number;
+  /**
+   * Adding security-group rules failed (for example the group's rule quota is reached). The rest of the
+   * plan still ran: the NLB exists and serves what the rules allow; the caller reports and retries.
+   */
+  ruleError?: unknown;
 }
 
 export interface ApplyContext {
@@ -192,13 +197,19 @@ export async function applyPlan(ctx: ApplyContext, actions: readonly Action[], o
           try {
             await authorize(rules);
           } catch (e) {
-            if (!isDuplicateRule(e)) throw e;
+            if (!isDuplicateRule(e)) {
+              result.ruleError = e;
+              continue;
+            }
             // Someone else's identical rule already allows part of it: add the rest one by one.
             for (const r of rules) {
               try {
                 await authorize([r]);
               } catch (e2) {
-                if (!isDuplicateRule(e2)) throw e2;
+                if (!isDuplicateRule(e2)) {
+                  result.ruleError = e2;
+                  break;
+                }
               }
             }
           }
@@ -254,7 +265,9 @@ export async function applyPlan(ctx: ApplyContext, actions: readonly Action[], o
 
   const all = async () => {
     for (const a of actions) {
+      const errorBefore = result.ruleError;
       await run(a);
+      if (result.ruleError !== errorBefore) continue; // reported by the caller, not as applied
       result.calls++;
       ctx.onApplied?.(a);
     }

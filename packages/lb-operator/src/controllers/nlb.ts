@@ -42,6 +42,8 @@ export interface NlbControllerDeps {
   nodes: Informer<V1Node>;
   events: EventRecorder;
   statusWriter: StatusWriter;
+  /** Add rules on the node security groups (default true); off: only remove rules added before. */
+  manageSecurityGroupRules?: boolean;
   /** How soon to look again while the NLB is provisioning. */
   provisioningRequeueMs?: number;
 }
@@ -132,7 +134,7 @@ export function nlbReconciler(deps: NlbControllerDeps) {
       const [subnets, vpcCidr, securityGroupIds] = await Promise.all([
         deps.env.subnets(vpcId, scheme, cr.spec.subnets),
         deps.env.vpcCidr(vpcId),
-        deps.env.nodeSecurityGroups(vpcId, instanceIds),
+        deps.manageSecurityGroupRules === false ? Promise.resolve([]) : deps.env.nodeSecurityGroups(vpcId, instanceIds),
       ]);
       resolved = { vpcId, subnets, vpcCidr, securityGroupIds };
     } catch (e) {
@@ -174,16 +176,26 @@ export function nlbReconciler(deps: NlbControllerDeps) {
     if (plan.actions.length > 0) ctx.log.info({ calls: applied.calls, actions: plan.actions.map(describeAction) }, 'AWS changed');
 
     const observed = observedStatus(desired, actual, plan.keep, applied);
-    const active = observed.state === 'active';
-    const message = active
-      ? `${observed.dnsName ?? ''}: ${desired.listeners.length} listener(s), ${desired.targets.length} target(s)`
-      : `NLB is ${observed.state ?? 'unknown'}`;
+    const ruleProblem = applied.ruleError ? classifyAwsError(applied.ruleError) : undefined;
+    if (ruleProblem) {
+      const msg = `security-group rules for the NodePorts could not be added: ${ruleProblem.code}: ${ruleProblem.message}`;
+      deps.events.warning(cr, 'SecurityGroupRulesFailed', msg, typeOpt);
+      if (svc) deps.events.warning(svc, 'SecurityGroupRulesFailed', msg, { type: resources.Service });
+    }
+    const active = observed.state === 'active' && !ruleProblem;
+    const message = ruleProblem
+      ? `security-group rules missing: ${ruleProblem.code}: ${ruleProblem.message}`
+      : active
+        ? `${observed.dnsName ?? ''}: ${desired.listeners.length} listener(s), ${desired.targets.length} target(s)`
+        : `NLB is ${observed.state ?? 'unknown'}`;
     const status: NetworkLoadBalancerStatus = {
       ...observed,
       observedGeneration: gen,
       conditions: withConditions(cr, [
-        readyCondition(active, active ? 'Active' : 'Provisioning', message, gen),
-        syncedCondition(true, 'Reconciled', plan.actions.length > 0 ? `${plan.actions.length} change(s) applied` : 'in sync', gen),
+        readyCondition(active, ruleProblem ? 'SecurityGroupRulesFailed' : active ? 'Active' : 'Provisioning', message, gen),
+        ruleProblem
+          ? syncedCondition(false, 'SecurityGroupRulesFailed', message, gen)
+          : syncedCondition(true, 'Reconciled', plan.actions.length > 0 ? `${plan.actions.length} change(s) applied` : 'in sync', gen),
       ]),
     };
     // Keep the Synced message stable in the steady state so status is not rewritten for nothing.
@@ -194,6 +206,7 @@ export function nlbReconciler(deps: NlbControllerDeps) {
     await deps.statusWriter.replace(NLB_RESOURCE, cr, status);
     if (observed.dnsName) await setServiceHostname(svc, observed.dnsName);
     if (svc && plan.actions.length > 0) deps.events.normal(svc, 'EnsuredLoadBalancer', `NLB ${observed.loadBalancerName ?? ''} ${observed.dnsName ?? ''}`, { type: resources.Service });
+    if (ruleProblem) return { requeueAfter: Math.max(ruleProblem.retryAfterMs ?? 0, 60_000) };
     if (!active) return { requeueAfter: deps.provisioningRequeueMs ?? 5_000 };
     return;
   };
