@@ -1,0 +1,3 @@
+export * from './capacity.ts';
+export * from './pool.ts';
+export * from './allocate.ts';
