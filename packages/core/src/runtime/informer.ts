@@ -234,10 +234,12 @@ export class Informer<T extends KubeObject> {
         continue: cont,
       });
       listKind ??= page.kind;
+      // list items of built-in kinds come without apiVersion/kind (watch events carry them); the
+      // kind is known from the type or, for types registered by plural only, from `<Kind>List`
+      const kind = this.type.kind || (listKind?.endsWith('List') ? listKind.slice(0, -4) : undefined);
       for (const item of page.items ?? []) {
-        // list items of built-in kinds come without apiVersion/kind; watch events carry them
         item.apiVersion ??= this.type.apiVersion;
-        item.kind ??= this.type.kind;
+        if (!item.kind && kind) item.kind = kind;
         items.push(this.#transform(item));
       }
       resourceVersion = page.metadata?.resourceVersion ?? resourceVersion;

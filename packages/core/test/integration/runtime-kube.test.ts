@@ -7,9 +7,11 @@
 import { randomBytes } from 'node:crypto';
 import { testbedKubeConfig } from '@kube-iaas/testbed/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ResourceEvent } from '@dot-i/k8s-operator';
 import {
   EventRecorder,
   Informer,
+  Operator,
   KubeApiError,
   KubeClient,
   StatusWriter,
@@ -163,3 +165,51 @@ describe('owner references', () => {
     await eventually(async () => ((await client.get(resources.ConfigMap, 'dependent', ns)) === undefined ? true : undefined), 60_000, 'the GC to delete the dependent', 250);
   });
 });
+
+describe('Operator: the @dot-i/k8s-operator programming model on client-node 2.x', () => {
+  const FINALIZER = 'core.kube-iaas.dev/legacy-test';
+
+  class LegacyStyle extends Operator {
+    readonly seen: string[] = [];
+    readonly cleaned: string[] = [];
+    protected async init(): Promise<void> {
+      await this.watchResource(
+        '',
+        'v1',
+        'configmaps',
+        async (e: ResourceEvent) => {
+          if (!(e.object.metadata?.labels ?? {})['legacy']) return;
+          this.seen.push(`${e.type} ${e.meta.name}`);
+          if (await this.handleResourceFinalizer(e, FINALIZER, async (ev) => void this.cleaned.push(ev.meta.name))) return;
+        },
+        ns,
+      );
+    }
+  }
+
+  it('watchResource + handleResourceFinalizer add the finalizer, run the delete action and let the object go', async () => {
+    const op = new LegacyStyle({
+      name: 'legacy-style',
+      argv: ['--cluster-name=int32bit-kubernetes', '--no-leader-elect', '--metrics-bind-address=0', '--log-level=warn'],
+      env: {},
+      kubeConfig: testbedKubeConfig(),
+    });
+    await op.start();
+    try {
+      await client.create(resources.ConfigMap, cm('legacy', { a: '1' }, { legacy: 'yes' }));
+      const withFinalizer = await eventually(async () => {
+        const o = await client.get<ConfigMap>(resources.ConfigMap, 'legacy', ns);
+        return o?.metadata?.finalizers?.includes(FINALIZER) ? o : undefined;
+      }, 30_000, 'the finalizer');
+      expect(withFinalizer.metadata?.finalizers).toEqual([FINALIZER]);
+      await client.delete(resources.ConfigMap, { name: 'legacy', namespace: ns });
+      await eventually(async () => ((await client.get(resources.ConfigMap, 'legacy', ns)) === undefined ? true : undefined), 30_000, 'deletion after cleanup');
+      expect(op.cleaned).toEqual(['legacy']);
+      expect(op.seen[0]).toBe('ADDED legacy');
+      expect(op.seen).toContain('MODIFIED legacy');
+    } finally {
+      await op.stop();
+    }
+  });
+});
+
