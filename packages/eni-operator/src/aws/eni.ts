@@ -1,0 +1,162 @@
+// AWS I/O of the pool: read the instance and its ENIs, and carry out a pool plan through core's
+// guarded clients (owner tags on create, ownership checked on every change).
+import {
+  AssignPrivateIpAddressesCommand,
+  AttachNetworkInterfaceCommand,
+  CreateNetworkInterfaceCommand,
+  DeleteNetworkInterfaceCommand,
+  DetachNetworkInterfaceCommand,
+  ModifyNetworkInterfaceAttributeCommand,
+  UnassignPrivateIpAddressesCommand,
+} from '@aws-sdk/client-ec2';
+import {
+  classifyAwsError,
+  describeInstances,
+  describeNetworkInterfaces,
+  describeSubnets,
+  eniTags,
+  nameTag,
+  ownedByOwnerFilters,
+  ownedTags,
+  toTagSpecifications,
+  type AwsClients,
+  type Instance,
+  type NetworkInterface,
+  type OwnerRef,
+} from '@kube-iaas/core';
+import type { PoolAction, PoolEni } from '../plan/index.ts';
+
+export interface ActualPool {
+  instance: Instance;
+  /** ENIs attached to the instance, the primary (device index 0) included. */
+  attached: NetworkInterface[];
+  /** ENIs tagged for this pool that are not attached (a crash between create and attach, or a detach). */
+  detached: NetworkInterface[];
+  subnetCidrs: Map<string, string>;
+}
+
+export class InstanceGoneError extends Error {
+  readonly kind = 'terminal';
+}
+
+/** The instance and its ENIs; throws InstanceGoneError when it does not exist or no longer runs. */
+export async function readActual(clients: AwsClients, instanceId: string, owner: OwnerRef): Promise<ActualPool> {
+  let instance: Instance | undefined;
+  try {
+    [instance] = await describeInstances(clients.ec2, { ids: [instanceId] });
+  } catch (e) {
+    if (classifyAwsError(e).kind === 'not-found') throw new InstanceGoneError(`instance ${instanceId} does not exist`);
+    throw e;
+  }
+  if (!instance || instance.state === 'terminated' || instance.state === 'shutting-down') throw new InstanceGoneError(`instance ${instanceId} is ${instance?.state ?? 'gone'}`);
+  const [attached, ours] = await Promise.all([
+    describeNetworkInterfaces(clients.ec2, { filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }] }),
+    describeNetworkInterfaces(clients.ec2, { filters: ownedByOwnerFilters(clients.cluster, owner) }),
+  ]);
+  const detached = ours.filter((n) => n.status === 'available');
+  const subnetIds = [...new Set(attached.map((n) => n.subnetId))];
+  const subnets = subnetIds.length ? await describeSubnets(clients.ec2, { ids: subnetIds }) : [];
+  return { instance, attached, detached, subnetCidrs: new Map(subnets.map((s) => [s.id, s.cidrBlock])) };
+}
+
+export function toPoolEni(n: NetworkInterface): PoolEni {
+  return { eniId: n.id, deviceIndex: n.attachment?.deviceIndex ?? -1, secondaryIps: n.privateIpAddresses.filter((ip) => ip !== n.primaryPrivateIpAddress) };
+}
+
+export interface ApplyContext {
+  clients: AwsClients;
+  owner: OwnerRef;
+  instanceId: string;
+  subnetId: string;
+  securityGroupIds: string[];
+  onApplied?: (a: PoolAction, detail: string) => void;
+}
+
+async function waitAvailable(clients: AwsClients, eniId: string): Promise<void> {
+  for (let i = 0; i < 40; i++) {
+    const [n] = await describeNetworkInterfaces(clients.ec2, { ids: [eniId] });
+    if (!n || n.status === 'available') return;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Attaches an existing ENI of ours at a device index, with DeleteOnTermination. */
+export async function attachEni(ctx: ApplyContext, eniId: string, deviceIndex: number): Promise<void> {
+  const { ec2 } = ctx.clients;
+  const a = await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eniId, InstanceId: ctx.instanceId, DeviceIndex: deviceIndex }));
+  if (a.AttachmentId) {
+    await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Attachment: { AttachmentId: a.AttachmentId, DeleteOnTermination: true } }));
+  }
+}
+
+/** Detaches (when attached) and deletes an ENI of ours. */
+export async function deleteEni(clients: AwsClients, eni: Pick<NetworkInterface, 'id' | 'attachment'>): Promise<void> {
+  const attachmentId = eni.attachment?.id;
+  try {
+    if (attachmentId) {
+      await clients.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachmentId }));
+      await waitAvailable(clients, eni.id);
+    }
+    await clients.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni.id }));
+  } catch (e) {
+    if (classifyAwsError(e).kind !== 'not-found') throw e;
+  }
+}
+
+/** Carries out a pool plan, one action at a time; stops at the first error (the next reconcile resumes). */
+export async function applyPoolPlan(ctx: ApplyContext, actual: ActualPool, actions: readonly PoolAction[]): Promise<number> {
+  const { ec2 } = ctx.clients;
+  let calls = 0;
+  for (const a of actions) {
+    switch (a.op) {
+      case 'createEni': {
+        const tags = ownedTags(ctx.clients.cluster, ctx.owner, { ...eniTags({ instanceId: ctx.instanceId }), ...nameTag(`${ctx.owner.name}-${a.deviceIndex}`) });
+        const created = await ec2.send(
+          new CreateNetworkInterfaceCommand({
+            SubnetId: ctx.subnetId,
+            Groups: ctx.securityGroupIds,
+            SecondaryPrivateIpAddressCount: a.ipCount,
+            Description: `kube-iaas eni-operator: pod addresses of ${ctx.owner.name}`,
+            TagSpecifications: toTagSpecifications('network-interface', tags),
+          }),
+        );
+        calls++;
+        const id = created.NetworkInterface?.NetworkInterfaceId;
+        if (!id) throw new Error('CreateNetworkInterface returned no ID');
+        try {
+          await attachEni(ctx, id, a.deviceIndex);
+          calls += 2;
+        } catch (e) {
+          // Not attached: delete it now rather than leave it for the leak collector.
+          await deleteEni(ctx.clients, { id, attachment: undefined }).catch(() => undefined);
+          throw e;
+        }
+        ctx.onApplied?.(a, `created ENI ${id} at device index ${a.deviceIndex} with ${a.ipCount} address(es)`);
+        break;
+      }
+      case 'assignIps':
+        await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: a.eniId, SecondaryPrivateIpAddressCount: a.count }));
+        calls++;
+        ctx.onApplied?.(a, `assigned ${a.count} address(es) to ${a.eniId}`);
+        break;
+      case 'unassignIps':
+        await ec2.send(new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: a.eniId, PrivateIpAddresses: a.ips }));
+        calls++;
+        ctx.onApplied?.(a, `released ${a.ips.length} address(es) of ${a.eniId}`);
+        break;
+      case 'deleteEni': {
+        const eni = actual.attached.find((n) => n.id === a.eniId);
+        await deleteEni(ctx.clients, eni ?? { id: a.eniId, attachment: undefined });
+        calls += 2;
+        ctx.onApplied?.(a, `released ENI ${a.eniId}`);
+        break;
+      }
+    }
+  }
+  return calls;
+}
+
+/** Every ENI tagged for this pool (attached or not), for deletion when the pool goes. */
+export function ownedEnis(clients: AwsClients, owner: OwnerRef): Promise<NetworkInterface[]> {
+  return describeNetworkInterfaces(clients.ec2, { filters: ownedByOwnerFilters(clients.cluster, owner) });
+}

@@ -1,0 +1,17 @@
+// The eni-operator's own metrics, on core's shared registry.
+import { Counter, Gauge, Histogram } from 'prom-client';
+import { metricsRegistry } from '@kube-iaas/core';
+
+export const poolMetrics = {
+  addresses: new Gauge({ name: 'kube_iaas_eni_pool_addresses', help: 'Secondary addresses of a node\'s pool by state (used, free, cooling).', labelNames: ['node', 'state'], registers: [metricsRegistry] }),
+  enis: new Gauge({ name: 'kube_iaas_eni_pool_enis', help: 'ENIs attached to a node, the primary included.', labelNames: ['node'], registers: [metricsRegistry] }),
+  waiting: new Gauge({ name: 'kube_iaas_eni_pool_waiting_pods', help: 'Pods on a node waiting for an address.', labelNames: ['node'], registers: [metricsRegistry] }),
+  actions: new Counter({ name: 'kube_iaas_eni_pool_actions_total', help: 'Pool changes made in AWS, by op (createEni, assignIps, unassignIps, deleteEni).', labelNames: ['op'], registers: [metricsRegistry] }),
+  allocationLatency: new Histogram({
+    name: 'kube_iaas_eni_allocation_seconds',
+    help: 'From the allocation written in EniPool status to the pod annotated.',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [metricsRegistry],
+  }),
+  leakedEnis: new Counter({ name: 'kube_iaas_eni_leaked_enis_deleted_total', help: 'Leaked ENIs of this cluster deleted.', registers: [metricsRegistry] }),
+};

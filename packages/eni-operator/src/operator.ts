@@ -1,0 +1,117 @@
+// The eni-operator: informers on Nodes, Pods and EniPools; a Node controller (stage 1: Node →
+// EniPool), a pool controller (stage 2: EniPool → ENIs and addresses, and pod allocation), and a
+// leaked-ENI sweep, on core's runtime (leader election, /metrics, /healthz, /readyz, backoff).
+import type { KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
+import { installCrds, type EniPool } from '@kube-iaas/crds';
+import { InstanceTypeCatalog, Operator, createAwsClients, deepEqual, flag, objectKey, resources, type AwsClients, type Logger } from '@kube-iaas/core';
+import { ENI_POOL_RESOURCE, IP_ANNOTATION, OPERATOR_NAME } from './constants.ts';
+import { nodeReconciler } from './controllers/node.ts';
+import { POD_NODE_INDEX, poolReconciler, wantsAddress } from './controllers/pool.ts';
+import { SWEEP_KEY, sweepReconciler } from './controllers/sweep.ts';
+import { parseZoneSubnets, type PoolDefaults } from './translate/index.ts';
+
+export const eniFlags = {
+  'warm-eni': flag.int({ description: 'Default spec.warmEni of new EniPools: spare ENIs\' worth of free addresses (VPC CNI WARM_ENI_TARGET).', default: 1, min: 0 }),
+  'warm-ip': flag.int({ description: 'Default spec.warmIp: free addresses to keep ready (WARM_IP_TARGET); takes precedence over --warm-eni.', min: 0 }),
+  'minimum-ip': flag.int({ description: 'Default spec.minimumIp: addresses a pool holds at least (MINIMUM_IP_TARGET).', min: 0 }),
+  cooldown: flag.duration({ description: 'Default spec.cooldownSeconds: how long a released address rests before reuse or release.', default: 30_000, min: 0 }),
+  'shrink-policy': flag.string({ description: 'Default spec.shrinkPolicy.', default: 'Release', choices: ['Release', 'Keep'] }),
+  'eni-subnets': flag.list({ description: 'Custom networking: <zone>=subnet-… pairs; new ENIs of nodes in that zone go to that subnet.', default: [] }),
+  'eni-security-groups': flag.list({ description: 'Security groups for new ENIs (default: those of each instance\'s primary ENI).', default: [] }),
+  'leaked-eni-sweep-interval': flag.duration({ description: 'How often to look for leaked ENIs (0 disables).', default: 300_000, min: 0 }),
+  'leaked-eni-grace': flag.duration({ description: 'How old an available ENI must be before it counts as leaked.', default: 300_000, min: 0 }),
+  'install-crds': flag.bool({ description: 'Install (server-side apply) the EniPool CRD at start; turn off when manifests install it.', default: true }),
+  'aws-role-arn': flag.string({ description: 'Assume this IAM role through STS for AWS calls (default: the SDK credential chain).', env: 'AWS_ROLE_ARN', default: '' }),
+} as const;
+
+export interface EniOperatorOptions {
+  argv?: readonly string[];
+  env?: Readonly<Record<string, string | undefined>>;
+  kubeConfig?: KubeConfig;
+  logger?: Logger;
+}
+
+/** True when a pod change can change its address: binding, phase to finished, deletion, the annotation. */
+function podRelevant(p: V1Pod, old: V1Pod | undefined): boolean {
+  if (!old) return true;
+  return (
+    p.spec?.nodeName !== old.spec?.nodeName ||
+    wantsAddress(p) !== wantsAddress(old) ||
+    !!p.metadata?.deletionTimestamp !== !!old.metadata?.deletionTimestamp ||
+    p.metadata?.annotations?.[IP_ANNOTATION] !== old.metadata?.annotations?.[IP_ANNOTATION]
+  );
+}
+
+export class EniOperator extends Operator<typeof eniFlags> {
+  aws: AwsClients | undefined;
+
+  constructor(opts: EniOperatorOptions = {}) {
+    super({ name: OPERATOR_NAME, flags: eniFlags, ...opts });
+  }
+
+  protected override async init(): Promise<void> {
+    const cfg = this.config;
+    if (cfg.installCrds) {
+      await installCrds(this.kubeConfig, { kinds: ['EniPool'], fieldManager: 'kube-iaas-eni-operator' });
+      this.log.info('EniPool CRD installed');
+    }
+    const defaults: PoolDefaults = {
+      warmEni: cfg.warmEni,
+      cooldownSeconds: Math.round(cfg.cooldown / 1000),
+      shrinkPolicy: cfg.shrinkPolicy as 'Release' | 'Keep',
+      subnetsByZone: parseZoneSubnets(cfg.eniSubnets),
+    };
+    if (cfg.warmIp !== undefined) defaults.warmIp = cfg.warmIp;
+    if (cfg.minimumIp !== undefined) defaults.minimumIp = cfg.minimumIp;
+    if (cfg.eniSecurityGroups.length) defaults.securityGroupIds = cfg.eniSecurityGroups;
+
+    const clients = await createAwsClients({ cluster: cfg.clusterName, logger: this.log, ...(cfg.awsRoleArn ? { roleArn: cfg.awsRoleArn } : {}) });
+    this.aws = clients;
+    const catalog = new InstanceTypeCatalog(clients.ec2);
+
+    const nodes = this.informer<V1Node>(resources.Node);
+    const pools = this.informer<EniPool>(ENI_POOL_RESOURCE);
+    const pods = this.informer<V1Pod>(resources.Pod, { indexers: { [POD_NODE_INDEX]: (p) => p.spec?.nodeName } });
+    const base = { client: this.client, events: this.events };
+
+    const nodeCtl = this.controller({ name: 'node', reconcile: nodeReconciler({ ...base, nodes, pools, defaults }), resyncKeys: () => nodes.keys() });
+    nodes.on({
+      add: (n) => nodeCtl.enqueue(objectKey(n)),
+      delete: (n) => nodeCtl.enqueue(objectKey(n)),
+      update: (n, old) => (old === undefined || n.spec?.providerID !== old.spec?.providerID || !deepEqual(n.metadata?.labels, old.metadata?.labels) ? nodeCtl.enqueue(objectKey(n)) : undefined),
+    });
+    pools.on({ add: (p) => nodeCtl.enqueue(objectKey(p)), delete: (p) => nodeCtl.enqueue(objectKey(p)) });
+
+    const poolCtl = this.controller({
+      name: 'enipool',
+      reconcile: poolReconciler({ ...base, clients, catalog, pools, pods, statusWriter: this.statusWriter }),
+      resyncKeys: () => pools.keys(),
+    });
+    pools.on({
+      add: (p) => poolCtl.enqueue(objectKey(p)),
+      delete: (p) => poolCtl.enqueue(objectKey(p)),
+      // Our own status writes wake nothing; spec, finalizers and deletion do.
+      update: (p, old) =>
+        old === undefined || p.metadata.generation !== old.metadata.generation || !!p.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp || !deepEqual(p.metadata.finalizers, old.metadata.finalizers)
+          ? poolCtl.enqueue(objectKey(p))
+          : undefined,
+    });
+    const wakeNode = (p: V1Pod) => (p.spec?.nodeName && !p.spec.hostNetwork ? poolCtl.enqueue(p.spec.nodeName) : undefined);
+    pods.on({ add: wakeNode, delete: wakeNode, update: (p, old) => (podRelevant(p, old) ? (wakeNode(p), old?.spec?.nodeName !== p.spec?.nodeName && old ? wakeNode(old) : undefined) : undefined) });
+
+    if (cfg.leakedEniSweepInterval > 0) {
+      this.controller({
+        name: 'leaked-eni-sweep',
+        workers: 1,
+        resyncPeriodMs: 0,
+        resyncKeys: () => [SWEEP_KEY],
+        reconcile: sweepReconciler({ clients, pools, events: this.events, intervalMs: cfg.leakedEniSweepInterval, graceMs: cfg.leakedEniGrace }),
+      });
+    }
+  }
+
+  override async stop(): Promise<void> {
+    await super.stop();
+    this.aws?.destroy();
+  }
+}
