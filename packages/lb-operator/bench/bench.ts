@@ -17,7 +17,7 @@ const WORKERS = process.env.BENCH_WORKERS ?? '16';
 // One node security group holds 60 inbound rules (AWS's default quota, enforced by moto): with more
 // Services than that, rules are turned off for the benchmark (BENCH_SG_RULES=on to keep them).
 const SG_RULES = process.env.BENCH_SG_RULES ?? (N > 50 ? 'off' : 'on');
-const opArgs = [`--workers=${WORKERS}`, `--manage-security-group-rules=${SG_RULES === 'on'}`];
+const opArgs = [`--workers=${WORKERS}`, `--manage-security-group-rules=${SG_RULES === 'on'}`, '--orphan-sweep-interval=10m'];
 
 await up(() => undefined);
 const c = clients();
@@ -62,6 +62,14 @@ const svc = (name: string): V1Service => ({
 });
 
 let op = await OperatorProcess.start(opArgs);
+// Leftovers of an interrupted run go first (with the operator running, so AWS is cleaned too).
+const leftovers = (await c.kube.list<V1Service>(resources.Service, { namespace: NS })).items;
+if (leftovers.length > 0) {
+  await Promise.all(leftovers.map((s) => c.kube.delete(resources.Service, { name: s.metadata?.name ?? '', namespace: NS })));
+  await waitFor('leftovers deleted', async () => (await c.kube.list<V1Service>(resources.Service, { namespace: NS })).items.length === 0, 1_800_000, 1000);
+  await op.stop();
+  op = await OperatorProcess.start(opArgs);
+}
 const t0 = performance.now();
 for (let i = 0; i < names.length; i += 50) await Promise.all(names.slice(i, i + 50).map((n) => c.kube.create(resources.Service, svc(n))));
 const applied = performance.now() - t0;

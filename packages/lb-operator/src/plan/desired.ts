@@ -1,7 +1,7 @@
 // Pure: the desired AWS state of one NetworkLoadBalancer, from its spec and what stage 2 resolved around
 // it (the Service's NodePorts, the target instances, the VPC, subnets and node security groups).
 import type { V1Node, V1Service } from '@kubernetes/client-node';
-import type { NetworkLoadBalancer, NlbHealthCheckOverride, NlbListener } from '@kube-iaas/crds';
+import { NETWORK_LOAD_BALANCER, type NetworkLoadBalancer, type NlbHealthCheckOverride, type NlbListener } from '@kube-iaas/crds';
 import { ownedTags, ownerDescription, serviceTags, targetGroupTags, type OwnerRef } from '@kube-iaas/core';
 import { EXCLUDE_FROM_LB_LABEL } from '../constants.ts';
 import { cidrContains } from './cidr.ts';
@@ -30,7 +30,7 @@ export interface DesiredInputs {
   securityGroupIds: string[];
 }
 
-export const NLB_KIND = 'NetworkLoadBalancer';
+export const NLB_KIND: string = NETWORK_LOAD_BALANCER.kind;
 
 /** The owner recorded in AWS tags and rule descriptions: the NetworkLoadBalancer itself. */
 export function ownerOf(nlb: NetworkLoadBalancer): OwnerRef {

@@ -53,7 +53,11 @@ beforeAll(async () => {
   c = clients();
   baselineBefore = JSON.stringify(await sgRules(account.baselineSecurityGroupId));
   op = await OperatorProcess.start();
-  for (const n of [NAME, 'crash-test', 'bad-input']) if (await getSvc(n)) await deleteAndWait(n);
+  for (const n of [NAME, 'crash-test']) if (await getSvc(n)) await deleteAndWait(n);
+  if (await getNlb('by-hand')) {
+    await c.kube.delete(NLB_RESOURCE, { name: 'by-hand', namespace: NS });
+    await waitFor('old by-hand gone', async () => !(await getNlb('by-hand')));
+  }
 });
 
 afterAll(async () => {
@@ -221,6 +225,31 @@ describe('lb-operator on the testbed', () => {
     expect(tgs).toHaveLength(1);
     expect((await listenersOf(c, lbs[0]!.arn)).length).toBe(1);
     await deleteAndWait(name);
+  });
+
+  it('a NetworkLoadBalancer applied by hand (explicit instances) is reconciled the same way; a missing subnet is a condition and no AWS call', async () => {
+    const name = 'by-hand';
+    const spec = { scheme: 'internal', subnets: ['subnet-0000000000doesnotexist'], listeners: [{ port: 9000, protocol: 'TCP', targetPort: 30900 }], targets: { instanceIds: [account.instanceIds[0]!] } };
+    const callsBefore = await op.awsCalls();
+    await c.kube.create(NLB_RESOURCE, { apiVersion: 'elb.kube-iaas.dev/v1alpha1', kind: 'NetworkLoadBalancer', metadata: { name, namespace: NS }, spec });
+    const bad = await waitFor('Synced=False naming spec.subnets', async () => (await getNlb(name))?.status?.conditions?.find((x) => x.type === 'Synced' && x.status === 'False'));
+    expect(bad.reason).toBe('InvalidSpec');
+    expect(bad.message).toContain('spec.subnets');
+    expect((await ourElbResources(c, CLUSTER, ownerIs(NS, name))).lbs).toEqual([]);
+    expect(mutatingDelta(callsBefore, await op.awsCalls())).toEqual({});
+
+    const privateSubnets = account.subnets.filter((s) => s.role === 'private').map((s) => s.id);
+    await c.kube.patch(NLB_RESOURCE, { name, namespace: NS }, { spec: { subnets: privateSubnets } });
+    const cr = await readyNlb(name);
+    const { lbs, tgs } = await ourElbResources(c, CLUSTER, ownerIs(NS, name));
+    expect(lbs.map((l) => [l.arn, l.scheme])).toEqual([[cr.status?.loadBalancerArn, 'internal']]);
+    expect(await targetsOf(c, tgs[0]!.arn)).toEqual([{ id: account.instanceIds[0], port: 30900 }]);
+    expect(tgs[0]?.tags['kubernetes.io/service-name']).toBeUndefined();
+
+    await c.kube.delete(NLB_RESOURCE, { name, namespace: NS });
+    await waitFor('CR gone', async () => !(await getNlb(name)));
+    const left = await ourElbResources(c, CLUSTER, ownerIs(NS, name));
+    expect([...left.lbs, ...left.tgs]).toEqual([]);
   });
 
   it('deleting the Service removes everything it made (NLB, listeners, target groups, rules); the baseline group is untouched', async () => {
