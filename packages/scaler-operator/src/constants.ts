@@ -39,3 +39,12 @@ export const Reasons = {
   InvalidNodeGroup: 'InvalidNodeGroup',
   Backoff: 'ScaleUpBackoff',
 } as const;
+
+/** Taints that a joining node has only for a moment (see `isStartupTaint`). */
+export const STARTUP_TAINTS: ReadonlySet<string> = new Set([
+  'node.kubernetes.io/not-ready',
+  'node.cloudprovider.kubernetes.io/uninitialized',
+  'node.kubernetes.io/network-unavailable',
+]);
+/** The cluster autoscaler's prefixes for taints a node sheds once its agents run. */
+export const STARTUP_TAINT_PREFIXES: readonly string[] = ['startup-taint.cluster-autoscaler.kubernetes.io/', 'ignore-taint.cluster-autoscaler.kubernetes.io/'];

@@ -21,6 +21,8 @@ import {
 import { NODE_GROUP, type NodeGroup, type NodeGroupStatus } from '@kube-iaas/crds';
 import {
   DISCOVERED_ANNOTATION,
+  STARTUP_TAINTS,
+  STARTUP_TAINT_PREFIXES,
   MANAGED_BY_LABEL,
   MANAGED_BY_VALUE,
   Reasons,
@@ -135,6 +137,11 @@ function isReady(n: Node): boolean {
   return n.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;
 }
 
+/** Ready and with allocatable published: the scheduler can place pods on it. */
+function usable(n: Node): boolean {
+  return isReady(n) && Object.keys(n.status?.allocatable ?? {}).length > 0;
+}
+
 function isTerminal(p: Pod): boolean {
   return p.status?.phase === 'Succeeded' || p.status?.phase === 'Failed';
 }
@@ -156,8 +163,19 @@ export function nodeGroupNameFor(asgName: string): string {
   return (s || 'asg').slice(0, 253);
 }
 
+/**
+ * Taints a joining node carries for a moment (the node lifecycle controller's not-ready taint, the cloud
+ * controller's uninitialized taint) or that the cluster autoscaler's convention marks as startup taints.
+ * They go away by themselves, so the planner ignores them; otherwise a node that just joined would look
+ * full and its pods would be planned a second time.
+ */
+export function isStartupTaint(key: string): boolean {
+  return STARTUP_TAINTS.has(key) || STARTUP_TAINT_PREFIXES.some((p) => key.startsWith(p));
+}
+
 export function nodeShape(n: Node): NodeShape {
-  return { name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {}, taints: n.spec?.taints ?? [], allocatable: toResources(n.status?.allocatable) };
+  const taints = (n.spec?.taints ?? []).filter((t) => !isStartupTaint(t.key));
+  return { name: n.metadata?.name ?? '', labels: n.metadata?.labels ?? {}, taints, allocatable: toResources(n.status?.allocatable) };
 }
 
 /**
@@ -278,7 +296,9 @@ export class Scaler {
       v.current = live.length;
       v.registered = live.map((i) => instToNode.get(i.id)).filter((n): n is Node => !!n);
       v.ready = v.registered.filter(isReady).length;
-      v.upcoming = Math.max(0, v.desired - v.registered.length);
+      // A Node that registered but is not Ready with its allocatable published is still upcoming: the
+      // scheduler cannot use it yet, and counting it as joined would plan its pods a second time.
+      v.upcoming = Math.max(0, v.desired - v.registered.filter(usable).length);
       v.min = ng.spec.minSize ?? asg.minSize;
       v.max = ng.spec.maxSize ?? asg.maxSize;
       try {
@@ -393,7 +413,7 @@ export class Scaler {
         this.#d.log.warn({ nodeGroup: v.name, err: String(err) }, 'could not lower the desired capacity after a failed scale-up');
       }
       v.desired = desired;
-      v.upcoming = Math.max(0, desired - v.registered.length);
+      v.upcoming = Math.max(0, desired - v.registered.filter(usable).length);
       m.lastScaleUpAt = undefined;
     }
   }
@@ -419,7 +439,7 @@ export class Scaler {
     const out: ExistingNode[] = [];
     for (const n of this.#d.nodes.list()) {
       const name = n.metadata?.name ?? '';
-      if (exclude.has(name) || n.spec?.unschedulable || toBeDeleted(n) || n.metadata?.deletionTimestamp) continue;
+      if (exclude.has(name) || n.spec?.unschedulable || toBeDeleted(n) || n.metadata?.deletionTimestamp || !usable(n)) continue;
       out.push({ node: nodeShape(n), used: this.#usedOn(name) });
     }
     return out;
@@ -445,7 +465,9 @@ export class Scaler {
     const planGroups: PlanGroup[] = groups.map((v) => ({ name: v.name, template: v.template, blocked: v.blocked, desired: v.desired, max: v.max, upcoming: v.upcoming, priority: v.priority }));
     const currentNodes = this.#d.nodes.list().length + groups.reduce((n, v) => n + v.upcoming, 0);
     const t0 = performance.now();
-    const plan = planScaleUp({ pods: reqs, groups: planGroups, nodes: this.#existingNodes(), expander: this.#s.expander, maxNodesTotal: this.#s.maxNodesTotal, currentNodes });
+    const existingNodes = this.#existingNodes();
+    if (this.#d.log.isLevelEnabled('debug')) this.#d.log.debug({ nodes: existingNodes.map((e) => ({ n: e.node.name, alloc: e.node.allocatable, used: e.used })), groups: planGroups.map((g) => ({ n: g.name, d: g.desired, u: g.upcoming })) }, 'plan input');
+    const plan = planScaleUp({ pods: reqs, groups: planGroups, nodes: existingNodes, expander: this.#s.expander, maxNodesTotal: this.#s.maxNodesTotal, currentNodes });
     scalerMetrics.planSeconds.observe((performance.now() - t0) / 1000);
     this.lastPlan = plan;
     this.#d.log.info(

@@ -42,7 +42,7 @@ export async function startOperator(extra: string[] = []): Promise<ScalerOperato
     argv: [
       '--no-leader-elect',
       '--metrics-bind-address=0',
-      '--log-level=warn',
+      `--log-level=${process.env.SCALER_TEST_LOG_LEVEL ?? 'warn'}`,
       '--scan-interval=1s',
       '--batch-idle=500ms',
       '--batch-max=5s',
