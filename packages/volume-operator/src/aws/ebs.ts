@@ -20,7 +20,6 @@ import {
   describeSubnets,
   describeVolumes,
   nameTag,
-  ownedByOwnerFilters,
   ownedTags,
   toTagSpecifications,
   volumeTags,
@@ -31,6 +30,7 @@ import {
 } from '@kube-iaas/core';
 import type { AwsVolume } from '@kube-iaas/crds';
 import type { InstanceAttachments } from '../plan/limits.ts';
+import { DescribeBatcher } from './batch.ts';
 import type { VolumeModification } from '../plan/volume.ts';
 
 export const AWS_VOLUME_KIND = 'AwsVolume';
@@ -62,11 +62,35 @@ export const isNotFound = (err: unknown): boolean => classifyAwsError(err).kind 
 export class Ebs {
   readonly aws: AwsClients;
   #zones: { at: number; zones: string[] } | undefined;
+  #zonesInFlight: Promise<string[]> | undefined;
   readonly #zonesTtlMs: number;
+  readonly #byId: DescribeBatcher<Volume>;
+  readonly #byOwnerUid: DescribeBatcher<Volume>;
 
-  constructor(aws: AwsClients, opts: { zonesTtlMs?: number } = {}) {
+  constructor(aws: AwsClients, opts: { zonesTtlMs?: number; batchWindowMs?: number } = {}) {
     this.aws = aws;
     this.#zonesTtlMs = opts.zonesTtlMs ?? 300_000;
+    const window = { windowMs: opts.batchWindowMs ?? 20 };
+    // Concurrent reconciles share one DescribeVolumes per batch (by ID, and by owner UID).
+    this.#byId = new DescribeBatcher(async (ids) => {
+      const vols = await describeVolumes(this.aws.ec2, { filters: [{ Name: 'volume-id', Values: ids }] });
+      return new Map(vols.map((v) => [v.id, [v]]));
+    }, window);
+    this.#byOwnerUid = new DescribeBatcher(async (uids) => {
+      const vols = await describeVolumes(this.aws.ec2, {
+        filters: [
+          { Name: `tag:${OWNER_CLUSTER_TAG}`, Values: [this.cluster] },
+          { Name: `tag:${OWNER_KIND_TAG}`, Values: [AWS_VOLUME_KIND] },
+          { Name: `tag:${OWNER_UID_TAG}`, Values: uids },
+        ],
+      });
+      const out = new Map<string, Volume[]>();
+      for (const v of vols) {
+        const uid = v.tags[OWNER_UID_TAG] ?? '';
+        out.set(uid, [...(out.get(uid) ?? []), v]);
+      }
+      return out;
+    }, window);
   }
 
   get cluster(): string {
@@ -76,24 +100,25 @@ export class Ebs {
   /** Zones with a subnet tagged for this cluster (owned or shared), sorted; cached for 5 minutes. */
   async clusterZones(): Promise<string[]> {
     if (this.#zones && Date.now() - this.#zones.at < this.#zonesTtlMs) return this.#zones.zones;
-    const subnets = await describeSubnets(this.aws.ec2, { anyOf: clusterTaggedFilterSets(this.cluster) });
-    const zones = [...new Set(subnets.map((s) => s.availabilityZone).filter(Boolean))].sort();
-    this.#zones = { at: Date.now(), zones };
-    return zones;
+    this.#zonesInFlight ??= describeSubnets(this.aws.ec2, { anyOf: clusterTaggedFilterSets(this.cluster) })
+      .then((subnets) => {
+        const zones = [...new Set(subnets.map((s) => s.availabilityZone).filter(Boolean))].sort();
+        this.#zones = { at: Date.now(), zones };
+        return zones;
+      })
+      .finally(() => (this.#zonesInFlight = undefined));
+    return this.#zonesInFlight;
   }
 
+  /** One volume by ID (undefined when it does not exist); concurrent calls share one DescribeVolumes. */
   async describe(volumeId: string): Promise<Volume | undefined> {
-    try {
-      return (await describeVolumes(this.aws.ec2, { ids: [volumeId] }))[0];
-    } catch (err) {
-      if (isNotFound(err)) return undefined;
-      throw err;
-    }
+    return (await this.#byId.get(volumeId))[0];
   }
 
-  /** Volumes created for this AwsVolume (owner tags incl. UID), oldest first. */
+  /** Volumes created for this AwsVolume (owner tags incl. UID), oldest first; batched like `describe`. */
   async findOwned(av: AwsVolume): Promise<Volume[]> {
-    const vols = await describeVolumes(this.aws.ec2, { filters: ownedByOwnerFilters(this.cluster, volumeOwner(av), { byUid: true }) });
+    const owner = volumeOwner(av);
+    const vols = (await this.#byOwnerUid.get(owner.uid)).filter((v) => v.tags[OWNER_TAG] === owner.name);
     return vols.filter((v) => v.state !== 'deleting' && v.state !== 'deleted').sort((a, b) => (a.createTime?.getTime() ?? 0) - (b.createTime?.getTime() ?? 0));
   }
 
