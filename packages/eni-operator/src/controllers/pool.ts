@@ -30,7 +30,7 @@ import {
 } from '@kube-iaas/core';
 import { DEVICE_INDEX_ANNOTATION, ENI_ANNOTATION, ENI_POOL_RESOURCE, FINALIZER, IP_ANNOTATION, ROUTE_TABLE_ANNOTATION } from '../constants.ts';
 import { InstanceGoneError, applyPoolPlan, attachEni, deleteEni, ownedEnis, readActual, toPoolEni, type ActualPool } from '../aws/eni.ts';
-import { allocate, capacityOf, expireCooling, nextDeviceIndex, planPool, release, type PodRef } from '../plan/index.ts';
+import { allocate, capacityOf, dedupeEnis, expireCooling, nextDeviceIndex, planPool, release, routeTableOf, type PodRef } from '../plan/index.ts';
 import { poolMetrics } from './metrics.ts';
 
 export const POD_NODE_INDEX = 'nodeName';
@@ -170,7 +170,13 @@ export function poolReconciler(deps: PoolControllerDeps) {
       }
       return { requeueAfter: 100 };
     }
-    const enis = actual.attached.map(toPoolEni);
+    const deduped = dedupeEnis(actual.attached.map(toPoolEni));
+    if (deduped.duplicates.length > 0) {
+      ctx.log.warn({ duplicates: deduped.duplicates }, 'an address is assigned to two ENIs; releasing the copies');
+      await applyPoolPlan(applyCtx, actual, deduped.duplicates.map((d) => ({ op: 'unassignIps' as const, eniId: d.eniId, ips: d.ips })));
+      return { requeueAfter: 50 };
+    }
+    const enis = deduped.enis;
     const inPool = new Set(enis.flatMap((e) => e.secondaryIps));
 
     // Allocations: release what ended, cool down, hand out.
@@ -181,6 +187,13 @@ export function poolReconciler(deps: PoolControllerDeps) {
       const p = byUid.get(a.podUid);
       return !!p && wantsAddress(p);
     }, t);
+    // Keep each allocation's ENI fields in step with the ENI that holds the address now.
+    const ipOwner = new Map(enis.flatMap((e) => e.secondaryIps.map((ip) => [ip, e] as const)));
+    for (let i = 0; i < kept.length; i++) {
+      const a = kept[i]!;
+      const e = ipOwner.get(a.ip);
+      if (e && e.eniId !== a.eniId) kept[i] = { ...a, eniId: e.eniId, deviceIndex: e.deviceIndex, routeTable: routeTableOf(e.deviceIndex) };
+    }
     const cooldownMs = (spec.cooldownSeconds ?? 30) * 1000;
     const cool = expireCooling([...(pool.status?.cooling ?? []), ...released].filter((c) => inPool.has(c.ip)), cooldownMs, t);
     const holders = new Set(kept.map((a) => a.podUid));

@@ -24,7 +24,11 @@ export function freeAddresses(enis: readonly PoolEni[], allocations: readonly En
   const held = new Set([...allocations.map((a) => a.ip), ...cooling.map((c) => c.ip)]);
   const out: { ip: string; eni: PoolEni }[] = [];
   for (const eni of [...enis].sort((a, b) => a.deviceIndex - b.deviceIndex)) {
-    for (const ip of [...eni.secondaryIps].sort((a, b) => ipKey(a) - ipKey(b))) if (!held.has(ip)) out.push({ ip, eni });
+    for (const ip of [...eni.secondaryIps].sort((a, b) => ipKey(a) - ipKey(b))) {
+      if (held.has(ip)) continue;
+      held.add(ip); // an address listed on two ENIs (see dedupeEnis) is still handed out once
+      out.push({ ip, eni });
+    }
   }
   return out;
 }

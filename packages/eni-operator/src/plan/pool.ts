@@ -129,3 +129,23 @@ export function nextDeviceIndex(taken: Iterable<number>, maxEnis: number): numbe
   for (let i = 1; i < maxEnis; i++) if (!set.has(i)) return i;
   return undefined;
 }
+
+/**
+ * An address must belong to one ENI. AWS guarantees it; the moto emulator does not (it picks
+ * secondary addresses at random and can repeat one across ENIs). The lowest device index keeps the
+ * address; the copies on other ENIs are returned for release and left out of planning.
+ */
+export function dedupeEnis(enis: readonly PoolEni[]): { enis: PoolEni[]; duplicates: { eniId: string; ips: string[] }[] } {
+  const seen = new Set<string>();
+  const out: PoolEni[] = [];
+  const duplicates: { eniId: string; ips: string[] }[] = [];
+  for (const e of [...enis].sort((a, b) => a.deviceIndex - b.deviceIndex)) {
+    const keep: string[] = [];
+    const dup: string[] = [];
+    for (const ip of e.secondaryIps) (seen.has(ip) ? dup : keep).push(ip);
+    for (const ip of keep) seen.add(ip);
+    out.push({ ...e, secondaryIps: keep });
+    if (dup.length) duplicates.push({ eniId: e.eniId, ips: dup });
+  }
+  return { enis: out, duplicates };
+}

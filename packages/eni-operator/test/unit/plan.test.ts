@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocate, capacityOf, desiredAddresses, expireCooling, freeAddresses, nextDeviceIndex, planPool, release, routeTableOf, type PoolEni, type PoolInput } from '../../src/plan/index.ts';
+import { allocate, capacityOf, dedupeEnis, desiredAddresses, expireCooling, freeAddresses, nextDeviceIndex, planPool, release, routeTableOf, type PoolEni, type PoolInput } from '../../src/plan/index.ts';
 
 const C5_LARGE = { maxEnis: 3, ipv4PerEni: 10 };
 const C5_XLARGE = { maxEnis: 4, ipv4PerEni: 15 };
@@ -172,5 +172,22 @@ describe('allocation', () => {
     const late = expireCooling(released, 30_000, new Date(now.getTime() + 30_000));
     expect(late.cooling).toEqual([]);
     expect(late.expired).toHaveLength(1);
+  });
+});
+
+describe('an address on two ENIs (moto repeats random addresses)', () => {
+  const enis: PoolEni[] = [
+    { eniId: 'eni-1', deviceIndex: 1, secondaryIps: ['10.0.0.7', '10.0.0.8'] },
+    { eniId: 'eni-0', deviceIndex: 0, secondaryIps: ['10.0.0.7', '10.0.0.9'] },
+  ];
+  it('the lowest device index keeps it; the copy is returned for release', () => {
+    const d = dedupeEnis(enis);
+    expect(d.enis.map((e) => e.secondaryIps)).toEqual([['10.0.0.7', '10.0.0.9'], ['10.0.0.8']]);
+    expect(d.duplicates).toEqual([{ eniId: 'eni-1', ips: ['10.0.0.7'] }]);
+  });
+  it('allocation never hands it out twice even without deduplication', () => {
+    const r = allocate(enis, [], [], [1, 2, 3, 4].map((n) => ({ namespace: 'd', name: `p${n}`, uid: `u${n}` })), new Date());
+    expect(r.granted.map((g) => g.ip).sort()).toEqual(['10.0.0.7', '10.0.0.8', '10.0.0.9']);
+    expect(r.waiting).toHaveLength(1);
   });
 });
