@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { awsEnv, down, isRunning, up } from '../testbed/src/index.ts';
+import { awsEnv, down, isRunning, up } from '../testbed/src/testbed.ts';
 import { repoRoot, stateDir } from '../testbed/src/paths.ts';
 
 /**
@@ -28,6 +28,24 @@ const operators = readdirSync(join(root, 'packages'))
   .map((d) => ({ name: d, main: join(root, 'packages', d, 'src', 'main.ts') }))
   .filter((o) => existsSync(o.main));
 
+const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
+
+/** One pino JSON line as `time LEVEL [operator] msg key=value …`; anything else as it came. */
+function readable(name: string, line: string): string {
+  let rec: Record<string, unknown>;
+  try {
+    rec = JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return `[${name}] ${line}`;
+  }
+  const { level, time, msg, operator: _op, name: _n, pid: _p, hostname: _h, ...rest } = rec;
+  const when = typeof time === 'string' ? time.slice(11, 23) : '';
+  const fields = Object.entries(rest)
+    .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+    .join(' ');
+  return `${when} ${LEVELS[Number(level)] ?? String(level)} [${name}] ${String(msg ?? '')}${fields ? `  ${fields}` : ''}`;
+}
+
 const children: ChildProcess[] = [];
 for (const [i, o] of operators.entries()) {
   // Each operator serves metrics and health on its own port.
@@ -37,7 +55,7 @@ for (const [i, o] of operators.entries()) {
       .toString()
       .split('\n')
       .filter(Boolean)
-      .forEach((line) => console.log(`[${o.name}] ${line}`));
+      .forEach((line) => console.log(readable(o.name, line)));
   child.stdout?.on('data', prefix);
   child.stderr?.on('data', prefix);
   child.on('exit', (code, signal) => console.log(`[${o.name}] exited (${signal ?? code})`));
