@@ -49,7 +49,16 @@ export function newNode(i: SimInstance): V1Node {
   return {
     apiVersion: 'v1',
     kind: 'Node',
-    metadata: { name, labels: nodeLabels(i, name), annotations: { 'testbed.kube-iaas.dev/simulated': 'true' } },
+    metadata: {
+      name,
+      labels: nodeLabels(i, name),
+      annotations: {
+        'testbed.kube-iaas.dev/simulated': 'true',
+        // What kubelet sets by default: the attach/detach controller, not kubelet, attaches this
+        // node's volumes, so kube-controller-manager creates VolumeAttachments for CSI volumes.
+        'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
+      },
+    },
     spec: { providerID: `aws:///${i.zone}/${i.instanceId}` },
   };
 }

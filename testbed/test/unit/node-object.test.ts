@@ -31,6 +31,7 @@ describe('node object', () => {
     expect(n.spec!.providerID).toBe('aws:///cn-northwest-1a/i-0abc');
     expect(n.metadata!.labels!['topology.kubernetes.io/zone']).toBe('cn-northwest-1a');
     expect(n.metadata!.labels!['node.kubernetes.io/instance-type']).toBe('c5.large');
+    expect(n.metadata!.annotations!['volumes.kubernetes.io/controller-managed-attach-detach']).toBe('true');
   });
 
   it('reports allocatable as capacity less the kubelet reservation', () => {
