@@ -60,7 +60,36 @@ export async function readActual(clients: AwsClients, instanceId: string, owner:
 }
 
 export function toPoolEni(n: NetworkInterface): PoolEni {
-  return { eniId: n.id, deviceIndex: n.attachment?.deviceIndex ?? -1, secondaryIps: n.privateIpAddresses.filter((ip) => ip !== n.primaryPrivateIpAddress) };
+  // A Set: moto can list one address twice on an ENI.
+  return { eniId: n.id, deviceIndex: n.attachment?.deviceIndex ?? -1, secondaryIps: [...new Set(n.privateIpAddresses.filter((ip) => ip !== n.primaryPrivateIpAddress))] };
+}
+
+/**
+ * Addresses of this pool that another ENI in the same subnets also holds (never on AWS; moto picks
+ * addresses at random without checking). An address we have not recorded in status yet (`fresh`)
+ * yields to anyone; a recorded one that no pod of ours holds yields to an ENI with a smaller ID, so
+ * two pools decide the same way. Called only when the pool is about to hand addresses out.
+ */
+export async function foreignDuplicates(
+  clients: AwsClients,
+  mine: readonly PoolEni[],
+  subnetIds: readonly string[],
+  fresh: ReadonlySet<string>,
+  allocated: ReadonlySet<string>,
+): Promise<{ eniId: string; ips: string[] }[]> {
+  if (subnetIds.length === 0) return [];
+  const others = (await describeNetworkInterfaces(clients.ec2, { filters: [{ Name: 'subnet-id', Values: [...subnetIds] }] })).filter((n) => !mine.some((m) => m.eniId === n.id));
+  const out: { eniId: string; ips: string[] }[] = [];
+  for (const e of mine) {
+    const ips = e.secondaryIps.filter((ip) => {
+      const holders = others.filter((o) => o.privateIpAddresses.includes(ip));
+      if (holders.length === 0) return false;
+      if (fresh.has(ip)) return true;
+      return !allocated.has(ip) && holders.some((o) => o.primaryPrivateIpAddress === ip || o.id < e.eniId);
+    });
+    if (ips.length) out.push({ eniId: e.eniId, ips });
+  }
+  return out;
 }
 
 export interface ApplyContext {

@@ -29,7 +29,7 @@ import {
   type StatusWriter,
 } from '@kube-iaas/core';
 import { DEVICE_INDEX_ANNOTATION, ENI_ANNOTATION, ENI_POOL_RESOURCE, FINALIZER, IP_ANNOTATION, ROUTE_TABLE_ANNOTATION } from '../constants.ts';
-import { InstanceGoneError, applyPoolPlan, attachEni, deleteEni, ownedEnis, readActual, toPoolEni, type ActualPool } from '../aws/eni.ts';
+import { InstanceGoneError, applyPoolPlan, attachEni, deleteEni, foreignDuplicates, ownedEnis, readActual, toPoolEni, type ActualPool } from '../aws/eni.ts';
 import { allocate, capacityOf, dedupeEnis, expireCooling, nextDeviceIndex, planPool, release, routeTableOf, type PodRef } from '../plan/index.ts';
 import { poolMetrics } from './metrics.ts';
 
@@ -176,6 +176,17 @@ export function poolReconciler(deps: PoolControllerDeps) {
       await applyPoolPlan(applyCtx, actual, deduped.duplicates.map((d) => ({ op: 'unassignIps' as const, eniId: d.eniId, ips: d.ips })));
       return { requeueAfter: 50 };
     }
+    const recorded = new Set((pool.status?.enis ?? []).flatMap((e) => e.secondaryIps ?? []));
+    const fresh = new Set(deduped.enis.flatMap((e) => e.secondaryIps).filter((ip) => !recorded.has(ip)));
+    const allocatedIps = new Set((pool.status?.allocations ?? []).map((a) => a.ip));
+    const allocatedUids = new Set((pool.status?.allocations ?? []).map((a) => a.podUid));
+    const someoneWaits = deps.pods.byIndex(POD_NODE_INDEX, name).some((p) => wantsAddress(p) && !allocatedUids.has(p.metadata?.uid ?? ''));
+    const foreign = fresh.size > 0 || someoneWaits ? await foreignDuplicates(clients, deduped.enis, [...new Set(actual.attached.map((n) => n.subnetId))], fresh, allocatedIps) : [];
+    if (foreign.length > 0) {
+      ctx.log.warn({ duplicates: foreign }, 'an address is also held by an ENI of another instance; releasing our copy');
+      await applyPoolPlan(applyCtx, actual, foreign.map((d) => ({ op: 'unassignIps' as const, eniId: d.eniId, ips: d.ips })));
+      return { requeueAfter: 50 };
+    }
     const enis = deduped.enis;
     const inPool = new Set(enis.flatMap((e) => e.secondaryIps));
 
@@ -183,6 +194,15 @@ export function poolReconciler(deps: PoolControllerDeps) {
     const t = now();
     const podsHere = deps.pods.byIndex(POD_NODE_INDEX, name);
     const byUid = new Map(podsHere.map((p) => [p.metadata?.uid ?? '', p]));
+    // A pod missing from this replica's cache may only be newer than the cache (another replica
+    // allocated for it): ask the API server before an address is released.
+    const confirmedGone = new Set<string>();
+    for (const a of pool.status?.allocations ?? []) {
+      if (byUid.has(a.podUid)) continue;
+      const live = await deps.client.get<V1Pod>(resources.Pod, a.podName, a.podNamespace);
+      if (live?.metadata?.uid === a.podUid && live.spec?.nodeName === name) byUid.set(a.podUid, live);
+      else confirmedGone.add(a.podUid);
+    }
     const { kept, released } = release(pool.status?.allocations ?? [], (a) => {
       const p = byUid.get(a.podUid);
       return !!p && wantsAddress(p);

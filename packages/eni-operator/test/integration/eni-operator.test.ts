@@ -146,6 +146,59 @@ describe('eni-operator on the testbed', () => {
     expect(left).toHaveLength(1);
   });
 
+  it('200 pods at once across the nodes, two operator replicas: no address handed out twice (moto agrees)', async () => {
+    // Grow every pool to its limit first, so both replicas only allocate (AWS changes are the leader's job).
+    const nodes = await Promise.all(account.instanceIds.map(async (id) => (await nodeOf(id))!));
+    for (const n of nodes) {
+      const p = (await pool(n.metadata!.name!))!;
+      await c.kube.patch(ENI_POOL_RESOURCE, { name: n.metadata!.name! }, { spec: { minimumIp: p.status!.capacity!.podAddresses } });
+    }
+    for (const n of nodes) {
+      await waitFor(`pool ${n.metadata!.name} at its limit`, async () => {
+        const p = await pool(n.metadata!.name!);
+        return p?.status?.summary?.addresses === p?.status?.capacity?.podAddresses;
+      }, 90_000, 500);
+    }
+    const second = await OperatorProcess.start(['--leaked-eni-sweep-interval=0']);
+    try {
+      const started = Date.now();
+      const all = Array.from({ length: 200 }, (_, i) => ({ ...pod(`${LABEL}-burst-${i}`, ''), spec: { containers: [{ name: 'c', image: 'nginx' }], terminationGracePeriodSeconds: 0 } }));
+      await Promise.all(all.map((p) => c.kube.create(resources.Pod, p)));
+      // 27 + 56 + 27 addresses; the scheduler binds up to max-pods (29 + 58 + 29).
+      const served = await waitFor('110 pods served', async () => {
+        const a = (await listPods()).filter((p) => p.metadata?.annotations?.[IP_ANNOTATION]);
+        return a.length >= 110 ? a : undefined;
+      }, 180_000, 1_000);
+      const tookMs = Date.now() - started;
+      await new Promise((r) => setTimeout(r, 2_000));
+      const everything = await listPods();
+      const pods = everything.filter((p) => p.metadata?.annotations?.[IP_ANNOTATION]);
+      if (pods.length !== 110) console.log(served.map((p) => `${p.metadata!.name}=${p.metadata!.annotations![IP_ANNOTATION]}`).filter((x) => !pods.some((p) => x.startsWith(`${p.metadata!.name}=`))), everything.length);
+      expect(served.length).toBe(110);
+      expect(pods).toHaveLength(110);
+      const ips = pods.map((p) => p.metadata!.annotations![IP_ANNOTATION]!);
+      expect(new Set(ips).size).toBe(110);
+      const enis = await describeNetworkInterfaces(c.ec2, { filters: [{ Name: 'attachment.instance-id', Values: account.instanceIds }] });
+      for (const p of pods) {
+        const ip = p.metadata!.annotations![IP_ANNOTATION]!;
+        const node = nodes.find((n) => n.metadata!.name === p.spec!.nodeName)!;
+        const instanceId = node.spec!.providerID!.split('/').pop();
+        const holders = enis.filter((e) => e.privateIpAddresses.includes(ip) && e.primaryPrivateIpAddress !== ip);
+        expect(holders).toHaveLength(1);
+        expect(holders[0]!.attachment?.instanceId).toBe(instanceId);
+      }
+      const conflicts = [op, second].map(async (o) => Number(/kube_iaas_reconcile_errors_total\{controller="enipool",kind="conflict"\} (\d+)/.exec(await o.metrics())?.[1] ?? 0));
+      console.log(`200 pods: 110 served in ${tookMs} ms; status write conflicts (409) per replica: ${(await Promise.all(conflicts)).join(', ')}`);
+    } finally {
+      await second.stop();
+      await deleteTestPods();
+      for (const n of nodes) await c.kube.patch(ENI_POOL_RESOURCE, { name: n.metadata!.name! }, { spec: { minimumIp: null } });
+      for (const n of nodes) {
+        await waitFor(`pool ${n.metadata!.name} back to one ENI`, async () => (await pool(n.metadata!.name!))?.status?.summary?.enis === 1, 90_000, 500);
+      }
+    }
+  });
+
   it('a node removed: its EniPool and its ENIs are gone', async () => {
     const run = await c.ec2.send(
       new RunInstancesCommand({
