@@ -61,7 +61,7 @@ async function retry(what: string, fn: () => Promise<unknown>): Promise<void> {
     } catch (e) {
       const code = (e as { code?: number }).code;
       if (code === 409 || code === 404) return;
-      if (i >= 5) throw new Error(`${what}: ${String(e)}`);
+      if (i >= 5) throw new Error(`${what}: ${String(e)}`, { cause: e });
       await new Promise((r) => setTimeout(r, 1000 * (i + 1)));
     }
   }
