@@ -1,9 +1,9 @@
 // The article's §4 on the testbed, end to end, with the operator running as its own process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateNetworkInterfaceCommand, DeleteNetworkInterfaceCommand, RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import type { EniPool } from '@kube-iaas/crds';
-import { describeNetworkInterfaces, ownedByClusterFilters, resources, taggedOwner, type KubeObject } from '@kube-iaas/core';
+import { describeNetworkInterfaces, eniTags, ownedByClusterFilters, ownedTags, resources, taggedOwner, toTagSpecifications, type KubeObject } from '@kube-iaas/core';
 import { readState } from '@kube-iaas/testbed';
 import { ENI_POOL_RESOURCE, IP_ANNOTATION } from '../../src/constants.ts';
 import { OperatorProcess, clients, inCidr, waitFor, type Clients } from './harness.ts';
@@ -41,7 +41,7 @@ async function deleteTestPods(): Promise<void> {
 beforeAll(async () => {
   c = clients();
   await deleteTestPods();
-  op = await OperatorProcess.start(['--cooldown=2s', '--leaked-eni-sweep-interval=0']);
+  op = await OperatorProcess.start(['--cooldown=2s', '--leaked-eni-sweep-interval=1s', '--leaked-eni-grace=60s']);
   // Pools left by an earlier run keep their spec: give them the short cooldown too (a hand edit).
   for (const id of account.instanceIds) {
     const node = await waitFor(`node of ${id}`, () => nodeOf(id));
@@ -196,6 +196,44 @@ describe('eni-operator on the testbed', () => {
       for (const n of nodes) {
         await waitFor(`pool ${n.metadata!.name} back to one ENI`, async () => (await pool(n.metadata!.name!))?.status?.summary?.enis === 1, 90_000, 500);
       }
+    }
+  });
+
+  it('a leaked ENI (ours, available, older than the grace period, no pool lists it) is deleted; a young one is kept', async () => {
+    const make = async (createdAt: Date) => {
+      const tags = ownedTags('int32bit-kubernetes', { kind: 'EniPool', name: 'ghost-node', uid: 'ghost-uid' }, eniTags({ instanceId: 'i-0000000000000dead', createdAt }));
+      const r = await c.ec2.send(new CreateNetworkInterfaceCommand({ SubnetId: privateA.id, TagSpecifications: toTagSpecifications('network-interface', tags) }));
+      return r.NetworkInterface!.NetworkInterfaceId!;
+    };
+    const old = await make(new Date(Date.now() - 3_600_000));
+    const young = await make(new Date());
+    try {
+      await waitFor('leaked ENI deleted', async () => (await describeNetworkInterfaces(c.ec2, { filters: [{ Name: 'network-interface-id', Values: [old] }] })).length === 0, 30_000, 500);
+      expect(await describeNetworkInterfaces(c.ec2, { filters: [{ Name: 'network-interface-id', Values: [young] }] })).toHaveLength(1);
+      expect(await op.metrics()).toMatch(/kube_iaas_eni_leaked_enis_deleted_total [1-9]/);
+    } finally {
+      await c.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: young })).catch(() => undefined);
+    }
+  });
+
+  it('a hand-applied EniPool with an unknown instance type gets a condition and an Event, and no AWS change', async () => {
+    const name = 'eni-it-hand-made';
+    await c.kube.delete(ENI_POOL_RESOURCE, { name }).catch(() => undefined);
+    await c.kube.create(ENI_POOL_RESOURCE, { apiVersion: ENI_POOL_RESOURCE.apiVersion, kind: 'EniPool', metadata: { name }, spec: { instanceId: account.instanceIds[2]!, instanceType: 'c5.mega' } });
+    try {
+      const p = await waitFor('UnknownInstanceType condition', async () => {
+        const x = await pool(name);
+        return x?.status?.conditions?.some((k) => k.type === 'Synced' && k.status === 'False' && k.reason === 'UnknownInstanceType') ? x : undefined;
+      }, 30_000, 500);
+      expect(p.status?.conditions?.find((k) => k.type === 'Synced')?.message).toMatch(/spec.instanceType/);
+      await waitFor('UnknownInstanceType Warning Event', async () =>
+        (await c.kube.list<Ev>(resources.Event, { namespace: NS })).items.some((e) => e.reason === 'UnknownInstanceType' && e.type === 'Warning' && e.involvedObject?.name === name),
+      );
+      const ours = (await describeNetworkInterfaces(c.ec2, { filters: ownedByClusterFilters('int32bit-kubernetes') })).filter((e) => taggedOwner(e.tags)?.name === name);
+      expect(ours).toEqual([]);
+    } finally {
+      await c.kube.delete(ENI_POOL_RESOURCE, { name });
+      await waitFor('hand-made pool gone', async () => !(await pool(name)), 30_000, 500);
     }
   });
 
