@@ -112,6 +112,62 @@ export function poolReconciler(deps: PoolControllerDeps) {
     }
   }
 
+  /** Pods on the node that should get an address and hold none in `allocations`, oldest first. */
+  function podsWanting(name: string, allocations: readonly EniPoolAllocation[]): PodRef[] {
+    const holders = new Set(allocations.map((a) => a.podUid));
+    return deps.pods
+      .byIndex(POD_NODE_INDEX, name)
+      .filter((p) => wantsAddress(p) && !p.metadata?.deletionTimestamp && !holders.has(p.metadata?.uid ?? ''))
+      .sort((a, b) => String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')) || String(a.metadata?.name).localeCompare(String(b.metadata?.name)))
+      .map((p) => ({ namespace: p.metadata?.namespace ?? 'default', name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '' }));
+  }
+
+  /**
+   * Fast path: pods wait and the pool recorded in status has free addresses — hand them out from
+   * status alone (no AWS call), with the same optimistic write; the full reconcile follows.
+   */
+  async function fastAllocate(pool: EniPool, name: string): Promise<boolean> {
+    const st = pool.status;
+    if (!st?.enis?.length) return false;
+    const allocations = st.allocations ?? [];
+    const wanting = podsWanting(name, allocations);
+    if (wanting.length === 0) return false;
+    const t = now();
+    const cool = expireCooling(st.cooling ?? [], (pool.spec.cooldownSeconds ?? 30) * 1000, t);
+    const enis = st.enis.map((e) => ({ eniId: e.eniId, deviceIndex: e.deviceIndex, secondaryIps: e.secondaryIps ?? [] }));
+    const { granted } = allocate(enis, allocations, cool.cooling, wanting, t);
+    if (granted.length === 0) return false;
+    const all = [...allocations, ...granted];
+    const used = new Set(all.map((a) => a.ip));
+    const cooling = new Set(cool.cooling.map((c) => c.ip));
+    const status: EniPoolStatus = {
+      ...st,
+      allocations: all,
+      cooling: cool.cooling,
+      enis: st.enis.map((e) => {
+        const u = (e.secondaryIps ?? []).filter((ip) => used.has(ip)).length;
+        const c = (e.secondaryIps ?? []).filter((ip) => cooling.has(ip)).length;
+        return { ...e, used: u, free: (e.secondaryIps ?? []).length - u - c };
+      }),
+    };
+    const addresses = st.enis.reduce((n, e) => n + (e.secondaryIps?.length ?? 0), 0);
+    status.summary = { ...st.summary, used: used.size, cooling: cooling.size, free: addresses - used.size - cooling.size };
+    await writeStatus(pool, status);
+    for (const a of granted) {
+      const p = deps.pods.get(`${a.podNamespace}/${a.podName}`);
+      if (p) await annotate(a, p);
+    }
+    return true;
+  }
+
+  /** Drops released addresses from the recorded ENIs, so the fast path never hands them out. */
+  async function forgetIps(pool: EniPool, removed: readonly { eniId: string; ips: string[] }[]): Promise<void> {
+    if (!pool.status?.enis) return;
+    const gone = new Map(removed.map((r) => [r.eniId, new Set(r.ips)]));
+    const enis = pool.status.enis.map((e) => (gone.has(e.eniId) ? { ...e, secondaryIps: (e.secondaryIps ?? []).filter((ip) => !gone.get(e.eniId)?.has(ip)) } : e));
+    await writeStatus(pool, { ...pool.status, enis });
+  }
+
   return async (key: string, ctx: ReconcileContext): Promise<ReconcileResult> => {
     let pool = current(key);
     if (!pool?.metadata?.name || !pool.metadata.uid) return;
@@ -124,6 +180,8 @@ export function poolReconciler(deps: PoolControllerDeps) {
     if (!hasFinalizer(pool, FINALIZER)) pool = await addFinalizer(deps.client, ENI_POOL_RESOURCE, pool, FINALIZER);
     const spec = pool.spec;
     const gen = pool.metadata.generation ?? 0;
+    if (await fastAllocate(pool, name)) return { requeueAfter: 1 };
+    pool = current(key) ?? pool;
 
     let facts;
     try {
@@ -173,6 +231,7 @@ export function poolReconciler(deps: PoolControllerDeps) {
     const deduped = dedupeEnis(actual.attached.map(toPoolEni));
     if (deduped.duplicates.length > 0) {
       ctx.log.warn({ duplicates: deduped.duplicates }, 'an address is assigned to two ENIs; releasing the copies');
+      await forgetIps(pool, deduped.duplicates);
       await applyPoolPlan(applyCtx, actual, deduped.duplicates.map((d) => ({ op: 'unassignIps' as const, eniId: d.eniId, ips: d.ips })));
       return { requeueAfter: 50 };
     }
@@ -184,6 +243,7 @@ export function poolReconciler(deps: PoolControllerDeps) {
     const foreign = fresh.size > 0 || someoneWaits ? await foreignDuplicates(clients, deduped.enis, [...new Set(actual.attached.map((n) => n.subnetId))], fresh, allocatedIps) : [];
     if (foreign.length > 0) {
       ctx.log.warn({ duplicates: foreign }, 'an address is also held by an ENI of another instance; releasing our copy');
+      await forgetIps(pool, foreign);
       await applyPoolPlan(applyCtx, actual, foreign.map((d) => ({ op: 'unassignIps' as const, eniId: d.eniId, ips: d.ips })));
       return { requeueAfter: 50 };
     }
@@ -216,11 +276,7 @@ export function poolReconciler(deps: PoolControllerDeps) {
     }
     const cooldownMs = (spec.cooldownSeconds ?? 30) * 1000;
     const cool = expireCooling([...(pool.status?.cooling ?? []), ...released].filter((c) => inPool.has(c.ip)), cooldownMs, t);
-    const holders = new Set(kept.map((a) => a.podUid));
-    const wanting: PodRef[] = podsHere
-      .filter((p) => wantsAddress(p) && !p.metadata?.deletionTimestamp && !holders.has(p.metadata?.uid ?? ''))
-      .sort((a, b) => String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')) || String(a.metadata?.name).localeCompare(String(b.metadata?.name)))
-      .map((p) => ({ namespace: p.metadata?.namespace ?? 'default', name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '' }));
+    const wanting = podsWanting(name, kept);
     const { granted, waiting } = allocate(enis, kept, cool.cooling, wanting, t);
     const allocations = [...kept, ...granted];
     const used = new Set(allocations.map((a) => a.ip));

@@ -80,6 +80,20 @@ describe('eni-operator on the testbed', () => {
     }
   });
 
+  it('steady state: no mutating AWS call while nothing changes', async () => {
+    const mutating = async () => {
+      let n = 0;
+      for (const m of (await op.metrics()).matchAll(/^kube_iaas_aws_api_calls_total\{([^}]*)\} (\d+)/gm)) {
+        const operation = /operation="([^"]*)"/.exec(m[1] ?? '')?.[1] ?? '';
+        if (!/^(Describe|Get|List)/.test(operation)) n += Number(m[2]);
+      }
+      return n;
+    };
+    const before = await mutating();
+    await new Promise((r) => setTimeout(r, 15_000));
+    expect(await mutating()).toBe(before);
+  });
+
   it('30 pods on one c5.large: 27 get addresses from its subnet, the others wait with an Event; delete → pool shrinks after the cooldown', async () => {
     const node = (await nodeOf(account.instanceIds[0]!))!;
     const name = node.metadata!.name!;
