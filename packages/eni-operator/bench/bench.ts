@@ -38,9 +38,14 @@ async function run(label: string, n: number, args: string[]): Promise<void> {
       await waitFor(name, async () => !!(await c.kube.get<V1Pod>(resources.Pod, name, NS))?.metadata?.annotations?.[IP_ANNOTATION], 60_000, 5);
       lat.push(performance.now() - t0);
     }
-    const after = calls(await op.metrics());
+    const text = await op.metrics();
+    const after = calls(text);
+    const bucket = (le: string) => Number(new RegExp(`^kube_iaas_eni_allocation_seconds_bucket\\{le="${le}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
+    const work = (q: string) => Number(new RegExp(`^kube_iaas_workqueue_work_duration_seconds_${q}\\{name="enipool"\\} ([\\d.e+-]+)`, 'm').exec(text)?.[1] ?? 0);
+    const annotated = Number(/^kube_iaas_eni_allocation_seconds_count (\d+)/m.exec(text)?.[1] ?? 0);
+    const operatorTime = { statusToAnnotationUnder50ms: `${bucket('0.05')}/${annotated}`, under25ms: `${bucket('0.025')}/${annotated}`, meanReconcileMs: Math.round((work('sum') / Math.max(1, work('count'))) * 1000) };
     const delta = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, Math.round(((v - (before[k] ?? 0)) * 100) / n)]).filter(([, v]) => Number(v) > 0));
-    console.log(JSON.stringify({ label, pods: n, p50Ms: Math.round(pct(lat, 50)), p99Ms: Math.round(pct(lat, 99)), maxMs: Math.round(Math.max(...lat)), awsCallsPer100Pods: delta }));
+    console.log(JSON.stringify({ label, pods: n, p50Ms: Math.round(pct(lat, 50)), p99Ms: Math.round(pct(lat, 99)), maxMs: Math.round(Math.max(...lat)), operatorTime, awsCallsPer100Pods: delta }));
   } finally {
     for (const p of (await c.kube.list<V1Pod>(resources.Pod, { namespace: NS, labelSelector: 'app=eni-bench' })).items) await c.kube.delete(resources.Pod, { name: p.metadata!.name!, namespace: NS });
     await waitFor('bench pods gone', async () => (await c.kube.list<V1Pod>(resources.Pod, { namespace: NS, labelSelector: 'app=eni-bench' })).items.length === 0, 120_000);

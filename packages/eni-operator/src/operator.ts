@@ -31,14 +31,15 @@ export interface EniOperatorOptions {
   logger?: Logger;
 }
 
-/** True when a pod change can change its address: binding, phase to finished, deletion, the annotation. */
+/** True when a pod change can change its address: binding, phase to finished, deletion, the annotation changed by someone else. */
 function podRelevant(p: V1Pod, old: V1Pod | undefined): boolean {
   if (!old) return true;
   return (
     p.spec?.nodeName !== old.spec?.nodeName ||
     wantsAddress(p) !== wantsAddress(old) ||
     !!p.metadata?.deletionTimestamp !== !!old.metadata?.deletionTimestamp ||
-    p.metadata?.annotations?.[IP_ANNOTATION] !== old.metadata?.annotations?.[IP_ANNOTATION]
+    // Our own annotation appearing wakes nothing; one removed or changed by someone else is put back.
+    (old.metadata?.annotations?.[IP_ANNOTATION] !== undefined && p.metadata?.annotations?.[IP_ANNOTATION] !== old.metadata.annotations[IP_ANNOTATION])
   );
 }
 

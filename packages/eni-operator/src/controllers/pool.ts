@@ -180,7 +180,8 @@ export function poolReconciler(deps: PoolControllerDeps) {
     if (!hasFinalizer(pool, FINALIZER)) pool = await addFinalizer(deps.client, ENI_POOL_RESOURCE, pool, FINALIZER);
     const spec = pool.spec;
     const gen = pool.metadata.generation ?? 0;
-    if (await fastAllocate(pool, name)) return { requeueAfter: 1 };
+    // The full reconcile (AWS read, pool planning) follows a second later, unless more pods come first.
+    if (await fastAllocate(pool, name)) return { requeueAfter: 1_000 };
     pool = current(key) ?? pool;
 
     let facts;
