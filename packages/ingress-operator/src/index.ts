@@ -1,1 +1,2 @@
-export {};
+export * from './constants.ts';
+export * from './translate/index.ts';

@@ -1,0 +1,10 @@
+export { selectIngress, ourClasses } from './select.ts';
+export type { SelectedBy } from './select.ts';
+export { groupIngresses, groupKeyOf, translateGroup, assignPriorities, ruleIdentity, PRIORITY_STRIDE, MAX_PRIORITY } from './group.ts';
+export type { IngressGroup, GroupTranslation, MemberResult, TranslateGroupInput } from './group.ts';
+export { parseMember, pathPatterns, targetGroupKey, groupNameOf, groupOrderOf } from './member.ts';
+export type { GroupSettings, MemberFragment, MemberRule } from './member.ts';
+export { parseAction, parseBoolean, parseInteger, parseKeyValues, parseList, parseListenPorts } from './parse.ts';
+export type { ListenPort, Parsed } from './parse.ts';
+export { formatTranslateErrors } from './types.ts';
+export type * from './types.ts';
