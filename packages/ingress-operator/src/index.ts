@@ -1,2 +1,3 @@
 export * from './constants.ts';
 export * from './translate/index.ts';
+export * from './plan/index.ts';

@@ -1,0 +1,5 @@
+export * from './types.ts';
+export { desiredState, ownerOf, ALB_KIND } from './desired.ts';
+export type { DesiredInputs, PlanError } from './desired.ts';
+export { planChanges, planDeletion, describeAction, replacementReason, changedAttributes, healthCheckDiffers, backendKey } from './diff.ts';
+export { loadBalancerName, targetGroupName, securityGroupName } from './names.ts';
