@@ -275,11 +275,10 @@ export function parseMember(ing: IngressLike, services: ReadonlyMap<string, Serv
   const tgAttributes = r.read(ANNOTATIONS.targetGroupAttributes, parseKeyValues);
 
   const actions = new Map<string, AlbAction>();
-  for (const [key, raw] of Object.entries(annotations)) {
+  for (const key of Object.keys(annotations)) {
     if (!key.startsWith(ANNOTATIONS.actionPrefix)) continue;
     const a = r.read(key, parseAction);
     if (a) actions.set(key, a);
-    void raw;
   }
 
   const ctx: BackendContext = { r, services, actions, tgs: new Map(), healthCheck: healthCheck(r) };
