@@ -168,6 +168,8 @@ interface Attribution {
   targetGroups: string[];
   listeners: string[];
   settings: Map<keyof GroupSettings, string>;
+  /** The last applied member in merge order (left out when a quota is exceeded). */
+  last?: string | undefined;
 }
 
 interface Built {
@@ -278,21 +280,17 @@ function build(group: IngressGroup, fragments: MemberFragment[], broken: Readonl
   }
   assignPriorities(pending, previous?.rules ?? [], reserved);
 
-  const tgs = new Map<string, AlbTargetGroup>();
+  // Target groups and rules with the member each came from (attribution follows the sorted order below).
+  const tgs = new Map<string, { tg: AlbTargetGroup; member: string }>();
   for (const f of applied) {
-    for (const tg of f.targetGroups) {
-      if (tgs.has(tg.name)) continue;
-      tgs.set(tg.name, tg);
-      attribution.targetGroups.push(f.name);
-    }
+    for (const tg of f.targetGroups) if (!tgs.has(tg.name)) tgs.set(tg.name, { tg, member: f.name });
   }
-  // The default backend's target group comes with the member that set it.
-  const rules: AlbRule[] = [];
+  const rules: Array<{ rule: AlbRule; member: string }> = [];
   for (const p of pending) {
     if (p.priority === undefined) continue;
-    rules.push({ ...p.rule, priority: p.priority });
-    attribution.rules.push(p.member);
+    rules.push({ rule: { ...p.rule, priority: p.priority }, member: p.member });
   }
+  attribution.last = applied.at(-1)?.name;
   for (const r of carried) {
     if (!listeners.has(r.listenerPort)) {
       const l = previous?.listeners.find((x) => x.port === r.listenerPort);
@@ -303,14 +301,14 @@ function build(group: IngressGroup, fragments: MemberFragment[], broken: Readonl
     }
     for (const ref of r.action.forward?.targetGroups ?? []) {
       const tg = previous?.targetGroups?.find((t) => t.name === ref.name);
-      if (tg && !tgs.has(tg.name)) {
-        tgs.set(tg.name, tg);
-        attribution.targetGroups.push(r.ingressName ?? '');
-      }
+      if (tg && !tgs.has(tg.name)) tgs.set(tg.name, { tg, member: r.ingressName ?? '' });
     }
-    rules.push(r);
-    attribution.rules.push(r.ingressName ?? '');
+    rules.push({ rule: r, member: r.ingressName ?? '' });
   }
+  rules.sort((a, b) => a.rule.listenerPort - b.rule.listenerPort || a.rule.priority - b.rule.priority);
+  const tgList = [...tgs.values()].sort((a, b) => (a.tg.name < b.tg.name ? -1 : a.tg.name > b.tg.name ? 1 : 0));
+  attribution.rules = rules.map((r) => r.member);
+  attribution.targetGroups = tgList.map((t) => t.member);
 
   const listenerList = [...listeners.values()].sort((a, b) => a.port - b.port);
   for (const l of listenerList) {
@@ -324,8 +322,8 @@ function build(group: IngressGroup, fragments: MemberFragment[], broken: Readonl
   const spec: ApplicationLoadBalancerSpec = {
     ingresses: allMembers.map((m) => ({ name: m.name, order: m.order })),
     listeners: listenerList,
-    rules: rules.sort((a, b) => a.listenerPort - b.listenerPort || a.priority - b.priority),
-    targetGroups: [...tgs.values()].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+    rules: rules.map((r) => r.rule),
+    targetGroups: tgList.map((t) => t.tg),
   };
   if (group.groupName) spec.groupName = group.groupName;
   // ssl-policy lives on the HTTPS listeners, not the spec.
@@ -339,6 +337,9 @@ function build(group: IngressGroup, fragments: MemberFragment[], broken: Readonl
 function memberOfPath(path: string, a: Attribution): string | undefined {
   const m = /^spec\.(rules|targetGroups|listeners)\[(\d+)\]/.exec(path);
   if (m) return a[m[1] as 'rules' | 'targetGroups' | 'listeners'][Number(m[2])];
+  // Too many rules, target groups or listeners (ALB quotas): the last member to add some is left out.
+  const whole = /^spec\.(rules|targetGroups|listeners)$/.exec(path);
+  if (whole) return a.last;
   const s = /^spec\.(\w+)/.exec(path);
   const key = s?.[1] as keyof GroupSettings | undefined;
   return key ? a.settings.get(key) : undefined;

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { ApplicationLoadBalancer } from '@kube-iaas/crds';
 import { taggedOwner } from '@kube-iaas/core';
 import { MANAGED_SG, desiredState, planChanges, planDeletion, describeAction, type Action, type ActualState, type DesiredInputs, type DesiredState } from '../../src/plan/index.ts';
-import { ingress, path, translated } from './fixtures.ts';
+import { SERVICES, ingress, path, translated } from './fixtures.ts';
 
 const CLUSTER = 'int32bit-kubernetes';
 const NODES = ['i-0a', 'i-0b', 'i-0c'];
@@ -165,6 +165,25 @@ describe('desiredState for the article Ingress', () => {
     const dd = desired(alb);
     expect(dd.listeners[0]).toMatchObject({ port: 80, defaultAction: { type: 'redirect', protocol: 'HTTPS', port: '443', statusCode: 'HTTP_301' } });
     expect(dd.listeners[1]).toMatchObject({ port: 443, protocol: 'HTTPS', certificateArns: ['arn:aws-cn:acm:cn-northwest-1:123456789012:certificate/abc'] });
+  });
+  it('plans a hand-written ApplicationLoadBalancer, taking the NodePort from the Service', () => {
+    const alb: ApplicationLoadBalancer = {
+      apiVersion: 'elb.kube-iaas.dev/v1alpha1',
+      kind: 'ApplicationLoadBalancer',
+      metadata: { name: 'by-hand', namespace: 'default' },
+      spec: {
+        scheme: 'internal',
+        listeners: [{ port: 80, protocol: 'HTTP' }],
+        targetGroups: [{ name: 'web', serviceRef: { name: 'kubernetes-bootcamp-v2', port: 8080 } }],
+        rules: [{ listenerPort: 80, priority: 5, paths: ['/*'], action: { type: 'forward', forward: { targetGroups: [{ name: 'web' }] } } }],
+      },
+    };
+    const dd = desired(alb, { services: SERVICES });
+    expect(dd.targetGroups.map((t) => [t.key, t.port])).toEqual([['web', 31002]]);
+    expect(dd.rules).toEqual([{ listenerPort: 80, priority: 5, hosts: [], paths: ['/*'], action: { type: 'forward', targetGroups: [{ name: dd.targetGroups[0]?.name, weight: 1 }] } }]);
+    expect(dd.securityGroup?.ingress).toEqual([{ protocol: 'tcp', port: 80, cidr: '192.168.192.0/22' }]);
+    const missing = desiredState(inputs(alb));
+    expect(missing.ok ? [] : missing.errors.map((e) => e.field)).toEqual(['spec.targetGroups[0].targetPort', 'spec.rules[0].action']);
   });
   it('refuses fewer than two subnets, naming spec.subnets', () => {
     const r = desiredState(inputs(article(), { subnetIds: ['subnet-a'] }));

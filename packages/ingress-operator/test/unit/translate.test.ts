@@ -293,6 +293,27 @@ describe('Ingress groups', () => {
     expect(r.members.find((m) => m.name === 'x-b')).toEqual({ name: 'x-b', applied: false, errors: [{ field: 'spec.rules[0].http.paths[0]', message: expect.stringMatching(/same alb.ingress.kubernetes.io\/group.order/) }] });
     expect(r.resource?.spec.rules?.map((x) => x.ingressName)).toEqual(['x-a']);
   });
+  it('a member whose rule the CRD validator refuses is left out, the error naming the rules', () => {
+    const bad = ingress('team-c', { host: 'bad_host!', annotations: { 'kubernetes.io/ingress.class': 'alb', [A('scheme')]: 'internet-facing', [A('listenPorts')]: '[{"HTTP": 18080}]', [A('groupName')]: 'bootcamp', [A('groupOrder')]: '5' }, paths: [path('/c', 'kubernetes-bootcamp-v3')] });
+    const r = translateAll([v1, v2, bad]);
+    expect(r.members.find((m) => m.name === 'team-c')).toMatchObject({ applied: false, errors: [{ field: 'spec.rules', message: expect.stringMatching(/hosts/) }] });
+    expect(r.resource?.spec.rules?.map((x) => x.ingressName)).toEqual(['team-a', 'team-b']);
+    expect(r.resource?.spec.targetGroups?.map((t) => t.name)).toEqual(['kubernetes-bootcamp-v1-8080', 'kubernetes-bootcamp-v2-8080']);
+  });
+  it('more rules than an ALB allows: the last member in merge order is left out', () => {
+    const many = (name: string, order: number, n: number) => grouped(name, order, Array.from({ length: n }, (_, i) => path(`/${name}/${i}`, 'kubernetes-bootcamp-v1')));
+    const r = translateAll([many('m-a', 1, 60), many('m-b', 2, 50)]);
+    expect(r.members.map((m) => [m.name, m.applied])).toEqual([['m-a', true], ['m-b', false]]);
+    expect(r.members[1]?.errors[0]?.field).toBe('spec.rules');
+    expect(r.resource?.spec.rules).toHaveLength(60);
+  });
+  it('when every member is broken, what was there before stays', () => {
+    const before = translated([v1, v2]);
+    const r = translateAll([grouped('team-a', 10, [path('/v2', 'gone')]), grouped('team-b', 20, [path('/v1', 'gone')])], before);
+    expect(r.members.every((m) => !m.applied)).toBe(true);
+    expect(r.resource?.spec.rules).toEqual(before.spec.rules);
+    expect(r.resource?.spec.targetGroups).toEqual(before.spec.targetGroups);
+  });
   it('members that disagree on a group-wide annotation: the later one is left out, naming the annotation', () => {
     const r = translateAll([v2, grouped('team-b', 20, [path('/v1', 'kubernetes-bootcamp-v1')], { [A('scheme')]: 'internal' })]);
     expect(r.members.find((m) => m.name === 'team-b')?.errors).toEqual([{ field: A('scheme'), message: expect.stringMatching(/conflicts with "internet-facing" from Ingress team-a/) }]);
