@@ -129,7 +129,9 @@ export function planChanges(desired: DesiredState, actual: ActualState): Plan {
 
   // 6. Registrations, then everything that goes, in reverse dependency order.
   actions.push(...registrations, ...deregistrations);
-  for (const r of rDiff.toDelete) actions.push({ op: 'deleteRule', arn: r.arn, listenerPort: r.listenerPort, priority: r.priority });
+  // Rules of a listener that goes are removed with it.
+  const goingListeners = new Set(lDiff.toDelete.map((l) => l.arn));
+  for (const r of rDiff.toDelete) if (!goingListeners.has(r.listenerArn)) actions.push({ op: 'deleteRule', arn: r.arn, listenerPort: r.listenerPort, priority: r.priority });
   for (const l of lDiff.toDelete) actions.push({ op: 'deleteListener', arn: l.arn, port: l.port });
   for (const lb of others) actions.push({ op: 'deleteLoadBalancer', arn: lb.arn, name: lb.name, why: replacementReason(desired.loadBalancer, lb) ? 'replaced' : 'duplicate' });
   for (const tg of tgDiff.toDelete) actions.push({ op: 'deleteTargetGroup', arn: tg.arn, name: tg.name });

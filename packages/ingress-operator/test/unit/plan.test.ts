@@ -88,6 +88,10 @@ function apply(d: DesiredState, actual: ActualState, actions: readonly Action[])
         break;
       case 'deleteListener':
         s.listeners = s.listeners.filter((l) => l.arn !== a.arn);
+        s.rules = s.rules.filter((r) => r.listenerArn !== a.arn);
+        break;
+      case 'revokeSecurityGroupIngress':
+        for (const g of s.securityGroups) if (g.id === a.groupId) g.ingress = g.ingress.filter((r) => !a.ruleIds.includes(r.ruleId));
         break;
       case 'deleteLoadBalancer':
         s.loadBalancers = s.loadBalancers.filter((l) => l.arn !== a.arn);
@@ -245,6 +249,14 @@ describe('planChanges', () => {
     const plan = planChanges(desired(onlyA), actual);
     expect(ops(plan.actions)).toEqual(['deleteRule', 'deleteTargetGroup', 'revokeBackend']);
     expect(plan.actions[0]).toMatchObject({ priority: 20 });
+  });
+  it('moving the listen port replaces the listener, its rules and the SG ingress, without deleting rules one by one', () => {
+    const d1 = desired(article());
+    const actual = apply(d1, EMPTY, planChanges(d1, EMPTY).actions);
+    const moved = translated([ingress('bootcamp', { annotations: { 'kubernetes.io/ingress.class': 'alb', 'alb.ingress.kubernetes.io/scheme': 'internet-facing', 'alb.ingress.kubernetes.io/listen-ports': '[{"HTTP": 8080}]' } })], article());
+    const plan = planChanges(desired(moved), actual);
+    expect(ops(plan.actions)).toEqual(['authorizeSecurityGroupIngress', 'createListener', 'createRule', 'createRule', 'deleteListener', 'revokeSecurityGroupIngress']);
+    expect(planChanges(desired(moved), apply(desired(moved), actual, plan.actions)).actions).toEqual([]);
   });
   it('follows nodes joining and leaving', () => {
     const d1 = desired(article());
