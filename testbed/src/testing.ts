@@ -1,7 +1,9 @@
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { repoRoot, stateDir } from './paths.ts';
+import { freePort } from './proc.ts';
 
 /** What an integration test needs to reach the running testbed. */
 export interface TestbedEnv {
@@ -42,3 +44,95 @@ export { repoRoot };
 
 /** Stops and starts one component in place (same ports and data), to test outages. */
 export { restartComponent } from './testbed.ts';
+
+/** Polls `fn` until it returns something other than undefined/false; the error names `what`. */
+export async function waitFor<T>(
+  what: string,
+  fn: () => Promise<T | undefined | false> | T | undefined | false,
+  timeoutMs = 60_000,
+  everyMs = 250,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
+export { freePort };
+
+/**
+ * An operator's entry point run as a child process against the testbed, the way `npm start` and a
+ * Deployment run it: its own metrics port, the testbed's environment, output kept for diagnosis.
+ */
+export class OperatorProcess {
+  readonly port: number;
+  readonly child: ChildProcess;
+  readonly output: string[] = [];
+
+  private constructor(port: number, child: ChildProcess) {
+    this.port = port;
+    this.child = child;
+    const keep = (b: Buffer) => {
+      for (const line of b.toString().split('\n')) if (line) this.output.push(line);
+      if (this.output.length > 5000) this.output.splice(0, this.output.length - 5000);
+    };
+    child.stdout?.on('data', keep);
+    child.stderr?.on('data', keep);
+  }
+
+  /** Starts `main` with `--metrics-bind-address` on a free port and waits for `/readyz`. */
+  static async start(main: string, args: string[] = [], readyTimeoutMs = 90_000): Promise<OperatorProcess> {
+    const port = await freePort();
+    const child = spawn(process.execPath, [main, `--metrics-bind-address=127.0.0.1:${port}`, ...args], {
+      env: { ...process.env, ...testbedEnv().env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const op = new OperatorProcess(port, child);
+    await waitFor('operator ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, readyTimeoutMs, 200).catch((e: unknown) => {
+      child.kill('SIGKILL');
+      throw new Error(`${String(e)}\n${op.output.slice(-30).join('\n')}`, { cause: e });
+    });
+    return op;
+  }
+
+  async metrics(): Promise<string> {
+    return (await fetch(`http://127.0.0.1:${this.port}/metrics`)).text();
+  }
+
+  /** AWS calls by `service:Operation:outcome` from the operator's /metrics. */
+  async awsCalls(): Promise<Record<string, number>> {
+    const out: Record<string, number> = {};
+    for (const m of (await this.metrics()).matchAll(/^kube_iaas_aws_api_calls_total\{([^}]*)\} (\d+)/gm)) {
+      const labels = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+      out[`${labels.service}:${labels.operation}:${labels.outcome}`] = Number(m[2]);
+    }
+    return out;
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((r) => this.child.once('exit', r));
+    this.child.kill(signal);
+    await exited;
+  }
+}
+
+/** Mutating calls between two `awsCalls()` snapshots (Describe*, Get* and List* are reads). */
+export function mutatingDelta(before: Record<string, number>, after: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of Object.entries(after)) {
+    const op = k.split(':')[1] ?? '';
+    if (/^(Describe|Get|List)/.test(op)) continue;
+    const d = v - (before[k] ?? 0);
+    if (d > 0) out[k] = d;
+  }
+  return out;
+}
