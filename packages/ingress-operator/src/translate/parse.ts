@@ -1,50 +1,17 @@
 // Pure parsers for annotation values. Each returns the value or a message the caller prefixes with the
 // annotation's name.
 import type { AlbAction } from '@kube-iaas/crds';
+import { parseInteger as parseCoreInteger, parsedFail, parsedOk, type Parsed } from '@kube-iaas/core';
 
-export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
+export type { Parsed } from '@kube-iaas/core';
+export { parseBoolean, parseEnum, parseKeyValues, parseList } from '@kube-iaas/core';
 
-const ok = <T>(value: T): Parsed<T> => ({ ok: true, value });
-const fail = <T>(message: string): Parsed<T> => ({ ok: false, message });
+const ok = parsedOk;
+const fail = parsedFail;
 
-export function parseList(raw: string): string[] {
-  return raw
-    .split(',')
-    .map((s) => s.trim())
-    .filter((s) => s.length > 0);
-}
-
-/** `k1=v1,k2=v2` (the AWS Load Balancer Controller's format for tags and attributes). */
-export function parseKeyValues(raw: string): Parsed<Record<string, string>> {
-  const out: Record<string, string> = {};
-  for (const item of parseList(raw)) {
-    const eq = item.indexOf('=');
-    if (eq <= 0) return fail(`malformed item ${JSON.stringify(item)}: expected key=value pairs separated by commas`);
-    const key = item.slice(0, eq).trim();
-    if (key in out) return fail(`key ${JSON.stringify(key)} is given twice`);
-    out[key] = item.slice(eq + 1).trim();
-  }
-  return ok(out);
-}
-
+/** Whole numbers here may be negative: `group.order` runs from -1000 to 1000. */
 export function parseInteger(raw: string): Parsed<number> {
-  const t = raw.trim();
-  if (!/^-?\d+$/.test(t)) return fail(`${JSON.stringify(raw)} is not a whole number`);
-  return ok(Number(t));
-}
-
-export function parseBoolean(raw: string): Parsed<boolean> {
-  const t = raw.trim().toLowerCase();
-  if (t === 'true') return ok(true);
-  if (t === 'false') return ok(false);
-  return fail(`${JSON.stringify(raw)} is not true or false`);
-}
-
-export function parseEnum<T extends string>(values: readonly T[], transform: (s: string) => string = (s) => s) {
-  return (raw: string): Parsed<T> => {
-    const v = transform(raw.trim());
-    return (values as readonly string[]).includes(v) ? ok(v as T) : fail(`unsupported value ${JSON.stringify(raw)}: expected one of ${values.join(', ')}`);
-  };
+  return parseCoreInteger(raw, { allowNegative: true });
 }
 
 export interface ListenPort {

@@ -2,4 +2,4 @@ export { selectService } from './select.ts';
 export type { SelectedBy } from './select.ts';
 export { translateService, formatTranslateErrors } from './service.ts';
 export type { TranslateError, TranslateResult } from './service.ts';
-export { parseKeyValues, parseList, parseInteger, parseBoolean } from './parse.ts';
+export { parseKeyValues, parseList, parseInteger, parseBoolean } from '@kube-iaas/core';

@@ -6,7 +6,7 @@ import { NETWORK_LOAD_BALANCER, NLB_MAX_LISTENERS, validateNetworkLoadBalancerSp
 import type { NetworkLoadBalancer, NetworkLoadBalancerSpec, NlbHealthCheck, NlbListener } from '@kube-iaas/crds';
 import { ownerReference, resources } from '@kube-iaas/core';
 import { ANNOTATIONS, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../constants.ts';
-import { parseBoolean, parseInteger, parseKeyValues, parseList, type Parsed } from './parse.ts';
+import { parseBoolean, parseInteger, parseKeyValues, parseList, type Parsed } from '@kube-iaas/core';
 import { selectService, type SelectedBy } from './select.ts';
 
 /** One problem with the Service, naming the annotation or the Service field it comes from. */
