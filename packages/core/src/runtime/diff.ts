@@ -104,6 +104,16 @@ export interface TagDiff {
 
 type TagsInput = Readonly<Record<string, string>> | ReadonlyMap<string, string> | Iterable<{ Key?: string; Value?: string }>;
 
+/**
+ * Entries of `desired` whose value differs from `actual` (load-balancer and target-group attributes);
+ * keys the desired map does not set are left alone, never reset.
+ */
+export function changedEntries(desired: Record<string, string>, actual: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(desired)) if (actual?.[k] !== v) out[k] = v;
+  return out;
+}
+
 /** Normalises a tag record, a Map, or an AWS `[{ Key, Value }]` list to a record. */
 export function toTagRecord(tags: TagsInput | undefined): Record<string, string> {
   const out: Record<string, string> = {};

@@ -2,7 +2,7 @@
 // Create: security group (+ its ingress and the backend rules) → ALB → target groups → listeners → rules
 // → registrations. Remove, in reverse: deregistrations → rules → listeners → replaced ALBs → target groups
 // → backend rules → security-group ingress → security groups.
-import { deepEqual, diffByKey, diffSets, diffTags } from '@kube-iaas/core';
+import { changedEntries, deepEqual, diffByKey, diffSets, diffTags } from '@kube-iaas/core';
 import { MANAGED_SG } from './types.ts';
 import type {
   Action,
@@ -26,12 +26,8 @@ export function replacementReason(desired: DesiredState['loadBalancer'], actual:
   return undefined;
 }
 
-/** Attributes whose desired value differs (keys the spec does not set are left alone). */
-export function changedAttributes(desired: Record<string, string>, actual: Record<string, string> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(desired)) if (actual?.[k] !== v) out[k] = v;
-  return out;
-}
+/** Attributes whose desired value differs from AWS's (keys the spec does not set are left alone). */
+export const changedAttributes = changedEntries;
 
 export function healthCheckDiffers(desired: HealthCheckSettings, actual: Partial<HealthCheckSettings>): boolean {
   return (Object.keys(desired) as Array<keyof HealthCheckSettings>).some((f) => desired[f] !== actual[f]);

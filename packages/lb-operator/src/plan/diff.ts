@@ -1,5 +1,5 @@
 // Pure: the fewest AWS calls that turn the actual state into the desired one, in dependency order.
-import { deepEqual, diffSets, diffTags } from '@kube-iaas/core';
+import { changedEntries, deepEqual, diffSets, diffTags } from '@kube-iaas/core';
 import { ruleKey } from './desired.ts';
 import type {
   Action,
@@ -23,11 +23,7 @@ export function replacementReason(desired: DesiredState['loadBalancer'], actual:
 }
 
 /** Attributes whose desired value differs from AWS's (keys the spec does not set are left alone). */
-export function changedAttributes(desired: Record<string, string>, actual: Record<string, string> | undefined): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(desired)) if (actual?.[k] !== v) out[k] = v;
-  return out;
-}
+export const changedAttributes = changedEntries;
 
 export function healthCheckDiffers(desired: HealthCheckSettings, actual: Partial<HealthCheckSettings>): boolean {
   const fields: Array<keyof HealthCheckSettings> = ['protocol', 'port', 'intervalSeconds', 'timeoutSeconds', 'healthyThreshold', 'unhealthyThreshold', 'path', 'successCodes'];
