@@ -1,7 +1,6 @@
 // ApplicationLoadBalancer: one ALB per Ingress group (issue 6): listeners, rules with stable priorities,
 // target groups per (Service, port), its security group. Applied by hand works the same way.
 import { arr, bool, int, obj, rule, str } from '../schema.ts';
-import type { SchemaNode } from '../schema.ts';
 import {
   ARN_PATTERN,
   CATEGORY,
@@ -18,7 +17,8 @@ import {
   statusCommon,
 } from './common.ts';
 import type { KindSource } from './common.ts';
-import { loadBalancerName, subnetList } from './network-load-balancer.ts';
+import { healthCheckSchema, loadBalancerName, securityGroupRuleRefs, subnetList } from './elb-common.ts';
+import type { HealthCheckShape } from './elb-common.ts';
 
 export const APPLICATION_LOAD_BALANCER_VERSION = 'v1alpha1';
 
@@ -47,48 +47,21 @@ export const ALB_LIMITS = {
 
 const TG_NAME = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
 
-function healthCheck(withDefaults: boolean, tsName: string): SchemaNode {
-  const d = <T>(v: T) => (withDefaults ? { default: v } : {});
-  return obj(
-    withDefaults
-      ? 'Health check of every target group (the alb.ingress.kubernetes.io/healthcheck-* annotations).'
-      : 'Overrides of spec.healthCheck for this target group (a Service\'s own annotations); unset fields inherit.',
-    {
-      protocol: str('Protocol of the health check.', { enum: ['HTTP', 'HTTPS'], ...d('HTTP') }),
-      port: port('Port of the health check; the traffic port when unset.'),
-      path: str('Path of the health check.', { minLength: 1, maxLength: 1024, pattern: '^/', ...d('/') }),
-      intervalSeconds: int('Seconds between health checks (5-300).', { minimum: 5, maximum: 300, ...d(15) }),
-      timeoutSeconds: int('Seconds before a check counts as failed (2-120); less than intervalSeconds.', {
-        minimum: 2,
-        maximum: 120,
-        ...d(5),
-      }),
-      healthyThreshold: int('Consecutive successes before a target is healthy (2-10).', { minimum: 2, maximum: 10, ...d(2) }),
-      unhealthyThreshold: int('Consecutive failures before a target is unhealthy (2-10).', {
-        minimum: 2,
-        maximum: 10,
-        ...d(2),
-      }),
-      successCodes: str('HTTP codes that mean healthy, e.g. "200" or "200-299" (alb.ingress.kubernetes.io/success-codes).', {
-        maxLength: 64,
-        pattern: '^[0-9]{3}([-,][0-9]{3})*$',
-        ...d('200'),
-      }),
-    },
-    {
-      tsName,
-      rules: [
-        rule(
-          '!has(self.timeoutSeconds) || !has(self.intervalSeconds) || self.timeoutSeconds < self.intervalSeconds',
-          'timeoutSeconds must be less than intervalSeconds',
-          (s) => !has(s, 'timeoutSeconds') || !has(s, 'intervalSeconds') || s.timeoutSeconds < s.intervalSeconds,
-          { fieldPath: '.timeoutSeconds' },
-        ),
-      ],
-      ...d({}),
-    },
-  );
-}
+const ALB_HEALTH_CHECK: HealthCheckShape = {
+  description: {
+    defaults: 'Health check of every target group (the alb.ingress.kubernetes.io/healthcheck-* annotations).',
+    override: 'Overrides of spec.healthCheck for this target group (a Service\'s own annotations); unset fields inherit.',
+  },
+  protocols: ['HTTP', 'HTTPS'],
+  defaults: { protocol: 'HTTP', path: '/', intervalSeconds: 15, timeoutSeconds: 5, healthyThreshold: 2, unhealthyThreshold: 2, successCodes: '200' },
+  portDescription: 'Port of the health check; the traffic port when unset.',
+  pathDescription: 'Path of the health check.',
+  timeoutDescription: 'Seconds before a check counts as failed (2-120); less than intervalSeconds.',
+  successCodesDescription: 'HTTP codes that mean healthy, e.g. "200" or "200-299" (alb.ingress.kubernetes.io/success-codes).',
+  timeoutBelowInterval: true,
+};
+
+const healthCheck = (withDefaults: boolean, tsName: string) => healthCheckSchema(ALB_HEALTH_CHECK, withDefaults, tsName);
 
 const targetGroupRef = obj(
   'A target group to forward to, by name (from spec.targetGroups).',
@@ -489,19 +462,7 @@ const status = obj(
       ),
       { maxItems: 100, listType: 'map', mapKeys: ['name'] },
     ),
-    securityGroupRules: arr(
-      'Rules the operator added to the cluster-tagged node security group (removed on deletion).',
-      obj(
-        'A security group rule.',
-        {
-          securityGroupId: str('Security group ID.', { maxLength: 64 }),
-          ruleId: str('Security group rule ID (sgr-…).', { maxLength: 64 }),
-          description: str('Rule description; names the owner.', { maxLength: 255 }),
-        },
-        { required: ['securityGroupId', 'ruleId'], tsName: 'SecurityGroupRuleRef' },
-      ),
-      { maxItems: 256, listType: 'map', mapKeys: ['ruleId'] },
-    ),
+    securityGroupRules: securityGroupRuleRefs(),
   },
   { tsName: 'ApplicationLoadBalancerStatus' },
 );

@@ -1,7 +1,6 @@
 // NetworkLoadBalancer: the whole desired NLB for one Service of type LoadBalancer (issue 4), or applied
 // by hand pointing at a Service by name or at explicit instances.
-import { arr, int, map, obj, rule, str, transitionRule } from '../schema.ts';
-import type { SchemaNode } from '../schema.ts';
+import { arr, int, map, obj, rule, str } from '../schema.ts';
 import {
   ARN_PATTERN,
   CATEGORY,
@@ -19,6 +18,8 @@ import {
   statusCommon,
 } from './common.ts';
 import type { KindSource } from './common.ts';
+import { healthCheckSchema, loadBalancerName, securityGroupRuleRefs, subnetList } from './elb-common.ts';
+import type { HealthCheckShape } from './elb-common.ts';
 
 export const NETWORK_LOAD_BALANCER_VERSION = 'v1alpha1';
 
@@ -40,83 +41,21 @@ export const NLB_PROTOCOLS = ['TCP', 'UDP', 'TCP_UDP', 'TLS'] as const;
 /** Listeners per NLB (AWS quota). */
 export const NLB_MAX_LISTENERS = 50;
 
-/** An AWS load balancer name: 1-32 alphanumerics and hyphens, no leading/trailing hyphen, not "internal-…". */
-export function loadBalancerName(): SchemaNode {
-  return str(
-    'Name of the load balancer in AWS (1-32 characters). Generated from the namespace, name and UID when unset. Immutable: AWS cannot rename a load balancer.',
-    {
-      minLength: 1,
-      maxLength: 32,
-      pattern: '^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?$',
-      rules: [
-        rule("!self.startsWith('internal-')", 'must not start with "internal-"', (s: string) => !s.startsWith('internal-')),
-        transitionRule('self == oldSelf', 'the load balancer name is immutable'),
-      ],
-    },
-  );
-}
+const NLB_HEALTH_CHECK: HealthCheckShape = {
+  description: {
+    defaults: 'Health check of the target groups (the aws-load-balancer-healthcheck-* annotations).',
+    override: 'Overrides of spec.healthCheck for this listener\'s target group; unset fields inherit.',
+  },
+  protocols: ['TCP', 'HTTP', 'HTTPS'],
+  defaults: { protocol: 'TCP', intervalSeconds: 10, timeoutSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 3 },
+  portDescription: 'Port of the health check; the traffic port (the target port) when unset.',
+  pathDescription: 'Path for HTTP and HTTPS health checks.',
+  timeoutDescription: 'Seconds before a check counts as failed (2-120); at most intervalSeconds.',
+  successCodesDescription: 'HTTP codes that mean healthy, e.g. "200" or "200-399" (HTTP and HTTPS only).',
+  timeoutBelowInterval: false,
+};
 
-export function subnetList(minItems: number): SchemaNode {
-  return arr(
-    `Subnets to place the load balancer in, as IDs (subnet-…) or Name tag values; at most one per availability zone, at least ${minItems}. Discovered when unset: subnets tagged kubernetes.io/role/elb (internet-facing) or kubernetes.io/role/internal-elb (internal), one per zone, preferring those tagged for this cluster.`,
-    str('Subnet ID or Name tag value.', { minLength: 1, maxLength: 256 }),
-    { minItems, maxItems: 16, listType: 'set' },
-  );
-}
-
-function healthCheck(withDefaults: boolean, tsName: string): SchemaNode {
-  const d = <T>(v: T) => (withDefaults ? { default: v } : {});
-  return obj(
-    withDefaults
-      ? 'Health check of the target groups (the aws-load-balancer-healthcheck-* annotations).'
-      : 'Overrides of spec.healthCheck for this listener\'s target group; unset fields inherit.',
-    {
-      protocol: str('Protocol of the health check.', { enum: ['TCP', 'HTTP', 'HTTPS'], ...d('TCP') }),
-      port: port('Port of the health check; the traffic port (the target port) when unset.'),
-      path: str('Path for HTTP and HTTPS health checks.', { minLength: 1, maxLength: 1024, pattern: '^/' }),
-      intervalSeconds: int('Seconds between health checks (5-300).', { minimum: 5, maximum: 300, ...d(10) }),
-      timeoutSeconds: int('Seconds before a check counts as failed (2-120); at most intervalSeconds.', {
-        minimum: 2,
-        maximum: 120,
-        ...d(10),
-      }),
-      healthyThreshold: int('Consecutive successes before a target is healthy (2-10).', { minimum: 2, maximum: 10, ...d(3) }),
-      unhealthyThreshold: int('Consecutive failures before a target is unhealthy (2-10).', {
-        minimum: 2,
-        maximum: 10,
-        ...d(3),
-      }),
-      successCodes: str('HTTP codes that mean healthy, e.g. "200" or "200-399" (HTTP and HTTPS only).', {
-        maxLength: 64,
-        pattern: '^[0-9]{3}([-,][0-9]{3})*$',
-      }),
-    },
-    {
-      tsName,
-      rules: [
-        rule(
-          "!has(self.path) || !has(self.protocol) || self.protocol != 'TCP'",
-          'path is only allowed for HTTP and HTTPS health checks',
-          (s) => !has(s, 'path') || !has(s, 'protocol') || s.protocol !== 'TCP',
-          { fieldPath: '.path', reason: 'FieldValueForbidden' },
-        ),
-        rule(
-          "!has(self.successCodes) || !has(self.protocol) || self.protocol != 'TCP'",
-          'successCodes is only allowed for HTTP and HTTPS health checks',
-          (s) => !has(s, 'successCodes') || !has(s, 'protocol') || s.protocol !== 'TCP',
-          { fieldPath: '.successCodes', reason: 'FieldValueForbidden' },
-        ),
-        rule(
-          '!has(self.timeoutSeconds) || !has(self.intervalSeconds) || self.timeoutSeconds <= self.intervalSeconds',
-          'timeoutSeconds must not exceed intervalSeconds',
-          (s) => !has(s, 'timeoutSeconds') || !has(s, 'intervalSeconds') || s.timeoutSeconds <= s.intervalSeconds,
-          { fieldPath: '.timeoutSeconds' },
-        ),
-      ],
-      ...d({}),
-    },
-  );
-}
+const healthCheck = (withDefaults: boolean, tsName: string) => healthCheckSchema(NLB_HEALTH_CHECK, withDefaults, tsName);
 
 const listener = obj(
   'One listener (one per Service port) and the target group behind it. TCP and UDP on the same port are one TCP_UDP listener.',
@@ -295,19 +234,7 @@ const status = obj(
       ),
       { maxItems: NLB_MAX_LISTENERS, listType: 'map', mapKeys: ['listenerPort'] },
     ),
-    securityGroupRules: arr(
-      'Rules the operator added to the cluster-tagged node security group (removed on deletion).',
-      obj(
-        'A security group rule.',
-        {
-          securityGroupId: str('Security group ID.', { maxLength: 64 }),
-          ruleId: str('Security group rule ID (sgr-…).', { maxLength: 64 }),
-          description: str('Rule description; names the owner.', { maxLength: 255 }),
-        },
-        { required: ['securityGroupId', 'ruleId'], tsName: 'SecurityGroupRuleRef' },
-      ),
-      { maxItems: 256, listType: 'map', mapKeys: ['ruleId'] },
-    ),
+    securityGroupRules: securityGroupRuleRefs(),
   },
   { tsName: 'NetworkLoadBalancerStatus' },
 );
