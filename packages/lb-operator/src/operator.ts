@@ -3,7 +3,7 @@
 // /readyz, backoff and graceful shutdown.
 import type { KubeConfig, V1Node, V1Service } from '@kubernetes/client-node';
 import { installCrds, type NetworkLoadBalancer } from '@kube-iaas/crds';
-import { Operator, controllerOf, createAwsClients, deepEqual, flag, objectKey, resources, type AwsClients, type Logger } from '@kube-iaas/core';
+import { Operator, awsClientOptions, awsFlags, controllerOf, createAwsClients, deepEqual, flag, metaOrSpecChanged, objectKey, resources, type AwsClients, type Logger } from '@kube-iaas/core';
 import { NLB_RESOURCE, OPERATOR_NAME } from './constants.ts';
 import { AwsEnvironment } from './aws/environment.ts';
 import { Inventory } from './aws/inventory.ts';
@@ -24,7 +24,7 @@ export const lbFlags = {
     description: 'Add (and remove) ingress rules for the NodePorts on the cluster-tagged node security group. Turn off when that group already allows the NodePort range from the clients and the VPC (an AWS security group holds 60 inbound rules by default; each NLB needs at least one).',
     default: true,
   }),
-  'aws-role-arn': flag.string({ description: 'Assume this IAM role through STS for AWS calls (default: the SDK credential chain).', env: 'AWS_ROLE_ARN', default: '' }),
+  ...awsFlags,
 } as const;
 
 export interface LbOperatorOptions {
@@ -32,15 +32,6 @@ export interface LbOperatorOptions {
   env?: Readonly<Record<string, string | undefined>>;
   kubeConfig?: KubeConfig;
   logger?: Logger;
-}
-
-/** True when anything but status (and resourceVersion) changed: generation, labels, annotations, finalizers, owners, deletion. */
-function metaOrSpecChanged(a: { metadata?: object; spec?: unknown }, b: { metadata?: object; spec?: unknown }): boolean {
-  const m = (o: { metadata?: object }) => {
-    const { resourceVersion: _rv, managedFields: _mf, ...rest } = (o.metadata ?? {}) as Record<string, unknown>;
-    return rest;
-  };
-  return !deepEqual(m(a), m(b)) || !deepEqual(a.spec, b.spec);
 }
 
 /** True when a Node change can change a load balancer's targets. */
@@ -63,7 +54,7 @@ export class LbOperator extends Operator<typeof lbFlags> {
       await installCrds(this.kubeConfig, { kinds: ['NetworkLoadBalancer'], fieldManager: 'kube-iaas-lb-operator' });
       this.log.info('NetworkLoadBalancer CRD installed');
     }
-    const clients = await createAwsClients({ cluster: cfg.clusterName, logger: this.log, ...(cfg.awsRoleArn ? { roleArn: cfg.awsRoleArn } : {}) });
+    const clients = await createAwsClients({ cluster: cfg.clusterName, logger: this.log, ...awsClientOptions(cfg) });
     this.aws = clients;
     const env = new AwsEnvironment(clients, { vpcId: cfg.vpcId });
     const inventory = new Inventory(clients);
@@ -76,7 +67,7 @@ export class LbOperator extends Operator<typeof lbFlags> {
 
     // Status-only updates (our own writes) wake nothing: only what can change the outcome does.
     const svcCtl = this.controller({ name: 'service', reconcile: serviceReconciler({ ...base, services, nlbs }), resyncKeys: () => services.keys() });
-    services.on({ add: (o) => svcCtl.enqueue(objectKey(o)), delete: (o) => svcCtl.enqueue(objectKey(o)), update: (o, old) => (old === undefined || metaOrSpecChanged(o, old) ? svcCtl.enqueue(objectKey(o)) : undefined) });
+    svcCtl.watch(services, undefined, { filter: metaOrSpecChanged });
     const controlledByService = (cr: NetworkLoadBalancer) => controllerOf(cr)?.kind === 'Service';
     nlbs.on({
       add: (cr) => controlledByService(cr) && svcCtl.enqueue(objectKey(cr)),
@@ -85,7 +76,7 @@ export class LbOperator extends Operator<typeof lbFlags> {
     });
 
     const nlbCtl = this.controller({ name: 'networkloadbalancer', reconcile: nlbReconciler({ ...base, clients, env, inventory, nlbs, services, nodes, manageSecurityGroupRules: cfg.manageSecurityGroupRules }), resyncKeys: () => nlbs.keys() });
-    nlbs.on({ add: (o) => nlbCtl.enqueue(objectKey(o)), delete: (o) => nlbCtl.enqueue(objectKey(o)), update: (o, old) => (old === undefined || metaOrSpecChanged(o, old) ? nlbCtl.enqueue(objectKey(o)) : undefined) });
+    nlbCtl.watch(nlbs, undefined, { filter: metaOrSpecChanged });
     // A Service's ports (NodePorts) feed its NetworkLoadBalancer's target groups.
     services.on({
       update: (svc, old) => {

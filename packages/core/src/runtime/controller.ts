@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { BackoffOptions } from './backoff.ts';
+import { deepEqual } from './diff.ts';
 import { classifyError } from './errors.ts';
 import type { Informer } from './informer.ts';
 import { runtimeMetrics } from './metrics.ts';
@@ -37,6 +38,24 @@ export interface ControllerOptions {
   log?: Logger;
   /** Random source for jitter (tests). */
   random?: () => number;
+}
+
+/** Which updates of a watched informer wake the controller. */
+export interface WatchOptions<T> {
+  /** Called with the new and the previous object; false drops the update. */
+  filter?: (obj: T, old: T) => boolean;
+}
+
+/**
+ * True when anything but status (and resourceVersion / managedFields) changed: generation, spec,
+ * labels, annotations, finalizers, owners, deletion. The usual update filter of a primary informer.
+ */
+export function metaOrSpecChanged(a: { metadata?: object; spec?: unknown }, b: { metadata?: object; spec?: unknown }): boolean {
+  const meta = (o: { metadata?: object }) => {
+    const { resourceVersion: _rv, managedFields: _mf, ...rest } = (o.metadata ?? {}) as Record<string, unknown>;
+    return rest;
+  };
+  return !deepEqual(meta(a), meta(b)) || !deepEqual(a.spec, b.spec);
 }
 
 /** Maps an object of a watched informer to the controller keys it affects. */
@@ -99,9 +118,10 @@ export class Controller {
    * Enqueues keys on every add / update / delete of the informer's objects. Without `map` the
    * informer is primary: its objects' own keys are enqueued and resynced. With `map` each event is
    * mapped to the keys it affects (both the new and the old object on update, so a Pod moving
-   * between nodes wakes both).
+   * between nodes wakes both). `filter` decides which updates count, e.g. `metaOrSpecChanged` so
+   * the operator's own status writes do not wake it again; adds and deletes always count.
    */
-  watch<T extends KubeObject>(informer: Informer<T>, map?: KeyMapper<T>): this {
+  watch<T extends KubeObject>(informer: Informer<T>, map?: KeyMapper<T>, opts: WatchOptions<T> = {}): this {
     const fn: KeyMapper<T> = map ?? ((o) => objectKey(o));
     if (!map) this.#primaries.push(informer as unknown as Informer<KubeObject>);
     const enqueue = (obj: T): void => {
@@ -113,6 +133,7 @@ export class Controller {
     informer.on({
       add: enqueue,
       update: (obj, old) => {
+        if (opts.filter && old !== undefined && !opts.filter(obj, old)) return;
         enqueue(obj);
         if (map && old) enqueue(old);
       },

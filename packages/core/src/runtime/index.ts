@@ -21,4 +21,5 @@ export * from './server.ts';
 export * from './config.ts';
 export * from './diff.ts';
 export * from './operator.ts';
+export * from './aws-flags.ts';
 export { runtimeMetrics } from './metrics.ts';

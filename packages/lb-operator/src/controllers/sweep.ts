@@ -4,7 +4,7 @@
 import type { NetworkLoadBalancer } from '@kube-iaas/crds';
 import {
   describeSecurityGroupRules,
-  metricsRegistry,
+  counter,
   parseOwnerDescription,
   type AwsClients,
   type EventRecorder,
@@ -13,7 +13,6 @@ import {
   type ReconcileContext,
   type ReconcileResult,
 } from '@kube-iaas/core';
-import { Counter } from 'prom-client';
 import { NLB_RESOURCE } from '../constants.ts';
 import { applyPlan } from '../aws/apply.ts';
 import type { AwsEnvironment } from '../aws/environment.ts';
@@ -23,9 +22,7 @@ import type { Action, ActualRule } from '../plan/types.ts';
 
 export const SWEEP_KEY = 'orphan-sweep';
 
-const collected =
-  (metricsRegistry.getSingleMetric('kube_iaas_lb_orphans_collected_total') as Counter<'kind'> | undefined) ??
-  new Counter({ name: 'kube_iaas_lb_orphans_collected_total', help: 'AWS resources of deleted NetworkLoadBalancers removed by the orphan sweep', labelNames: ['kind'] as const, registers: [metricsRegistry] });
+const collected = counter({ name: 'kube_iaas_lb_orphans_collected_total', help: 'AWS resources of deleted NetworkLoadBalancers removed by the orphan sweep', labelNames: ['kind'] as const });
 
 export interface SweepDeps {
   client: KubeClient;
