@@ -111,6 +111,9 @@ export interface ActualLoadBalancer {
   subnetIds: string[];
   securityGroups: string[];
   dnsName?: string;
+  canonicalHostedZoneId?: string;
+  /** ELB state: provisioning, active, active_impaired, failed (unset: not read). */
+  state?: string;
   createdTime?: Date;
   tags: Tags;
   attributes?: Record<string, string>;
