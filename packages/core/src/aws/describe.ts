@@ -161,6 +161,13 @@ export interface AutoScalingGroup {
   availabilityZones: string[];
   subnetIds: string[];
   launchTemplate?: { id?: string; name?: string; version?: string };
+  /** Set when the group launches from a launch configuration instead of a template. */
+  launchConfigurationName?: string;
+  /**
+   * Present only for a group with a mixed-instances policy: the instance types of its overrides (empty
+   * when the policy has none, so the template's own type applies).
+   */
+  mixedInstanceTypes?: string[];
   instances: { id: string; availabilityZone?: string; lifecycleState?: string; healthStatus?: string; instanceType?: string; protectedFromScaleIn?: boolean }[];
   tags: Tags;
 }
@@ -325,6 +332,10 @@ export function toAutoScalingGroup(g: SdkAutoScalingGroup): AutoScalingGroup {
     availabilityZones: g.AvailabilityZones ?? [],
     subnetIds: (g.VPCZoneIdentifier ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     launchTemplate: lt ? def({ id: lt.LaunchTemplateId, name: lt.LaunchTemplateName, version: lt.Version }) : undefined,
+    launchConfigurationName: g.LaunchConfigurationName,
+    mixedInstanceTypes: g.MixedInstancesPolicy
+      ? (g.MixedInstancesPolicy.LaunchTemplate?.Overrides ?? []).map((o) => o.InstanceType).filter((t): t is string => !!t)
+      : undefined,
     instances: (g.Instances ?? []).map((i) =>
       def({
         id: i.InstanceId ?? '',
