@@ -1,6 +1,7 @@
 import { EC2Client, type EC2ClientConfig } from '@aws-sdk/client-ec2';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { KMSClient } from '@aws-sdk/client-kms';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { fromNodeProviderChain, fromTemporaryCredentials } from '@aws-sdk/credential-providers';
 import { MetadataService } from '@aws-sdk/ec2-metadata-service';
@@ -8,6 +9,7 @@ import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smit
 import type { Logger } from '../log.ts';
 import { AwsCallRecorder, type AwsCallStats } from './call-stats.ts';
 import { OwnershipGuard } from './guard.ts';
+import { kmsReadOnlyPlugin } from './kms.ts';
 import { awsCallPlugin } from './middleware.ts';
 import { arn, partitionForRegion, type Partition } from './partition.ts';
 import { AwsRateLimiter, type RateLimitOverrides } from './rate-limit.ts';
@@ -51,6 +53,8 @@ export interface AwsClients {
   readonly autoScaling: AutoScalingClient;
   readonly elbv2: ElasticLoadBalancingV2Client;
   readonly sts: STSClient;
+  /** Read-only: any call other than Describe/Get/List is refused before it is sent (see `describeKmsKey`). */
+  readonly kms: KMSClient;
   readonly guard: OwnershipGuard;
   readonly limiter: AwsRateLimiter;
   /** Calls made through these clients (the process-wide view is `awsCallStats()`). */
@@ -92,7 +96,7 @@ export async function resolveRegion(opts: { region?: string; env?: NodeJS.Proces
 }
 
 /**
- * The EC2, Auto Scaling, ELBv2 and STS clients every operator uses. Endpoints follow the SDK's own
+ * The EC2, Auto Scaling, ELBv2, STS and (read-only) KMS clients every operator uses. Endpoints follow the SDK's own
  * configuration (`AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`, `endpoint_url` in the shared
  * config): that is how the testbed points them at its AWS emulator. Each client:
  * - retries with the SDK's adaptive strategy (client-side backoff on throttling);
@@ -129,6 +133,7 @@ export async function createAwsClients(config: AwsClientsConfig): Promise<AwsCli
   const autoScaling = new AutoScalingClient({ ...common, credentials });
   const elbv2 = new ElasticLoadBalancingV2Client({ ...common, credentials });
   const sts = new STSClient({ ...common, credentials });
+  const kms = new KMSClient({ ...common, credentials });
   ec2.middlewareStack.use(guard.plugin('ec2'));
   autoScaling.middlewareStack.use(guard.plugin('autoscaling'));
   elbv2.middlewareStack.use(guard.plugin('elbv2'));
@@ -136,6 +141,8 @@ export async function createAwsClients(config: AwsClientsConfig): Promise<AwsCli
   autoScaling.middlewareStack.use(awsCallPlugin({ service: 'autoscaling', limiter, recorder }));
   elbv2.middlewareStack.use(awsCallPlugin({ service: 'elbv2', limiter, recorder }));
   sts.middlewareStack.use(awsCallPlugin({ service: 'sts', limiter, recorder }));
+  kms.middlewareStack.use(kmsReadOnlyPlugin(config.cluster));
+  kms.middlewareStack.use(awsCallPlugin({ service: 'kms', limiter, recorder }));
   guard.attach({ ec2, elbv2, autoScaling });
 
   let account: Promise<string> | undefined;
@@ -156,13 +163,14 @@ export async function createAwsClients(config: AwsClientsConfig): Promise<AwsCli
     autoScaling,
     elbv2,
     sts,
+    kms,
     guard,
     limiter,
     stats: () => recorder.snapshot(),
     accountId,
     arn: async (service, resource, acct) => arn({ service, region, account: acct ?? (await accountId()), resource }),
     destroy: () => {
-      for (const c of [ec2, autoScaling, elbv2, sts]) c.destroy();
+      for (const c of [ec2, autoScaling, elbv2, sts, kms]) c.destroy();
     },
   };
 }

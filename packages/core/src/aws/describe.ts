@@ -70,6 +70,16 @@ export interface InstanceNetworkInterface {
   privateIpAddresses: string[];
 }
 
+/** One entry of an instance's block-device mappings (root and attached EBS volumes). */
+export interface InstanceBlockDevice {
+  /** As mapped: `/dev/xvda`, `/dev/sda1`, `/dev/xvdba`. */
+  deviceName: string;
+  volumeId?: string;
+  /** `attaching`, `attached`, `detaching`, `detached`. */
+  status?: string;
+  deleteOnTermination?: boolean;
+}
+
 export interface Instance {
   id: string;
   instanceType: string;
@@ -82,6 +92,10 @@ export interface Instance {
   launchTime?: Date;
   securityGroupIds: string[];
   networkInterfaces: InstanceNetworkInterface[];
+  /** The root volume's device name (not counted as a data volume in EBS attachment slots). */
+  rootDeviceName?: string;
+  /** Block-device mappings in device-name order: the device names taken on the instance. */
+  blockDevices: InstanceBlockDevice[];
   tags: Tags;
 }
 
@@ -234,6 +248,12 @@ export function toInstance(i: SdkInstance): Instance {
         }),
       )
       .sort((a, b) => a.deviceIndex - b.deviceIndex),
+    rootDeviceName: i.RootDeviceName,
+    blockDevices: (i.BlockDeviceMappings ?? [])
+      .flatMap((b) =>
+        b.DeviceName ? [def({ deviceName: b.DeviceName, volumeId: b.Ebs?.VolumeId, status: b.Ebs?.Status, deleteOnTermination: b.Ebs?.DeleteOnTermination })] : [],
+      )
+      .sort((a, b) => (a.deviceName < b.deviceName ? -1 : a.deviceName > b.deviceName ? 1 : 0)),
     tags: tagsFromAws(i.Tags),
   });
 }

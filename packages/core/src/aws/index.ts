@@ -7,3 +7,4 @@ export * from './guard-rules.ts';
 export * from './guard.ts';
 export * from './clients.ts';
 export * from './describe.ts';
+export * from './kms.ts';

@@ -1,5 +1,5 @@
 /** The AWS services kube-iaas calls; also the `service` label of the AWS metrics. */
-export type AwsService = 'ec2' | 'autoscaling' | 'elbv2' | 'sts';
+export type AwsService = 'ec2' | 'autoscaling' | 'elbv2' | 'sts' | 'kms';
 
 /**
  * AWS budgets read and write calls separately (EC2's token buckets for non-mutating and mutating
@@ -32,6 +32,7 @@ export const DEFAULT_RATE_LIMITS: RateLimits = {
   autoscaling: { describe: { ratePerSecond: 10, burst: 20 }, mutate: { ratePerSecond: 2, burst: 10 } },
   elbv2: { describe: { ratePerSecond: 10, burst: 20 }, mutate: { ratePerSecond: 5, burst: 10 } },
   sts: { describe: { ratePerSecond: 5, burst: 10 }, mutate: { ratePerSecond: 2, burst: 5 } },
+  kms: { describe: { ratePerSecond: 10, burst: 20 }, mutate: { ratePerSecond: 2, burst: 5 } },
 };
 
 interface Waiter {
