@@ -5,3 +5,4 @@ export * from './aws/index.ts';
 export * from './tags/index.ts';
 export * from './instance-types/index.ts';
 export * from './annotation-values.ts';
+export * from './quantity.ts';

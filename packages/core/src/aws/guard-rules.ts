@@ -56,18 +56,21 @@ import type {
   SetSubnetsCommandInput,
   SetIpAddressTypeCommandInput,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type {
-  CreateAutoScalingGroupCommandInput,
-  CreateOrUpdateTagsCommandInput,
-  DeleteAutoScalingGroupCommandInput,
-  DeleteTagsCommandInput as AsgDeleteTagsCommandInput,
-  SetDesiredCapacityCommandInput,
-  SetInstanceProtectionCommandInput,
-  TerminateInstanceInAutoScalingGroupCommandInput,
-  UpdateAutoScalingGroupCommandInput,
+import {
+  DescribeAutoScalingInstancesCommand,
+  type AutoScalingClient,
+  type CreateAutoScalingGroupCommandInput,
+  type CreateOrUpdateTagsCommandInput,
+  type DeleteAutoScalingGroupCommandInput,
+  type DeleteTagsCommandInput as AsgDeleteTagsCommandInput,
+  type SetDesiredCapacityCommandInput,
+  type SetInstanceProtectionCommandInput,
+  type TerminateInstanceInAutoScalingGroupCommandInput,
+  type UpdateAutoScalingGroupCommandInput,
 } from '@aws-sdk/client-auto-scaling';
 import type { ChangeKind } from '../tags/ownership.ts';
 import { tagsFromAws, type Tags } from '../tags/tags.ts';
+import { AwsError } from './errors.ts';
 import { loadBalancerArnOf } from './partition.ts';
 
 /** A resource the guard can fetch tags for. ELBv2 listener and rule ARNs resolve to their load balancer. */
@@ -93,6 +96,21 @@ export interface GuardTarget {
 
 export interface RuleContext {
   ec2: EC2Client;
+  autoScaling: AutoScalingClient;
+}
+
+/**
+ * The Auto Scaling group an instance belongs to. Terminating an instance through its group is a change
+ * to the group's size, so the group's tags decide; an instance's own tags may be missing (tags not
+ * propagated at launch) or name someone else. Not in any group: not-found, as AWS itself would answer.
+ */
+export async function autoScalingGroupOfInstance(autoScaling: AutoScalingClient, instanceId: string): Promise<string> {
+  const out = await autoScaling.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
+  const name = out.AutoScalingInstances?.find((i) => i.InstanceId === instanceId)?.AutoScalingGroupName;
+  if (!name) {
+    throw new AwsError({ kind: 'not-found', code: 'ValidationError', message: `instance ${instanceId} is not in an Auto Scaling group`, service: 'autoscaling', operation: 'DescribeAutoScalingInstances' });
+  }
+  return name;
 }
 
 /**
@@ -316,7 +334,9 @@ export const GUARD_RULES: Record<ResourceRef['service'], Record<string, GuardRul
       },
     }),
     SetInstanceProtection: rule<SetInstanceProtectionCommandInput>({ targets: (i) => [{ ref: asgResource(i.AutoScalingGroupName ?? ''), change: 'scale' }] }),
-    TerminateInstanceInAutoScalingGroup: rule<TerminateInstanceInAutoScalingGroupCommandInput>({ targets: (i) => ec2Targets('scale', i.InstanceId) }),
+    TerminateInstanceInAutoScalingGroup: rule<TerminateInstanceInAutoScalingGroupCommandInput>({
+      targets: async (i, ctx) => (i.InstanceId ? [{ ref: asgResource(await autoScalingGroupOfInstance(ctx.autoScaling, i.InstanceId)), change: 'scale' }] : []),
+    }),
     CreateAutoScalingGroup: rule<CreateAutoScalingGroupCommandInput>({
       creates: {
         what: 'auto scaling group',

@@ -313,7 +313,7 @@ export class OwnershipGuard {
     }
     try {
       if (rule.creates) assertCreateTags(rule.creates.what, rule.creates.tags(input), { cluster: this.cluster, owner, operation });
-      const targets: GuardTarget[] = rule.targets ? await rule.targets(input, { ec2: this.c.ec2 }) : [];
+      const targets: GuardTarget[] = rule.targets ? await rule.targets(input, { ec2: this.c.ec2, autoScaling: this.c.autoScaling }) : [];
       for (const t of targets) {
         const tags = await this.tagsOf(t.ref);
         const resource = { id: t.ref.id.replace(/^group-name:/, ''), type: resourceTypeOf(t.ref), tags };
