@@ -162,7 +162,17 @@ export interface TargetGroup {
   targetType?: string;
   vpcId?: string;
   loadBalancerArns: string[];
-  healthCheck: { protocol?: string; port?: string; path?: string; intervalSeconds?: number; healthyThreshold?: number; unhealthyThreshold?: number };
+  healthCheck: {
+    protocol?: string;
+    port?: string;
+    path?: string;
+    intervalSeconds?: number;
+    timeoutSeconds?: number;
+    healthyThreshold?: number;
+    unhealthyThreshold?: number;
+    /** `Matcher.HttpCode` (HTTP/HTTPS health checks). */
+    successCodes?: string;
+  };
   tags: Tags;
 }
 
@@ -328,14 +338,17 @@ export function toTargetGroup(tg: SdkTargetGroup, tags: Tags = {}): TargetGroup 
     port: tg.Port,
     targetType: tg.TargetType,
     vpcId: tg.VpcId,
-    loadBalancerArns: tg.LoadBalancerArns ?? [],
+    // moto repeats an ARN once per listener that forwards to the group.
+    loadBalancerArns: [...new Set(tg.LoadBalancerArns ?? [])],
     healthCheck: def({
       protocol: tg.HealthCheckProtocol,
       port: tg.HealthCheckPort,
       path: tg.HealthCheckPath,
       intervalSeconds: tg.HealthCheckIntervalSeconds,
+      timeoutSeconds: tg.HealthCheckTimeoutSeconds,
       healthyThreshold: tg.HealthyThresholdCount,
       unhealthyThreshold: tg.UnhealthyThresholdCount,
+      successCodes: tg.Matcher?.HttpCode,
     }),
     tags,
   });

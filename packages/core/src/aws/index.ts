@@ -8,3 +8,5 @@ export * from './guard.ts';
 export * from './clients.ts';
 export * from './describe.ts';
 export * from './kms.ts';
+export * from './elbv2.ts';
+export * from './environment.ts';

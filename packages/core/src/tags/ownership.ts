@@ -175,6 +175,15 @@ function describesOwner(d: DescribedOwner, cluster: string, owner: OwnerRef | un
   return d.kind === owner.kind && d.name === owner.name && (d.namespace ?? '') === (owner.namespace ?? '') && (d.uid === undefined || d.uid === owner.uid);
 }
 
+/**
+ * True when `description` (a security-group rule's) is `ownerDescription(cluster, owner)`, in its full or
+ * UID-only form: how an operator finds its own rules on a group it does not own.
+ */
+export function isDescribedBy(description: string | undefined, cluster: string, owner: OwnerRef): boolean {
+  const d = parseOwnerDescription(description);
+  return !!d && describesOwner(d, cluster, owner);
+}
+
 function label(resource: { id: string; type?: string | undefined }): string {
   return resource.type ? `${resource.type} ${resource.id}` : resource.id;
 }

@@ -5,8 +5,8 @@ import type { NetworkLoadBalancerStatus } from '@kube-iaas/crds';
 import {
   describeLoadBalancers,
   describeSecurityGroupRules,
+  isDescribedBy,
   matchesOwner,
-  parseOwnerDescription,
   type AwsClients,
   type OwnerRef,
 } from '@kube-iaas/core';
@@ -23,19 +23,6 @@ export interface ReadInputs {
   inventory?: Inventory | undefined;
   /** Groups that may hold this owner's rules (the desired ones; status adds the recorded ones). */
   securityGroupIds: readonly string[];
-}
-
-/** True when an owner description names exactly this owner in this cluster. */
-export function describesOwner(description: string | undefined, cluster: string, owner: OwnerRef): boolean {
-  const d = parseOwnerDescription(description);
-  return (
-    !!d &&
-    d.cluster === cluster &&
-    d.kind === owner.kind &&
-    d.name === owner.name &&
-    (d.namespace ?? '') === (owner.namespace ?? '') &&
-    (d.uid === undefined || d.uid === owner.uid)
-  );
 }
 
 export async function readActual(i: ReadInputs): Promise<ActualState> {
@@ -96,7 +83,7 @@ export async function readActual(i: ReadInputs): Promise<ActualState> {
   const rules: ActualRule[] = [];
   for (const groupId of [...groups].sort()) {
     for (const r of await describeSecurityGroupRules(ec2, groupId)) {
-      if (r.egress || !describesOwner(r.description, cluster, owner)) continue;
+      if (r.egress || !isDescribedBy(r.description, cluster, owner)) continue;
       const cidr = r.cidrIpv4 ?? r.cidrIpv6;
       if (!cidr || (r.protocol !== 'tcp' && r.protocol !== 'udp') || r.fromPort === undefined) continue;
       const rule: ActualRule = { id: r.id, groupId, protocol: r.protocol, port: r.fromPort, cidr };
