@@ -38,6 +38,8 @@ export const Reasons = {
   ScaleDownFailed: 'ScaleDownFailed',
   InvalidNodeGroup: 'InvalidNodeGroup',
   Backoff: 'ScaleUpBackoff',
+  AsgLimitsUpdated: 'UpdatedAsgLimits',
+  AsgLimitsFailed: 'FailedToUpdateAsgLimits',
 } as const;
 
 /** Taints that a joining node has only for a moment (see `isStartupTaint`). */

@@ -1,82 +1,31 @@
 import {
-  DescribeAutoScalingGroupsCommand,
   DescribeLaunchConfigurationsCommand,
   DescribeScalingActivitiesCommand,
   SetDesiredCapacityCommand,
   TerminateInstanceInAutoScalingGroupCommand,
+  UpdateAutoScalingGroupCommand,
   type AutoScalingClient,
-  type AutoScalingGroup,
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplateVersionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { autoscalerDiscoveryFilters, tagsFromAws, type Tags } from '@kube-iaas/core';
+import { describeAutoScalingGroups, discoverAutoscalerGroups, type AutoScalingGroup } from '@kube-iaas/core';
 import type { LaunchInfo } from '../template/build.ts';
 
-/**
- * What the scaler reads of an Auto Scaling group. core's `AutoScalingGroup` (aws/describe.ts) lacks the
- * mixed-instances overrides and the launch configuration name.
- * TODO(core): move to core — add `mixedInstanceTypes` and `launchConfigurationName` to core's
- * `AutoScalingGroup` / `toAutoScalingGroup`, then use `describeAutoScalingGroups` here.
- */
-export interface AsgView {
-  name: string;
-  arn?: string | undefined;
-  minSize: number;
-  maxSize: number;
-  desiredCapacity: number;
-  zones: string[];
-  tags: Tags;
-  instances: { id: string; zone?: string | undefined; lifecycleState?: string | undefined; instanceType?: string | undefined }[];
-  launchTemplate?: { id?: string | undefined; name?: string | undefined; version?: string | undefined } | undefined;
-  launchConfigurationName?: string | undefined;
-  /** Instance types of a mixed-instances policy's overrides (empty when it has none or is not mixed). */
-  mixedInstanceTypes?: string[] | undefined;
-  mixed: boolean;
-}
+/** What the scaler reads of an Auto Scaling group: core's view (with mixed-instance types and launch configuration). */
+export type AsgView = AutoScalingGroup;
 
-export function toAsgView(g: AutoScalingGroup): AsgView {
-  const mixed = g.MixedInstancesPolicy;
-  const lt = g.LaunchTemplate ?? mixed?.LaunchTemplate?.LaunchTemplateSpecification;
-  return {
-    name: g.AutoScalingGroupName ?? '',
-    arn: g.AutoScalingGroupARN,
-    minSize: g.MinSize ?? 0,
-    maxSize: g.MaxSize ?? 0,
-    desiredCapacity: g.DesiredCapacity ?? 0,
-    zones: g.AvailabilityZones ?? [],
-    tags: tagsFromAws(g.Tags),
-    instances: (g.Instances ?? []).map((i) => ({ id: i.InstanceId ?? '', zone: i.AvailabilityZone, lifecycleState: i.LifecycleState, instanceType: i.InstanceType })),
-    launchTemplate: lt ? { id: lt.LaunchTemplateId, name: lt.LaunchTemplateName, version: lt.Version } : undefined,
-    launchConfigurationName: g.LaunchConfigurationName,
-    mixedInstanceTypes: mixed ? (mixed.LaunchTemplate?.Overrides ?? []).map((o) => o.InstanceType).filter((t): t is string => !!t) : undefined,
-    mixed: !!mixed,
-  };
-}
-
-/** The groups with these names (50 a call, the API's limit); missing names are absent. */
+/** The groups with these names (50 names a call); missing names are absent. */
 export async function describeGroups(asg: AutoScalingClient, names: readonly string[]): Promise<Map<string, AsgView>> {
   const out = new Map<string, AsgView>();
   const unique = [...new Set(names)];
   for (let i = 0; i < unique.length; i += 50) {
-    let NextToken: string | undefined;
-    do {
-      const res = await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: unique.slice(i, i + 50), NextToken, MaxRecords: 100 }));
-      for (const g of res.AutoScalingGroups ?? []) out.set(g.AutoScalingGroupName ?? '', toAsgView(g));
-      NextToken = res.NextToken;
-    } while (NextToken);
+    for (const g of await describeAutoScalingGroups(asg, { names: unique.slice(i, i + 50) })) out.set(g.name, g);
   }
   return out;
 }
 
 /** The groups carrying the cluster autoscaler's discovery tags for this cluster. */
-export async function discoverGroups(asg: AutoScalingClient, cluster: string): Promise<AsgView[]> {
-  const out: AsgView[] = [];
-  let NextToken: string | undefined;
-  do {
-    const res = await asg.send(new DescribeAutoScalingGroupsCommand({ Filters: autoscalerDiscoveryFilters(cluster), NextToken, MaxRecords: 100 }));
-    for (const g of res.AutoScalingGroups ?? []) out.push(toAsgView(g));
-    NextToken = res.NextToken;
-  } while (NextToken);
-  return out;
+export function discoverGroups(asg: AutoScalingClient, cluster: string): Promise<AsgView[]> {
+  return discoverAutoscalerGroups(asg, cluster);
 }
 
 /** Reads launch templates / configurations, cached (a `$Latest` / `$Default` version is re-read after the TTL). */
@@ -113,8 +62,9 @@ export class LaunchInfoReader {
       );
       const data = res.LaunchTemplateVersions?.[0]?.LaunchTemplateData;
       const root = data?.BlockDeviceMappings?.find((b) => b.Ebs?.VolumeSize !== undefined)?.Ebs?.VolumeSize;
-      const types = g.mixed && g.mixedInstanceTypes?.length ? g.mixedInstanceTypes : data?.InstanceType ? [data.InstanceType] : [];
-      return { source: g.mixed ? 'mixed-instances' : 'launch-template', instanceTypes: types, rootVolumeGiB: root };
+      const mixed = g.mixedInstanceTypes !== undefined;
+      const types = g.mixedInstanceTypes?.length ? g.mixedInstanceTypes : data?.InstanceType ? [data.InstanceType] : [];
+      return { source: mixed ? 'mixed-instances' : 'launch-template', instanceTypes: types, rootVolumeGiB: root };
     }
     if (g.launchConfigurationName) {
       const res = await this.#asg.send(new DescribeLaunchConfigurationsCommand({ LaunchConfigurationNames: [g.launchConfigurationName] }));
@@ -129,6 +79,33 @@ export class LaunchInfoReader {
 /** Raises (or lowers) the desired capacity, at once (HonorCooldown=false). Passes core's ownership guard. */
 export async function setDesiredCapacity(asg: AutoScalingClient, name: string, desired: number): Promise<void> {
   await asg.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: name, DesiredCapacity: desired, HonorCooldown: false }));
+}
+
+export interface AsgLimits {
+  MinSize: number;
+  MaxSize: number;
+  /** Only when the current desired capacity falls outside the new limits: clamped into them. */
+  DesiredCapacity?: number;
+}
+
+/**
+ * What `spec.manageAsgLimits` asks to write onto the ASG, or undefined when nothing: the operator
+ * changes the ASG's own MinSize/MaxSize only when the spec says so, and only when they differ. The
+ * desired capacity is clamped explicitly rather than left to AWS's implicit adjustment.
+ */
+export function asgLimitsUpdate(
+  spec: { manageAsgLimits?: boolean | undefined; minSize?: number | undefined; maxSize?: number | undefined },
+  asg: { minSize: number; maxSize: number; desiredCapacity: number },
+): AsgLimits | undefined {
+  if (spec.manageAsgLimits !== true || spec.minSize === undefined || spec.maxSize === undefined || spec.minSize > spec.maxSize) return undefined;
+  if (asg.minSize === spec.minSize && asg.maxSize === spec.maxSize) return undefined;
+  const clamped = Math.min(spec.maxSize, Math.max(spec.minSize, asg.desiredCapacity));
+  return { MinSize: spec.minSize, MaxSize: spec.maxSize, ...(clamped !== asg.desiredCapacity ? { DesiredCapacity: clamped } : {}) };
+}
+
+/** Writes MinSize/MaxSize (a size-only UpdateAutoScalingGroup: a `scale` change for the ownership guard). */
+export async function updateAsgLimits(asg: AutoScalingClient, name: string, limits: AsgLimits): Promise<void> {
+  await asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: name, ...limits }));
 }
 
 /** Terminates one instance and shrinks the group by one. Passes core's ownership guard. */

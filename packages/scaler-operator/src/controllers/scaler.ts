@@ -32,7 +32,7 @@ import {
   TO_BE_DELETED_TAINT,
 } from '../constants.ts';
 import type { DaemonSet, Node, NodeSelector, PersistentVolume, PersistentVolumeClaim, Pod } from '../k8s.ts';
-import { describeGroups, discoverGroups, failedActivities, instanceIdFromProviderId, setDesiredCapacity, terminateInstance, type AsgView, type LaunchInfoReader } from '../aws/groups.ts';
+import { asgLimitsUpdate, describeGroups, discoverGroups, failedActivities, instanceIdFromProviderId, setDesiredCapacity, terminateInstance, updateAsgLimits, type AsgView, type LaunchInfoReader } from '../aws/groups.ts';
 import type { NodeShape, PodRequirements } from '../plan/match.ts';
 import { classify, firstFit, newBin } from '../plan/pack.ts';
 import { formatReasons, planScaleUp, type ExistingNode, type PlanGroup, type PlanResult } from '../plan/planner.ts';
@@ -115,6 +115,7 @@ interface GroupMemory {
   lastScaleUp?: NodeGroupStatus['lastScaleUp'];
   lastScaleDown?: NodeGroupStatus['lastScaleDown'];
   lastProblem?: string;
+  lastLimitsError?: string;
 }
 
 interface Drain {
@@ -301,6 +302,12 @@ export class Scaler {
       v.upcoming = Math.max(0, v.desired - v.registered.filter(usable).length);
       v.min = ng.spec.minSize ?? asg.minSize;
       v.max = ng.spec.maxSize ?? asg.maxSize;
+      if (ng.spec.manageAsgLimits !== true) {
+        // AWS refuses a desired capacity outside the ASG's own limits, which stay as they are: the
+        // effective range is the part of the spec's that the ASG allows.
+        v.min = Math.max(v.min, asg.minSize);
+        v.max = Math.min(v.max, asg.maxSize);
+      }
       try {
         assertMutable({ id: asg.name, type: 'auto scaling group', tags: asg.tags }, { cluster: this.#s.cluster, change: 'scale' });
       } catch (err) {
@@ -313,6 +320,7 @@ export class Scaler {
         v.blocked = v.problem.message;
         continue;
       }
+      await this.#syncLimits(v, asg);
       try {
         const launch = await this.#d.launch.read(asg);
         const types = ng.spec.nodeTemplate?.instanceTypes?.length ? ng.spec.nodeTemplate.instanceTypes : launch.instanceTypes;
@@ -320,7 +328,7 @@ export class Scaler {
         v.template = buildNodeTemplate({
           group: name,
           region: this.#s.region,
-          zones: asg.zones,
+          zones: asg.availabilityZones,
           launch,
           facts,
           asgTags: asg.tags,
@@ -347,6 +355,33 @@ export class Scaler {
       scalerMetrics.groupBackoff.set({ group: v.name }, m.backoffUntil && m.backoffUntil > now ? 1 : 0);
     }
     return out;
+  }
+
+  /** `spec.manageAsgLimits`: write the spec's min/max onto the ASG. A failure is reported, scaling goes on within the ASG's limits. */
+  async #syncLimits(v: GroupView, asg: AsgView): Promise<void> {
+    const update = asgLimitsUpdate(v.ng.spec, asg);
+    if (!update) return;
+    const m = this.#mem(v.name);
+    try {
+      await updateAsgLimits(this.#d.asg, asg.name, update);
+    } catch (err) {
+      const c = classifyAwsError(err);
+      const msg = `UpdateAutoScalingGroup MinSize=${update.MinSize} MaxSize=${update.MaxSize} failed: ${c.code}: ${c.message}`;
+      if (m.lastLimitsError !== msg) this.#d.events.warning(v.ng, Reasons.AsgLimitsFailed, msg, { type: NODE_GROUP_TYPE });
+      m.lastLimitsError = msg;
+      this.#d.log.warn({ nodeGroup: v.name, err: msg }, 'could not write spec limits to the ASG');
+      v.max = Math.min(v.max, asg.maxSize);
+      return;
+    }
+    m.lastLimitsError = undefined;
+    const from = `${asg.minSize}/${asg.maxSize}`;
+    asg.minSize = update.MinSize;
+    asg.maxSize = update.MaxSize;
+    if (update.DesiredCapacity !== undefined) v.desired = asg.desiredCapacity = update.DesiredCapacity;
+    v.upcoming = Math.max(0, v.desired - v.registered.filter(usable).length);
+    const msg = `ASG ${asg.name} MinSize/MaxSize ${from} -> ${update.MinSize}/${update.MaxSize} (spec.manageAsgLimits)${update.DesiredCapacity !== undefined ? `, desired capacity ${update.DesiredCapacity}` : ''}`;
+    this.#d.events.normal(v.ng, Reasons.AsgLimitsUpdated, msg, { type: NODE_GROUP_TYPE });
+    this.#d.log.info({ nodeGroup: v.name, minSize: update.MinSize, maxSize: update.MaxSize, desired: update.DesiredCapacity }, 'wrote spec limits to the ASG');
   }
 
   #backoff(v: GroupView, reason: string): void {
