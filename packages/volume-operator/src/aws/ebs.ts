@@ -4,7 +4,6 @@ import {
   CreateVolumeCommand,
   DeleteTagsCommand,
   DeleteVolumeCommand,
-  DescribeInstancesCommand,
   DescribeVolumesModificationsCommand,
   DetachVolumeCommand,
   ModifyVolumeCommand,
@@ -17,6 +16,8 @@ import {
   OWNER_UID_TAG,
   classifyAwsError,
   clusterTaggedFilterSets,
+  describeInstances,
+  describeKmsKey,
   describeSubnets,
   describeVolumes,
   nameTag,
@@ -24,6 +25,7 @@ import {
   toTagSpecifications,
   volumeTags,
   type AwsClients,
+  type KmsKeyLookup,
   type OwnerRef,
   type Tags,
   type Volume,
@@ -66,10 +68,13 @@ export class Ebs {
   readonly #zonesTtlMs: number;
   readonly #byId: DescribeBatcher<Volume>;
   readonly #byOwnerUid: DescribeBatcher<Volume>;
+  readonly #kmsKeys = new Map<string, { at: number; lookup: Promise<KmsKeyLookup> }>();
+  readonly #kmsTtlMs: number;
 
-  constructor(aws: AwsClients, opts: { zonesTtlMs?: number; batchWindowMs?: number } = {}) {
+  constructor(aws: AwsClients, opts: { zonesTtlMs?: number; batchWindowMs?: number; kmsTtlMs?: number } = {}) {
     this.aws = aws;
     this.#zonesTtlMs = opts.zonesTtlMs ?? 300_000;
+    this.#kmsTtlMs = opts.kmsTtlMs ?? 300_000;
     const window = { windowMs: opts.batchWindowMs ?? 20 };
     // Concurrent reconciles share one DescribeVolumes per batch (by ID, and by owner UID).
     this.#byId = new DescribeBatcher(async (ids) => {
@@ -110,6 +115,25 @@ export class Ebs {
     return this.#zonesInFlight;
   }
 
+  /**
+   * The KMS key a `kmsKeyId` (ID, alias or ARN) names. A key that was found is remembered for 5 minutes
+   * (100 claims of one class cost one DescribeKey); "not found" and errors are asked again next time,
+   * so a key created after the class is picked up at the next retry.
+   */
+  kmsKey(keyId: string): Promise<KmsKeyLookup> {
+    const hit = this.#kmsKeys.get(keyId);
+    if (hit && Date.now() - hit.at < this.#kmsTtlMs) return hit.lookup;
+    const lookup = describeKmsKey(this.aws.kms, keyId);
+    this.#kmsKeys.set(keyId, { at: Date.now(), lookup });
+    lookup.then(
+      (r) => {
+        if (!r.found || r.key.state !== 'Enabled') this.#kmsKeys.delete(keyId);
+      },
+      () => this.#kmsKeys.delete(keyId),
+    );
+    return lookup;
+  }
+
   /** One volume by ID (undefined when it does not exist); concurrent calls share one DescribeVolumes. */
   async describe(volumeId: string): Promise<Volume | undefined> {
     return (await this.#byId.get(volumeId))[0];
@@ -132,8 +156,10 @@ export class Ebs {
     });
   }
 
-  async create(av: AwsVolume): Promise<Volume> {
+  /** `kmsKeyArn`: the key `spec.kmsKeyId` resolved to, so an alias moved later cannot change which key is used. */
+  async create(av: AwsVolume, opts: { kmsKeyArn?: string } = {}): Promise<Volume> {
     const s = av.spec;
+    const kmsKeyId = opts.kmsKeyArn ?? s.kmsKeyId;
     const tags = tagsForVolume(this.cluster, av);
     const out = await this.aws.guard.asOwner(volumeOwner(av), () =>
       this.aws.ec2.send(
@@ -144,7 +170,7 @@ export class Ebs {
           ...(s.iops !== undefined ? { Iops: s.iops } : {}),
           ...(s.throughput !== undefined ? { Throughput: s.throughput } : {}),
           Encrypted: s.encrypted ?? false,
-          ...(s.kmsKeyId ? { KmsKeyId: s.kmsKeyId } : {}),
+          ...(kmsKeyId ? { KmsKeyId: kmsKeyId } : {}),
           ClientToken: clientToken(av),
           TagSpecifications: toTagSpecifications('volume', tags),
         }),
@@ -159,6 +185,7 @@ export class Ebs {
       ...(out.Throughput !== undefined ? { throughput: out.Throughput } : {}),
       state: out.State ?? 'creating',
       encrypted: out.Encrypted ?? false,
+      ...(out.KmsKeyId ? { kmsKeyId: out.KmsKeyId } : {}),
       ...(out.CreateTime ? { createTime: out.CreateTime } : {}),
       attachments: [],
       tags,
@@ -215,23 +242,19 @@ export class Ebs {
     );
   }
 
-  /**
-   * The instance's device mappings, type, zone and attached ENIs: what device picking and the attach
-   * limit need. TODO(core): move to core — core's `Instance` has no BlockDeviceMappings / RootDeviceName.
-   */
+  /** The instance's device mappings, type, zone and attached ENIs: what device picking and the attach limit need. */
   async instance(instanceId: string): Promise<(InstanceAttachments & { availabilityZone?: string; state?: string }) | undefined> {
     try {
-      const out = await this.aws.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
-      const i = out.Reservations?.[0]?.Instances?.[0];
+      const [i] = await describeInstances(this.aws.ec2, { ids: [instanceId] });
       if (!i) return undefined;
       return {
         instanceId,
-        instanceType: i.InstanceType ?? '',
-        devices: (i.BlockDeviceMappings ?? []).flatMap((b) => (b.DeviceName ? [b.DeviceName] : [])),
-        ...(i.RootDeviceName ? { rootDevice: i.RootDeviceName } : {}),
-        attachedEnis: Math.max(1, i.NetworkInterfaces?.length ?? 1),
-        ...(i.Placement?.AvailabilityZone ? { availabilityZone: i.Placement.AvailabilityZone } : {}),
-        ...(i.State?.Name ? { state: i.State.Name } : {}),
+        instanceType: i.instanceType,
+        devices: i.blockDevices.map((b) => b.deviceName),
+        ...(i.rootDeviceName ? { rootDevice: i.rootDeviceName } : {}),
+        attachedEnis: Math.max(1, i.networkInterfaces.length),
+        ...(i.availabilityZone ? { availabilityZone: i.availabilityZone } : {}),
+        state: i.state,
       };
     } catch (err) {
       if (isNotFound(err)) return undefined;

@@ -15,6 +15,7 @@ import {
   rfc3339,
   setConditions,
   type ConditionUpdate,
+  type KmsKeyLookup,
   type ReconcileResult,
   type Volume,
 } from '@kube-iaas/core';
@@ -22,6 +23,7 @@ import type { AwsVolume, AwsVolumeStatus } from '@kube-iaas/crds';
 import { AWS_VOLUME_FINALIZER, AWS_VOLUME_TYPE } from '../constants.ts';
 import { volumeOwner } from '../aws/ebs.ts';
 import { volumeMetrics } from '../metrics.ts';
+import { judgeKmsKey } from '../plan/kms.ts';
 import { diffVolume } from '../plan/volume.ts';
 import { buildPersistentVolume } from '../translate/pv.ts';
 import { parseQuantity, roundUpGiB, gibQuantity } from '../translate/quantity.ts';
@@ -99,6 +101,24 @@ async function fail(ctx: VolumeContext, av: AwsVolume, reason: string, message: 
   throw new TerminalError(message);
 }
 
+/** The ARN `spec.kmsKeyId` names, checked before CreateVolume; a bad key fails the AwsVolume (and its claim). */
+async function checkKmsKey(ctx: VolumeContext, av: AwsVolume): Promise<string | undefined> {
+  const keyId = av.spec.kmsKeyId;
+  if (!keyId) return undefined;
+  let lookup: KmsKeyLookup;
+  try {
+    lookup = await ctx.ebs.kmsKey(keyId);
+  } catch (err) {
+    const c = classifyAwsError(err);
+    // Access denied and the like: fixable in IAM or the key policy, so keep retrying with backoff.
+    if (c.kind === 'terminal') return fail(ctx, av, 'InvalidKmsKey', `kmsKeyId: cannot check KMS key ${keyId}: ${c.code}: ${c.message}; no volume was created`, true);
+    throw err;
+  }
+  const verdict = judgeKmsKey(keyId, lookup, ctx.ebs.aws.region);
+  if (!verdict.ok) return fail(ctx, av, 'InvalidKmsKey', verdict.message, verdict.retry);
+  return verdict.arn;
+}
+
 async function locate(ctx: VolumeContext, av: AwsVolume): Promise<Volume | undefined> {
   const id = av.status?.volumeId ?? av.spec.volumeId;
   if (id) {
@@ -152,9 +172,10 @@ export async function reconcileAwsVolume(ctx: VolumeContext, name: string): Prom
     if (!zones.includes(zone)) {
       return fail(ctx, av, 'InvalidZone', `spec.availabilityZone: ${zone} has no subnet tagged for cluster ${ctx.ebs.cluster} (cluster zones: ${zones.join(', ') || 'none'})`);
     }
+    const kmsKeyArn = await checkKmsKey(ctx, av);
     try {
       volumeMetrics.operations.inc({ operation: 'create' });
-      vol = await ctx.ebs.create(av);
+      vol = await ctx.ebs.create(av, kmsKeyArn ? { kmsKeyArn } : {});
     } catch (err) {
       const c = classifyAwsError(err);
       if (c.kind === 'terminal') return fail(ctx, av, 'CreateVolumeFailed', `CreateVolume: ${c.code}: ${c.message}`);

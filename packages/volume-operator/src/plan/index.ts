@@ -1,3 +1,4 @@
 export * from './devices.ts';
 export * from './limits.ts';
 export * from './volume.ts';
+export * from './kms.ts';

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLUSTER_OWNED, LEGACY_CLUSTER_TAG, OWNER_KIND_TAG, OWNER_UID_TAG, PVC_NAME_TAG, PVC_NAMESPACE_TAG, PV_NAME_TAG, clusterTagKey, resources, type KubeObject } from '@kube-iaas/core';
 import type { AwsVolume } from '@kube-iaas/crds';
 import { DeleteVolumeCommand } from '@aws-sdk/client-ec2';
+import { CreateAliasCommand, CreateKeyCommand, DeleteAliasCommand, DisableKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';
 import { AWS_VOLUME_TYPE } from '../../src/constants.ts';
 import type { PersistentVolume, PersistentVolumeClaim, VolumeAttachment } from '../../src/translate/index.ts';
 import {
@@ -287,6 +288,50 @@ describe('volume-operator on the testbed', () => {
     }
     expect((await kube.list<AwsVolume>(AWS_VOLUME_TYPE)).items.filter((a) => a.spec.claimRef?.namespace === ns)).toEqual([]);
     expect((await volumesTagged(PVC_NAMESPACE_TAG, ns)).length).toBe(0);
+  });
+
+  it('KMS: an unknown or disabled kmsKeyId is a ProvisioningFailed naming kmsKeyId with no volume; a real key (by alias) encrypts the volume with its ARN', async () => {
+    const kms = new KMSClient({ region: tb.region, endpoint: tb.awsEndpoint });
+    const key = (await kms.send(new CreateKeyCommand({ Description: `volume-operator it ${suffix}` }))).KeyMetadata;
+    const alias = `alias/kube-iaas-it-${suffix}`;
+    await kms.send(new CreateAliasCommand({ AliasName: alias, TargetKeyId: key?.KeyId }));
+    const off = (await kms.send(new CreateKeyCommand({ Description: `volume-operator it disabled ${suffix}` }))).KeyMetadata;
+    await kms.send(new DisableKeyCommand({ KeyId: off?.KeyId }));
+
+    const ns = await createNamespace('kms');
+    const unknown = `alias/no-such-key-${suffix}`;
+    const cases = [
+      { claim: 'unknown', kmsKeyId: unknown, expect: `kmsKeyId: KMS key ${unknown} not found in ${tb.region}` },
+      { claim: 'disabled', kmsKeyId: off?.KeyId ?? '', expect: `kmsKeyId: ${off?.KeyId}: KMS key ${off?.Arn} is Disabled, not Enabled` },
+      { claim: 'good', kmsKeyId: alias, expect: '' },
+    ];
+    for (const c of cases) {
+      const sc = await makeClass(`ebs-kms-${c.claim}`, { type: 'gp3', encrypted: 'true', kmsKeyId: c.kmsKeyId });
+      await kube.create(PVC, claim(ns, c.claim, sc, '2Gi'));
+    }
+    for (const c of cases.filter((x) => x.expect)) {
+      const ev = await waitFor(`ProvisioningFailed on ${c.claim}`, async () => (await eventsFor(ns, c.claim)).find((e) => e.reason === 'ProvisioningFailed'));
+      expect(ev.type).toBe('Warning');
+      expect(ev.message).toContain(c.expect);
+      const pvc = await kube.get<PersistentVolumeClaim>(PVC, c.claim, ns);
+      expect(pvc?.status?.phase).toBe('Pending');
+      const av = await kube.get<AwsVolume>(AWS_VOLUME_TYPE, `pvc-${pvc?.metadata?.uid}`);
+      expect(av?.status?.conditions?.find((x) => x.type === 'Ready')).toMatchObject({ status: 'False', reason: 'InvalidKmsKey', message: expect.stringContaining(c.expect) });
+      expect(av?.status?.volumeId).toBeUndefined();
+    }
+    const good = await boundClaim(ns, 'good');
+    const av = await awsVolumeOf(good.spec?.volumeName ?? '');
+    expect(av.spec.kmsKeyId).toBe(alias);
+    expect(await describeVolume(av.status?.volumeId ?? '')).toMatchObject({ Encrypted: true, KmsKeyId: key?.Arn });
+    // Only the good claim got a volume.
+    expect((await volumesTagged(PVC_NAMESPACE_TAG, ns)).map((v) => tagMap(v)[PVC_NAME_TAG])).toEqual(['good']);
+
+    for (const c of cases) await kube.delete(PVC, { name: c.claim, namespace: ns });
+    await waitFor('volume deleted', async () => !(await describeVolume(av.status?.volumeId ?? '')));
+    await waitFor('failed AwsVolumes gone with their claims', async () => (await kube.list<AwsVolume>(AWS_VOLUME_TYPE)).items.every((a) => a.spec.claimRef?.namespace !== ns));
+    await kms.send(new DeleteAliasCommand({ AliasName: alias }));
+    for (const k of [key, off]) await kms.send(new ScheduleKeyDeletionCommand({ KeyId: k?.KeyId, PendingWindowInDays: 7 }));
+    kms.destroy();
   });
 
   it('bad input on a hand-made AwsVolume: a zone without a cluster subnet is a condition, with no AWS call', async () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { InstanceTypeFacts, Volume } from '@kube-iaas/core';
-import { DEVICE_NAMES, DeviceReservations, canonicalDevice, checkAttachCapacity, diffVolume, pickDevice, volumeSlots } from '../../src/plan/index.ts';
+import { DEVICE_NAMES, DeviceReservations, canonicalDevice, checkAttachCapacity, diffVolume, judgeKmsKey, pickDevice, volumeSlots } from '../../src/plan/index.ts';
 
 const c5large: Pick<InstanceTypeFacts, 'ebs' | 'instanceStoreVolumes'> = { ebs: { attachmentLimitType: 'shared', maxAttachments: 28, source: 'api' }, instanceStoreVolumes: 0 };
 const xen: Pick<InstanceTypeFacts, 'ebs' | 'instanceStoreVolumes'> = { ebs: { attachmentLimitType: 'dedicated', maxAttachments: 39, source: 'assumed' }, instanceStoreVolumes: 0 };
@@ -65,5 +65,29 @@ describe('volume diff', () => {
     expect(d.modify).toBeUndefined();
     expect(d.shrink).toEqual({ from: 30, to: 20 });
     expect(d.immutable).toEqual(['availabilityZone cn-northwest-1a (spec cn-northwest-1b)', 'encrypted false (spec true)']);
+  });
+});
+
+describe('KMS key check before CreateVolume', () => {
+  const arn = 'arn:aws-cn:kms:cn-northwest-1:123456789012:key/3c1aeb73-e7db-41ac-9c59-5d435b802360';
+  const key = { keyId: '3c1aeb73-e7db-41ac-9c59-5d435b802360', arn, state: 'Enabled', enabled: true, keyUsage: 'ENCRYPT_DECRYPT', keySpec: 'SYMMETRIC_DEFAULT' };
+  it('an enabled symmetric key: create with its ARN (an alias moved later does not change the key)', () => {
+    expect(judgeKmsKey('alias/data', { found: true, key }, 'cn-northwest-1')).toEqual({ ok: true, arn });
+  });
+  it('an unknown key or alias: fails naming kmsKeyId, not retried', () => {
+    expect(judgeKmsKey('alias/nope', { found: false, keyId: 'alias/nope', message: 'Alias arn:aws-cn:kms:cn-northwest-1:123456789012:alias/nope is not found.' }, 'cn-northwest-1')).toEqual({
+      ok: false,
+      retry: false,
+      message: 'kmsKeyId: KMS key alias/nope not found in cn-northwest-1 (Alias arn:aws-cn:kms:cn-northwest-1:123456789012:alias/nope is not found.); no volume was created',
+    });
+  });
+  it('a disabled key or one pending deletion: fails naming kmsKeyId and the state, retried (it may be enabled again)', () => {
+    const disabled = judgeKmsKey(arn, { found: true, key: { ...key, state: 'Disabled', enabled: false } }, 'cn-northwest-1');
+    expect(disabled).toEqual({ ok: false, retry: true, message: `kmsKeyId: ${arn}: KMS key ${arn} is Disabled, not Enabled; no volume was created` });
+    const pending = judgeKmsKey('alias/old', { found: true, key: { ...key, state: 'PendingDeletion', enabled: false } }, 'cn-northwest-1');
+    expect(pending).toMatchObject({ ok: false, retry: true, message: expect.stringContaining('is PendingDeletion, not Enabled') });
+  });
+  it('an asymmetric key cannot encrypt EBS', () => {
+    expect(judgeKmsKey('alias/sign', { found: true, key: { ...key, keySpec: 'RSA_2048', keyUsage: 'SIGN_VERIFY' } }, 'cn-northwest-1')).toMatchObject({ ok: false, message: expect.stringContaining('not ENCRYPT_DECRYPT') });
   });
 });
