@@ -1,5 +1,6 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { EC2Client } from '@aws-sdk/client-ec2';
+import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ebsVolumeSlots } from '@kube-iaas/core';
 import { NodeSimulator, type SimulatorHooks } from './simulator.ts';
 
@@ -43,7 +44,7 @@ const hooks: SimulatorHooks = {
       allocatable: { count: ebsVolumeSlots(facts, { attachedEnis: 1 }) },
     })),
 };
-const sim = new NodeSimulator({ kc, ec2: new EC2Client({ region }), cluster: env('CLUSTER_NAME'), region, podIpSource: source, hooks });
+const sim = new NodeSimulator({ kc, ec2: new EC2Client({ region }), autoScaling: new AutoScalingClient({ region }), cluster: env('CLUSTER_NAME'), region, podIpSource: source, hooks });
 
 for (;;) {
   try {

@@ -1,4 +1,4 @@
-import type { V1Node, V1NodeStatus } from '@kubernetes/client-node';
+import type { V1Node, V1NodeStatus, V1Taint } from '@kubernetes/client-node';
 
 /** What the simulator knows of one EC2 instance, read through DescribeInstances and DescribeInstanceTypes. */
 export interface SimInstance {
@@ -11,6 +11,8 @@ export interface SimInstance {
   vcpus: number;
   memoryMiB: number;
   maxPods: number;
+  /** The Auto Scaling group that launched it (its `aws:autoscaling:groupName` tag). */
+  asgName?: string;
 }
 
 /** What the testbed's kubelets keep back from allocatable (their --kube-reserved + --system-reserved). */
@@ -44,14 +46,19 @@ export function nodeLabels(i: SimInstance, name: string): Record<string, string>
   };
 }
 
-export function newNode(i: SimInstance): V1Node {
+/**
+ * The Node kubelet registers for an instance. `extra` is what the node's user data would pass with
+ * `--node-labels` and `--register-with-taints` (the testbed takes it from the ASG's node-template tags);
+ * the well-known labels kubelet sets itself win over it.
+ */
+export function newNode(i: SimInstance, extra: { labels?: Record<string, string>; taints?: V1Taint[] } = {}): V1Node {
   const name = nodeNameFor(i);
   return {
     apiVersion: 'v1',
     kind: 'Node',
     metadata: {
       name,
-      labels: nodeLabels(i, name),
+      labels: { ...extra.labels, ...nodeLabels(i, name) },
       annotations: {
         'testbed.kube-iaas.dev/simulated': 'true',
         // What kubelet sets by default: the attach/detach controller, not kubelet, attaches this
@@ -59,7 +66,7 @@ export function newNode(i: SimInstance): V1Node {
         'volumes.kubernetes.io/controller-managed-attach-detach': 'true',
       },
     },
-    spec: { providerID: `aws:///${i.zone}/${i.instanceId}` },
+    spec: { providerID: `aws:///${i.zone}/${i.instanceId}`, ...(extra.taints?.length ? { taints: extra.taints } : {}) },
   };
 }
 

@@ -11,7 +11,9 @@ import {
   type V1Pod,
 } from '@kubernetes/client-node';
 import { DescribeInstanceTypesCommand, DescribeInstancesCommand, type EC2Client, type _InstanceType } from '@aws-sdk/client-ec2';
-import { instanceTypeFactsFromSdk, type InstanceTypeFacts } from '@kube-iaas/core';
+import { DescribeAutoScalingGroupsCommand, type AutoScalingClient } from '@aws-sdk/client-auto-scaling';
+import { instanceTypeFactsFromSdk, tagsFromAws, type InstanceTypeFacts } from '@kube-iaas/core';
+import { ASG_NAME_INSTANCE_TAG, asgNodeSettings, NO_ASG_SETTINGS, type AsgNodeSettings } from './asg-settings.ts';
 import { newNode, nodeNameFor, nodeStatus, type SimInstance } from './node-object.ts';
 import { podStatus, type PodGate } from './pod-status.ts';
 
@@ -29,6 +31,12 @@ export interface SimulatorHooks {
 export interface SimulatorOptions {
   kc: KubeConfig;
   ec2: EC2Client;
+  /**
+   * Reads the tags of the groups that launched instances: node-template labels and taints are put on
+   * their Nodes, and the testbed's join tags (`asg-settings.ts`) delay or prevent registration.
+   * Without it, every instance registers at once with no extra labels or taints.
+   */
+  autoScaling?: AutoScalingClient;
   cluster: string;
   region: string;
   /**
@@ -50,6 +58,7 @@ interface ManagedNode {
 }
 
 const status = (err: unknown) => (err as { code?: number }).code;
+const asgName = (tags: { Key?: string; Value?: string }[] | undefined): string | undefined => tags?.find((t) => t.Key === ASG_NAME_INSTANCE_TAG)?.Value;
 
 export class NodeSimulator {
   private readonly core: CoreV1Api;
@@ -65,6 +74,10 @@ export class NodeSimulator {
   private stopped = false;
   private readonly pending = new Set<string>();
   private draining = false;
+  /** ASG tags are read at most every few seconds per group: instances that may not join are polled each second. */
+  private readonly asgSettings = new Map<string, { settings: AsgNodeSettings; expires: number }>();
+  /** When each not-yet-registered instance was first seen running (for the join delay). */
+  private readonly firstSeen = new Map<string, number>();
   private readonly log: NonNullable<SimulatorOptions['log']>;
 
   private readonly opts: SimulatorOptions;
@@ -132,6 +145,7 @@ export class NodeSimulator {
             vcpus: f.vcpus,
             memoryMiB: f.memoryMiB,
             maxPods: f.maxPods,
+            ...(asgName(i.Tags) ? { asgName: asgName(i.Tags)! } : {}),
           });
         }
       NextToken = page.NextToken;
@@ -150,15 +164,49 @@ export class NodeSimulator {
     return f;
   }
 
+  /** The settings of each named group, from its tags (cached a few seconds). */
+  private async groupSettings(names: string[]): Promise<Map<string, AsgNodeSettings>> {
+    const now = Date.now();
+    const out = new Map<string, AsgNodeSettings>();
+    const stale = names.filter((n) => {
+      const hit = this.asgSettings.get(n);
+      if (hit && hit.expires > now) out.set(n, hit.settings);
+      return !out.has(n);
+    });
+    if (stale.length && this.opts.autoScaling) {
+      for (let i = 0; i < stale.length; i += 50) {
+        const res = await this.opts.autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: stale.slice(i, i + 50) }));
+        for (const g of res.AutoScalingGroups ?? []) {
+          const settings = asgNodeSettings(tagsFromAws(g.Tags));
+          this.asgSettings.set(g.AutoScalingGroupName ?? '', { settings, expires: now + 3000 });
+          out.set(g.AutoScalingGroupName ?? '', settings);
+        }
+      }
+    }
+    return out;
+  }
+
   /** Registers Nodes for new running instances and removes those whose instance is gone. */
   async syncInstances(): Promise<void> {
     const running = await this.describeRunning();
+    const fresh = running.filter((i) => !this.nodes.has(nodeNameFor(i)));
+    const groups = await this.groupSettings([...new Set(fresh.map((i) => i.asgName).filter((n): n is string => !!n))]);
+    const now = Date.now();
     const seen = new Set<string>();
     for (const inst of running) {
       const name = nodeNameFor(inst);
       seen.add(name);
-      if (!this.nodes.has(name)) await this.register(inst);
+      if (this.nodes.has(name)) continue;
+      const settings = (inst.asgName && groups.get(inst.asgName)) || NO_ASG_SETTINGS;
+      if (settings.neverJoin) continue;
+      const first = this.firstSeen.get(inst.instanceId) ?? now;
+      this.firstSeen.set(inst.instanceId, first);
+      if (now - first < settings.joinDelayMs) continue;
+      await this.register(inst, settings);
+      this.firstSeen.delete(inst.instanceId);
     }
+    const runningIds = new Set(running.map((i) => i.instanceId));
+    for (const id of this.firstSeen.keys()) if (!runningIds.has(id)) this.firstSeen.delete(id);
     for (const [name, n] of this.nodes) {
       if (seen.has(name)) continue;
       this.nodes.delete(name);
@@ -168,11 +216,11 @@ export class NodeSimulator {
     }
   }
 
-  private async register(inst: SimInstance): Promise<void> {
+  private async register(inst: SimInstance, settings: AsgNodeSettings = NO_ASG_SETTINGS): Promise<void> {
     const name = nodeNameFor(inst);
     try {
-      await this.core.createNode({ body: newNode(inst) });
-      this.log('node registered', { node: name, instanceId: inst.instanceId, type: inst.instanceType, zone: inst.zone });
+      await this.core.createNode({ body: newNode(inst, settings) });
+      this.log('node registered', { node: name, instanceId: inst.instanceId, type: inst.instanceType, zone: inst.zone, ...(inst.asgName ? { asg: inst.asgName } : {}) });
     } catch (e) {
       if (status(e) !== 409) throw e;
     }
