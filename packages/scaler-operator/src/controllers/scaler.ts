@@ -526,7 +526,9 @@ export class Scaler {
       } catch (err) {
         const c = classifyAwsError(err);
         this.#d.events.warning(v.ng, Reasons.ScaleUpFailed, `SetDesiredCapacity ${su.from}->${su.to} failed: ${c.code}: ${c.message}`, { type: NODE_GROUP_TYPE });
-        if (c.kind === 'terminal' || c.kind === 'conflict') this.#backoff(v, `${c.code}: ${c.message}`);
+        // Like a failed launch: the group backs off and its pods are planned elsewhere in the next run.
+        // Only throttling is AWS asking us to slow down rather than the group being unable to grow.
+        if (c.kind !== 'throttled') this.#backoff(v, `SetDesiredCapacity failed: ${c.code}: ${c.message}`);
         continue;
       }
       asked = true;

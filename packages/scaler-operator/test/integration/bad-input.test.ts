@@ -14,6 +14,7 @@ import {
   DEPLOYMENT,
   EVENT,
   eventsOf,
+  NEVER_JOIN_TAG,
   NG,
   podsOf,
   resetTestbedAsg,
@@ -46,8 +47,8 @@ describe('bad input and failed scale-ups on the testbed', () => {
     await createTestAsg(asg, ec2, { name: FOREIGN, instanceType: 'c5.large', zones: 'a', instanceTags: {} });
     // discovered, with a malformed taint tag
     await createTestAsg(asg, ec2, { name: BADTAG, instanceType: 'c5.large', zones: 'a', tags: { ...autoscalerDiscoveryTags(cluster), 'k8s.io/cluster-autoscaler/node-template/taint/dedicated': 'oops' } });
-    // discovered; its instances carry the legacy cluster tag only, so they never register as Nodes
-    await createTestAsg(asg, ec2, { name: GHOST, instanceType: 'c5.large', zones: 'a', tags: {}, instanceTags: { ...autoscalerDiscoveryTags(cluster), KubernetesCluster: cluster } });
+    // discovered; the node simulator never registers its instances (a bootstrap that fails)
+    await createTestAsg(asg, ec2, { name: GHOST, instanceType: 'c5.large', zones: 'a', tags: { ...autoscalerDiscoveryTags(cluster), [NEVER_JOIN_TAG]: 'true' } });
     await createNamespace(kube, NS);
     op = await startOperator(['--no-scale-down-enabled', '--provision-timeout=4s', '--scale-up-backoff=5m', '--expander=priority']);
     for (const n of [TESTBED_ASG, GHOST]) await waitFor(`NodeGroup ${n}`, async () => (await kube.get<NodeGroup>(NG, n))?.status?.nodeTemplate);

@@ -77,13 +77,15 @@ describe('two groups and scale-from-zero on the testbed', () => {
     await kube.create(DEPLOYMENT, deployment(NS, 'special', 2, '900m', '256Mi', { nodeSelector: { pool: 'special' }, tolerations: toleration }));
     await kube.create(DEPLOYMENT, deployment(NS, 'intruder', 1, '100m', '64Mi', { nodeSelector: { pool: 'special' } }));
 
-    // play the kubelet: a real node of this group registers with --node-labels / --register-with-taints from its user data
+    // the simulator registers the group's node with the template's label and taint, as a real node's
+    // user data (--node-labels / --register-with-taints) would
     const ids = new Set<string>();
     const node = await waitFor('the special node registers', async () => {
       for (const i of (await asgOf(asg, SPECIAL)).Instances ?? []) ids.add(i.InstanceId ?? '');
       return (await kube.list<Node>(NODE)).items.find((n) => ids.has(/(i-[0-9a-z]+)$/.exec(n.spec?.providerID ?? '')?.[1] ?? ''));
-    }, 60_000, 50);
-    await kube.patch(NODE, { name: node.metadata!.name! }, { metadata: { labels: { pool: 'special' } }, spec: { taints: [{ key: 'dedicated', value: 'special', effect: 'NoSchedule' }] } });
+    }, 60_000);
+    expect(node.metadata?.labels?.pool).toBe('special');
+    expect(node.spec?.taints).toContainEqual({ key: 'dedicated', value: 'special', effect: 'NoSchedule' });
 
     await waitFor('special pods running on the new node', async () => {
       const pods = await podsOf(kube, NS, 'special');
