@@ -2,6 +2,7 @@
 // rules on node security groups whose description names it. Load balancers and target groups are looked
 // up by the ARNs in status, then by the deterministic names, then by the owner-tag inventory, so a lost
 // status never leads to a second ALB; security groups by EC2's owner-tag filters.
+import { DescribeSecurityGroupsCommand, type IpPermission } from '@aws-sdk/client-ec2';
 import type { ApplicationLoadBalancerStatus } from '@kube-iaas/crds';
 import {
   conditionValues,
@@ -114,10 +115,13 @@ export async function readActual(i: ReadInputs): Promise<ActualState> {
     for (const r of status?.securityGroupRules ?? []) groups.add(r.securityGroupId);
     const out: ActualBackendRule[] = [];
     for (const groupId of [...groups].sort()) {
-      for (const r of await describeSecurityGroupRules(ec2, groupId).catch((e: unknown) => (isNotFound(e) ? [] : Promise.reject(e)))) {
-        if (r.egress || !r.referencedGroupId || r.fromPort === undefined || !isDescribedBy(r.description, cluster, owner)) continue;
+      const rules = (await describeSecurityGroupRules(ec2, groupId)).filter((r) => !r.egress && r.referencedGroupId && r.fromPort !== undefined);
+      const describe = rules.some((r) => r.description === undefined) ? await pairDescriptions(ec2, groupId) : undefined;
+      for (const r of rules) {
+        const description = r.description ?? describe?.(r.protocol, r.fromPort, r.referencedGroupId);
+        if (!r.referencedGroupId || r.fromPort === undefined || !isDescribedBy(description, cluster, owner)) continue;
         const rule: ActualBackendRule = { groupId, port: r.fromPort, sourceGroupId: r.referencedGroupId, ruleId: r.id };
-        if (r.description) rule.description = r.description;
+        if (description) rule.description = description;
         out.push(rule);
       }
     }
@@ -207,4 +211,19 @@ export async function readActual(i: ReadInputs): Promise<ActualState> {
 
   const [securityGroups, backendRules] = await Promise.all([sgRead, backendRead]);
   return { loadBalancers, securityGroups, backendRules, targetGroups, listeners, rules };
+}
+
+/**
+ * Descriptions of a group's source-group rules from DescribeSecurityGroups, for when
+ * DescribeSecurityGroupRules leaves them out (moto does for group-referencing rules).
+ */
+async function pairDescriptions(ec2: AwsClients['ec2'], groupId: string): Promise<(protocol: string, port: number | undefined, source: string | undefined) => string | undefined> {
+  let perms: IpPermission[] = [];
+  try {
+    perms = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups?.[0]?.IpPermissions ?? [];
+  } catch (e) {
+    if (!isNotFound(e)) throw e;
+  }
+  return (protocol, port, source) =>
+    perms.filter((p) => p.IpProtocol === protocol && p.FromPort === port).flatMap((p) => p.UserIdGroupPairs ?? []).find((g) => g.GroupId === source)?.Description;
 }
