@@ -15,6 +15,7 @@ import {
   describeLoadBalancers,
   describeSecurityGroupRules,
   describeSecurityGroups,
+  describeSubnets,
   describeTargetGroups,
   describeListeners,
   describeRules,
@@ -137,7 +138,11 @@ describe('ingress-operator AWS I/O on moto', () => {
 
   it('creates the article ALB: listener 18080, two host+path rules, two target groups with the three instances', async () => {
     desired = await desiredFor(alb);
+    const before = aws.stats();
+    const started = performance.now();
     const { actions, result } = await reconcile(alb, desired);
+    const calls = aws.stats().since(before);
+    console.log(`create: ${Math.round(performance.now() - started)} ms, ${calls.mutate} mutating ${JSON.stringify(calls.byOperation({ class: 'mutate' }))}, ${calls.describe} describe`);
     expect(actions.map((a) => a.op)).toEqual([
       'createSecurityGroup',
       'authorizeSecurityGroupIngress',
@@ -258,6 +263,38 @@ describe('ingress-operator AWS I/O on moto', () => {
     const result = await applyPlan({ clients: aws, owner, actual: { ...actual, targetGroups: [] } }, [{ op: 'createTargetGroup', tg }]);
     expect(result.targetGroupArns.get(tg.name)).toBe(actual.targetGroups.find((t) => t.name === tg.name)?.arn);
     expect((await leftOf(owner)).tgs).toHaveLength(2);
+  });
+
+  it('a node leaving is deregistered and joining again is registered, nothing else changes', async () => {
+    const fewer = { ...desired, targets: instanceIds.slice(0, 2) };
+    const leave = await reconcile(alb, fewer);
+    expect(leave.actions.map((a) => [a.op, 'ids' in a ? a.ids : undefined])).toEqual([
+      ['deregisterTargets', [instanceIds[2]]],
+      ['deregisterTargets', [instanceIds[2]]],
+    ]);
+    const actual = await readActual({ clients: aws, owner, desired: fewer, nodeSecurityGroupIds: fewer.backendRules.map((r) => r.groupId) });
+    for (const tg of actual.targetGroups) expect(tg.targets).toEqual(instanceIds.slice(0, 2));
+    const join = await reconcile(alb, desired);
+    expect(join.actions.map((a) => a.op)).toEqual(['registerTargets', 'registerTargets']);
+    expect((await reconcile(alb, desired)).actions).toEqual([]);
+  });
+
+  it('an internal ALB goes in the internal-elb subnets, open to the VPC CIDR only', async () => {
+    const internal = articleAlb(`aws-io-internal-${process.pid}`);
+    delete internal.spec.scheme;
+    const internalOwner = ownerOf(internal);
+    created.push(internalOwner);
+    const d = await desiredFor(internal);
+    await reconcile(internal, d);
+    const actual = await readActual({ clients: aws, owner: internalOwner, desired: d, nodeSecurityGroupIds: d.backendRules.map((r) => r.groupId) });
+    expect(actual.loadBalancers.map((lb) => lb.scheme)).toEqual(['internal']);
+    const vpcCidr = await env.vpcCidr(await env.vpcId(instanceIds));
+    expect(actual.securityGroups[0]?.ingress.map((r) => [r.port, r.cidr])).toEqual([[18080, vpcCidr]]);
+    const subnets = await describeSubnets(aws.ec2, { ids: actual.loadBalancers[0]!.subnetIds });
+    expect(subnets.every((sn) => sn.tags['kubernetes.io/role/internal-elb'] !== undefined)).toBe(true);
+    expect(planChanges(d, actual).actions).toEqual([]);
+    await applyPlan({ clients: aws, owner: internalOwner, actual, dependencyRetry: { baseMs: 250, maxMs: 2000, attempts: 12 } }, planDeletion(actual));
+    expect(await leftOf(internalOwner)).toEqual({ lbs: [], tgs: [], sgs: [], rules: [] });
   });
 
   it('planDeletion → applyPlan leaves nothing tagged for the owner in moto; the baseline group is untouched', async () => {
