@@ -420,37 +420,45 @@ export class Scaler {
       if (!failure && now - m.lastScaleUpAt > timeoutMs) failure = `nodes did not join within ${Math.round(timeoutMs / 1000)}s (${v.upcoming} of ${v.desired} missing)`;
       if (!failure) continue;
       this.#backoff(v, failure);
-      // Give back what never joined, so re-planned pods do not end up with two nodes each.
-      const registeredIds = new Set(v.registered.map((n) => instanceIdFromProviderId(n.spec?.providerID)));
-      const stray = v.asg.instances.filter((i) => !registeredIds.has(i.id) && !/^Terminat/.test(i.lifecycleState ?? ''));
-      let desired = v.desired;
-      for (const i of stray) {
-        if (desired <= v.min) break;
-        try {
-          await terminateInstance(this.#d.asg, i.id);
-          desired--;
-        } catch (err) {
-          this.#d.log.warn({ nodeGroup: v.name, instance: i.id, err: String(err) }, 'could not terminate an instance that did not join');
-        }
-      }
-      // Capacity that never became an instance is dropped too; lowering desired only to the number of
-      // live instances never lets the ASG pick a joined node to terminate.
-      try {
-        const now2 = (await describeGroups(this.#d.asg, [v.asg.name])).get(v.asg.name);
-        const live = now2?.instances.filter((i) => !/^Terminat/.test(i.lifecycleState ?? '')).length ?? desired;
-        desired = now2?.desiredCapacity ?? desired;
-        const target = Math.max(v.min, live);
-        if (target < desired) {
-          await setDesiredCapacity(this.#d.asg, v.asg.name, target);
-          desired = target;
-        }
-      } catch (err) {
-        this.#d.log.warn({ nodeGroup: v.name, err: String(err) }, 'could not lower the desired capacity after a failed scale-up');
-      }
-      v.desired = desired;
-      v.upcoming = Math.max(0, desired - v.registered.filter(usable).length);
+      await this.#giveBack(v);
       m.lastScaleUpAt = undefined;
     }
+  }
+
+  /**
+   * After a failed scale-up: terminate the group's instances that never joined and drop capacity that
+   * never became an instance, so re-planned pods do not end up with two nodes each and nothing waits
+   * for nodes that will not come.
+   */
+  async #giveBack(v: GroupView): Promise<void> {
+    if (!v.asg) return;
+    const registeredIds = new Set(v.registered.map((n) => instanceIdFromProviderId(n.spec?.providerID)));
+    const stray = v.asg.instances.filter((i) => !registeredIds.has(i.id) && !/^Terminat/.test(i.lifecycleState ?? ''));
+    let desired = v.desired;
+    for (const i of stray) {
+      if (desired <= v.min) break;
+      try {
+        await terminateInstance(this.#d.asg, i.id);
+        desired--;
+      } catch (err) {
+        this.#d.log.warn({ nodeGroup: v.name, instance: i.id, err: String(err) }, 'could not terminate an instance that did not join');
+      }
+    }
+    // Lowering desired only to the number of live instances never lets the ASG pick a joined node to terminate.
+    try {
+      const now = (await describeGroups(this.#d.asg, [v.asg.name])).get(v.asg.name);
+      const live = now?.instances.filter((i) => !/^Terminat/.test(i.lifecycleState ?? '')).length ?? desired;
+      desired = now?.desiredCapacity ?? desired;
+      const target = Math.max(v.min, live);
+      if (target < desired) {
+        await setDesiredCapacity(this.#d.asg, v.asg.name, target);
+        desired = target;
+      }
+    } catch (err) {
+      this.#d.log.warn({ nodeGroup: v.name, err: String(err) }, 'could not lower the desired capacity after a failed scale-up');
+    }
+    v.desired = desired;
+    v.upcoming = Math.max(0, desired - v.registered.filter(usable).length);
   }
 
   // ---------------------------------------------------------------------------------- scale-up
@@ -528,7 +536,11 @@ export class Scaler {
         this.#d.events.warning(v.ng, Reasons.ScaleUpFailed, `SetDesiredCapacity ${su.from}->${su.to} failed: ${c.code}: ${c.message}`, { type: NODE_GROUP_TYPE });
         // Like a failed launch: the group backs off and its pods are planned elsewhere in the next run.
         // Only throttling is AWS asking us to slow down rather than the group being unable to grow.
-        if (c.kind !== 'throttled') this.#backoff(v, `SetDesiredCapacity failed: ${c.code}: ${c.message}`);
+        if (c.kind !== 'throttled') {
+          this.#backoff(v, `SetDesiredCapacity failed: ${c.code}: ${c.message}`);
+          // AWS may have taken the new desired capacity before the launch failed
+          await this.#giveBack(v);
+        }
         continue;
       }
       asked = true;
