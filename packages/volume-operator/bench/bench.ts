@@ -4,6 +4,7 @@
 //     VolumeAttachment is gone after the pods are deleted, AWS calls for each phase.
 // The operator runs as its own process; calls are read from its /metrics, memory from /proc (VmHWM).
 import { readFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { resources, type KubeObject } from '@kube-iaas/core';
 import { claim, createNamespace, ensureNodeRegistration, kube, podWithClaim, startOperator, storageClass, waitFor } from '../test/integration/harness.ts';
 import type { PersistentVolumeClaim, VolumeAttachment } from '../src/translate/index.ts';
@@ -105,4 +106,6 @@ try {
   await op.stop();
   if (process.env.BENCH_DEBUG) for (const l of op.logs) if (/"level":[45]0|deleting|Released/.test(l)) console.error(l.slice(0, 400));
 }
+const cpu = cpus();
+console.log(`machine: ${cpu.length} × ${cpu[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB RAM, Node ${process.version}, load average at the end ${loadavg().map((l) => l.toFixed(1)).join(' / ')}`);
 console.log(['| what | time | AWS calls |', '| --- | --- | --- |', ...results].join('\n'));

@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { DescribeVolumesCommand, EC2Client, type Volume } from '@aws-sdk/client-ec2';
 import { KubeClient, resources, type KubeObject } from '@kube-iaas/core';
-import { testbedEnv, testbedKubeConfig, repoRoot } from '@kube-iaas/testbed/testing';
+import { freePort, testbedEnv, testbedKubeConfig, repoRoot } from '@kube-iaas/testbed/testing';
 import { DRIVER_NAME } from '../../src/constants.ts';
 import { parseProviderId, type Node } from '../../src/translate/index.ts';
 
@@ -36,8 +36,6 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
   }
 }
 
-let port = 18300 + Math.floor(Math.random() * 500);
-
 export interface RunningOperator {
   proc: ChildProcess;
   logs: string[];
@@ -50,7 +48,7 @@ export interface RunningOperator {
 
 /** Starts `src/main.ts` as its own process against the testbed and waits for /readyz. */
 export async function startOperator(opts: { args?: string[]; env?: Record<string, string> } = {}): Promise<RunningOperator> {
-  const p = port++;
+  const p = await freePort();
   const main = join(repoRoot(), 'packages', 'volume-operator', 'src', 'main.ts');
   const proc = spawn(process.execPath, [main, `--metrics-bind-address=127.0.0.1:${p}`, '--leader-elect=false', '--orphan-scan-interval=0', ...(opts.args ?? [])], {
     env: { ...process.env, ...tb.env, LOG_LEVEL: 'info', ...(opts.env ?? {}) },
