@@ -1,12 +1,17 @@
 // The eni-operator: informers on Nodes, Pods and EniPools; a Node controller (stage 1: Node →
-// EniPool), a pool controller (stage 2: EniPool → ENIs and addresses, and pod allocation), and a
-// leaked-ENI sweep, on core's runtime (leader election, /metrics, /healthz, /readyz, backoff).
+// EniPool), an allocator (pods → addresses from the recorded pool, no AWS call), a pool controller
+// (stage 2: EniPool → ENIs and addresses in AWS, on its own queue so growth never delays an
+// allocation), and a leaked-ENI sweep, on core's runtime (leader election, /metrics, /healthz,
+// /readyz, backoff).
 import type { KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
 import { installCrds, type EniPool } from '@kube-iaas/crds';
 import { InstanceTypeCatalog, Operator, createAwsClients, deepEqual, flag, objectKey, resources, type AwsClients, type Logger } from '@kube-iaas/core';
 import { ENI_POOL_RESOURCE, IP_ANNOTATION, OPERATOR_NAME } from './constants.ts';
 import { nodeReconciler } from './controllers/node.ts';
-import { POD_NODE_INDEX, poolReconciler, wantsAddress } from './controllers/pool.ts';
+import { allocatorReconciler } from './controllers/allocator.ts';
+import { POD_NODE_INDEX, PodClock, wantsAddress } from './controllers/pods.ts';
+import { poolReconciler } from './controllers/pool.ts';
+import { PoolStore } from './controllers/store.ts';
 import { SWEEP_KEY, sweepReconciler } from './controllers/sweep.ts';
 import { parseZoneSubnets, type PoolDefaults } from './translate/index.ts';
 
@@ -83,22 +88,42 @@ export class EniOperator extends Operator<typeof eniFlags> {
     });
     pools.on({ add: (p) => nodeCtl.enqueue(objectKey(p)), delete: (p) => nodeCtl.enqueue(objectKey(p)) });
 
-    const poolCtl = this.controller({
-      name: 'enipool',
-      reconcile: poolReconciler({ ...base, clients, catalog, pools, pods, statusWriter: this.statusWriter }),
+    const store = new PoolStore(pools, this.client, this.statusWriter);
+    const clock = new PodClock();
+    // The two controllers wake each other; the allocator is made first.
+    const wake = { pool: (_name: string): void => undefined };
+    const allocCtl = this.controller({
+      name: 'allocator',
+      reconcile: allocatorReconciler({ ...base, store, pods, clock, wakePool: (n) => wake.pool(n) }),
       resyncKeys: () => pools.keys(),
     });
-    pools.on({
-      add: (p) => poolCtl.enqueue(objectKey(p)),
-      delete: (p) => poolCtl.enqueue(objectKey(p)),
-      // Our own status writes wake nothing; spec, finalizers and deletion do.
-      update: (p, old) =>
-        old === undefined || p.metadata.generation !== old.metadata.generation || !!p.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp || !deepEqual(p.metadata.finalizers, old.metadata.finalizers)
-          ? poolCtl.enqueue(objectKey(p))
-          : undefined,
+    const pool = this.controller({
+      name: 'enipool',
+      reconcile: poolReconciler({ ...base, clients, catalog, store, pods, wakeAllocator: (n) => allocCtl.enqueue(n) }),
+      resyncKeys: () => pools.keys(),
     });
-    const wakeNode = (p: V1Pod) => (p.spec?.nodeName && !p.spec.hostNetwork ? poolCtl.enqueue(p.spec.nodeName) : undefined);
-    pods.on({ add: wakeNode, delete: wakeNode, update: (p, old) => (podRelevant(p, old) ? (wakeNode(p), old?.spec?.nodeName !== p.spec?.nodeName && old ? wakeNode(old) : undefined) : undefined) });
+    wake.pool = (n) => pool.enqueue(n);
+    pools.on({
+      add: (p) => (pool.enqueue(objectKey(p)), allocCtl.enqueue(objectKey(p))),
+      delete: (p) => (pool.enqueue(objectKey(p)), store.forget(objectKey(p))),
+      update: (p, old) => {
+        // Spec, finalizers and deletion wake the pool controller; a status this process did not write
+        // (another replica's) wakes the allocator. Our own writes wake nothing.
+        if (old === undefined || p.metadata.generation !== old.metadata.generation || !!p.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp || !deepEqual(p.metadata.finalizers, old.metadata.finalizers)) pool.enqueue(objectKey(p));
+        if (!store.known(p) && !deepEqual(p.status, old?.status)) allocCtl.enqueue(objectKey(p));
+      },
+    });
+    const wakeNode = (p: V1Pod) => (p.spec?.nodeName && !p.spec.hostNetwork ? allocCtl.enqueue(p.spec.nodeName) : undefined);
+    pods.on({
+      add: (p) => (clock.observe(p), wakeNode(p)),
+      delete: (p) => (clock.deleted(p), wakeNode(p)),
+      update: (p, old) => {
+        clock.observe(p);
+        if (!podRelevant(p, old)) return;
+        wakeNode(p);
+        if (old && old.spec?.nodeName !== p.spec?.nodeName) wakeNode(old);
+      },
+    });
 
     if (cfg.leakedEniSweepInterval > 0) {
       this.controller({

@@ -39,24 +39,25 @@ export class InstanceGoneError extends Error {
   readonly kind = 'terminal';
 }
 
-/** The instance and its ENIs; throws InstanceGoneError when it does not exist or no longer runs. */
-export async function readActual(clients: AwsClients, instanceId: string, owner: OwnerRef): Promise<ActualPool> {
-  let instance: Instance | undefined;
-  try {
-    [instance] = await describeInstances(clients.ec2, { ids: [instanceId] });
-  } catch (e) {
-    if (classifyAwsError(e).kind === 'not-found') throw new InstanceGoneError(`instance ${instanceId} does not exist`);
-    throw e;
-  }
-  if (!instance || instance.state === 'terminated' || instance.state === 'shutting-down') throw new InstanceGoneError(`instance ${instanceId} is ${instance?.state ?? 'gone'}`);
-  const [attached, ours] = await Promise.all([
+/**
+ * The instance and its ENIs (three describes in parallel; subnet CIDRs, which never change, from
+ * `cidrs` when known); throws InstanceGoneError when the instance does not exist or no longer runs.
+ */
+export async function readActual(clients: AwsClients, instanceId: string, owner: OwnerRef, cidrs: Map<string, string> = new Map()): Promise<ActualPool> {
+  const [instances, attached, ours] = await Promise.all([
+    describeInstances(clients.ec2, { ids: [instanceId] }).catch((e: unknown) => {
+      if (classifyAwsError(e).kind === 'not-found') throw new InstanceGoneError(`instance ${instanceId} does not exist`);
+      throw e;
+    }),
     describeNetworkInterfaces(clients.ec2, { filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }] }),
     describeNetworkInterfaces(clients.ec2, { filters: ownedByOwnerFilters(clients.cluster, owner) }),
   ]);
+  const instance = instances[0];
+  if (!instance || instance.state === 'terminated' || instance.state === 'shutting-down') throw new InstanceGoneError(`instance ${instanceId} is ${instance?.state ?? 'gone'}`);
   const detached = ours.filter((n) => n.status === 'available');
-  const subnetIds = [...new Set(attached.map((n) => n.subnetId))];
-  const subnets = subnetIds.length ? await describeSubnets(clients.ec2, { ids: subnetIds }) : [];
-  return { instance, attached, detached, subnetCidrs: new Map(subnets.map((s) => [s.id, s.cidrBlock])) };
+  const missing = [...new Set(attached.map((n) => n.subnetId))].filter((id) => !cidrs.has(id));
+  if (missing.length) for (const s of await describeSubnets(clients.ec2, { ids: missing })) cidrs.set(s.id, s.cidrBlock);
+  return { instance, attached, detached, subnetCidrs: cidrs };
 }
 
 export function toPoolEni(n: NetworkInterface): PoolEni {

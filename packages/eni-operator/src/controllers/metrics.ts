@@ -9,9 +9,11 @@ export const poolMetrics = {
   actions: new Counter({ name: 'kube_iaas_eni_pool_actions_total', help: 'Pool changes made in AWS, by op (createEni, assignIps, unassignIps, deleteEni).', labelNames: ['op'], registers: [metricsRegistry] }),
   allocationLatency: new Histogram({
     name: 'kube_iaas_eni_allocation_seconds',
-    help: 'From the allocation written in EniPool status to the pod annotated.',
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    help: 'Operator time of an allocation: from the pod seen bound by the informer to its address annotation acknowledged. path=warm: a free address was recorded; grown: the pod waited for the pool to grow.',
+    labelNames: ['path'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     registers: [metricsRegistry],
   }),
+  statusConflicts: new Counter({ name: 'kube_iaas_eni_status_conflicts_total', help: 'EniPool status writes refused with 409 (another writer was first) and computed again.', registers: [metricsRegistry] }),
   leakedEnis: new Counter({ name: 'kube_iaas_eni_leaked_enis_deleted_total', help: 'Leaked ENIs of this cluster deleted.', registers: [metricsRegistry] }),
 };

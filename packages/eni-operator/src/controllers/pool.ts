@@ -1,20 +1,20 @@
-// Stage 2: reconciles one EniPool (key = Node name) — releases addresses of pods that are gone,
-// hands free addresses to the node's pods that wait (status first, with optimistic concurrency, then
-// the pod annotation), and keeps the pool between its warm targets in AWS. Status is the record of who
-// holds what; the API server's resourceVersion check makes sure two writers never hand out one address.
+// Stage 2, the AWS side: reconciles one EniPool (key = Node name) against the instance's ENIs —
+// records what AWS holds in status (the inventory the allocator hands out from), grows the pool
+// before it runs dry and shrinks it after the cooldown. It never hands out addresses itself and
+// never blocks an allocation: addresses go into the record only once they exist in AWS, and out of
+// it (with a write that fails if an allocation took one meanwhile) before they are given back.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { EniPool, EniPoolAllocation, EniPoolEni, EniPoolStatus } from '@kube-iaas/crds';
+import type { EniPool, EniPoolEni, EniPoolStatus } from '@kube-iaas/crds';
 import {
+  AwsError,
   ConditionType,
   addFinalizer,
   classifyAwsError,
   getCondition,
   hasFinalizer,
   isBeingDeleted,
-  isKubeNotFound,
   readyCondition,
   removeFinalizer,
-  resources,
   setConditions,
   syncedCondition,
   type AwsClients,
@@ -26,62 +26,60 @@ import {
   type OwnerRef,
   type ReconcileContext,
   type ReconcileResult,
-  type StatusWriter,
 } from '@kube-iaas/core';
-import { DEVICE_INDEX_ANNOTATION, ENI_ANNOTATION, ENI_POOL_RESOURCE, FINALIZER, IP_ANNOTATION, ROUTE_TABLE_ANNOTATION } from '../constants.ts';
-import { InstanceGoneError, applyPoolPlan, attachEni, deleteEni, foreignDuplicates, ownedEnis, readActual, toPoolEni, type ActualPool } from '../aws/eni.ts';
-import { allocate, capacityOf, dedupeEnis, expireCooling, nextDeviceIndex, planPool, release, routeTableOf, type PodRef } from '../plan/index.ts';
+import { ENI_POOL_RESOURCE, FINALIZER } from '../constants.ts';
+import { InstanceGoneError, applyPoolPlan, attachEni, deleteEni, foreignDuplicates, ownedEnis, readActual, toPoolEni, type ActualPool, type ApplyContext } from '../aws/eni.ts';
+import { capacityOf, dedupeEnis, nextDeviceIndex, planFromStatus, poolFailure, routeTableOf, withCounts, withReady, withoutAddresses, type PoolAction, type Removal } from '../plan/index.ts';
 import { poolMetrics } from './metrics.ts';
-
-export const POD_NODE_INDEX = 'nodeName';
+import { podsWanting } from './pods.ts';
+import type { PoolStore } from './store.ts';
 
 export interface PoolControllerDeps {
   client: KubeClient;
   clients: AwsClients;
   catalog: InstanceTypeCatalog;
-  pools: Informer<EniPool>;
+  store: PoolStore;
   pods: Informer<V1Pod>;
   events: EventRecorder;
-  statusWriter: StatusWriter;
-  now?: () => Date;
+  /** Asks the allocator to look at the node's pods (new free addresses are recorded). */
+  wakeAllocator: (name: string) => void;
 }
 
 const typeOpt = { type: ENI_POOL_RESOURCE };
 
-/** A pod that holds (or should hold) a pool address: bound, not host-network, not finished. */
-export function wantsAddress(p: V1Pod): boolean {
-  return !!p.spec?.nodeName && !p.spec.hostNetwork && p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed';
-}
-
-const rv = (o: { metadata?: { resourceVersion?: string } } | undefined) => Number(o?.metadata?.resourceVersion ?? 0);
-
 export function poolReconciler(deps: PoolControllerDeps) {
-  const { clients } = deps;
-  const now = deps.now ?? (() => new Date());
-  /** The newest copy we wrote, so a reconcile right after our own write does not read a stale cache. */
-  const latest = new Map<string, EniPool>();
+  const { clients, store } = deps;
+  const cidrs = new Map<string, string>();
+  /** Growth refused by AWS (subnet full, a limit): not retried before this time unless the spec changes. */
+  const blocked = new Map<string, { until: number; generation: number }>();
 
-  const current = (name: string): EniPool | undefined => {
-    const cached = deps.pools.get(name);
-    const mine = latest.get(name);
-    if (!cached) return undefined;
-    if (mine && mine.metadata.uid === cached.metadata.uid && rv(mine) > rv(cached)) return { ...cached, status: mine.status, metadata: { ...cached.metadata, resourceVersion: mine.metadata.resourceVersion } };
-    return cached;
-  };
-
-  async function writeStatus(pool: EniPool, status: EniPoolStatus): Promise<EniPool> {
-    const r = await deps.statusWriter.replace(ENI_POOL_RESOURCE, pool, status, { optimistic: true });
-    if (r.written) latest.set(pool.metadata.name ?? '', r.object);
-    return r.written ? r.object : pool;
+  async function fail(name: string, reason: string, message: string): Promise<void> {
+    const pool = store.current(name);
+    if (pool) deps.events.warning(pool, reason, message, typeOpt);
+    await store.update(name, (p) => {
+      const gen = p.metadata.generation ?? 0;
+      const prev = getCondition(p.status?.conditions as Condition[] | undefined, ConditionType.Synced);
+      if (prev?.status === 'False' && prev.reason === reason && prev.message === message) return undefined;
+      const conditions = setConditions(p.status?.conditions as Condition[] | undefined, [syncedCondition(false, reason, message, gen), ...(p.status?.enis?.length ? [] : [readyCondition(false, reason, message, gen)])]);
+      return { status: { ...p.status, conditions }, result: undefined };
+    });
   }
 
-  async function fail(pool: EniPool, reason: string, message: string): Promise<void> {
-    deps.events.warning(pool, reason, message, typeOpt);
-    const gen = pool.metadata.generation ?? 0;
-    const prev = getCondition(pool.status?.conditions, ConditionType.Synced);
-    if (prev?.status === 'False' && prev.reason === reason && prev.message === message) return;
-    const conditions = setConditions(pool.status?.conditions as Condition[] | undefined, [syncedCondition(false, reason, message, gen), ...(pool.status?.enis?.length ? [] : [readyCondition(false, reason, message, gen)])]);
-    await deps.statusWriter.merge(ENI_POOL_RESOURCE, pool, { conditions });
+  /** Takes addresses out of the record, then gives back to AWS only what actually left it. */
+  async function release(name: string, ctx: ApplyContext, actual: ActualPool, removals: readonly Removal[], wholeEnis: readonly string[], unlessHeld: boolean): Promise<number> {
+    const w = await store.update(name, (p) => {
+      const r = withoutAddresses(p.status ?? {}, removals, wholeEnis, unlessHeld);
+      return r.removed.length || r.removedEnis.length ? { status: r.status, result: r } : undefined;
+    });
+    const done = w.result;
+    if (!done) return 0;
+    const actions: PoolAction[] = [
+      ...done.removedEnis.map((eniId) => ({ op: 'deleteEni' as const, eniId })),
+      ...done.removed.filter((r) => !done.removedEnis.includes(r.eniId)).map((r) => ({ op: 'unassignIps' as const, eniId: r.eniId, ips: r.ips })),
+    ];
+    // A whole ENI that was not in the record yet (never handed out from) goes too.
+    for (const id of wholeEnis) if (!done.removedEnis.includes(id) && !(w.pool?.status?.enis ?? []).some((e) => e.eniId === id)) actions.push({ op: 'deleteEni', eniId: id });
+    return applyPoolPlan(ctx, actual, actions);
   }
 
   async function cleanup(pool: EniPool, owner: OwnerRef, ctx: ReconcileContext): Promise<void> {
@@ -89,87 +87,11 @@ export function poolReconciler(deps: PoolControllerDeps) {
     for (const n of enis) await deleteEni(clients, n);
     if (enis.length) ctx.log.info({ enis: enis.map((n) => n.id) }, 'ENIs of the pool deleted');
     await removeFinalizer(deps.client, ENI_POOL_RESOURCE, pool, FINALIZER);
-    latest.delete(pool.metadata.name ?? '');
-  }
-
-  async function annotate(a: EniPoolAllocation, pod: V1Pod): Promise<void> {
-    const want: Record<string, string> = {
-      [IP_ANNOTATION]: a.ip,
-      [ENI_ANNOTATION]: a.eniId,
-      [DEVICE_INDEX_ANNOTATION]: String(a.deviceIndex ?? ''),
-      [ROUTE_TABLE_ANNOTATION]: String(a.routeTable ?? ''),
-    };
-    const have = pod.metadata?.annotations ?? {};
-    if (Object.entries(want).every(([k, v]) => have[k] === v)) return;
-    try {
-      // The uid precondition keeps a recreated pod of the same name from taking this address.
-      await deps.client.patch(resources.Pod, { name: a.podName, namespace: a.podNamespace }, { metadata: { uid: a.podUid, annotations: want } });
-      poolMetrics.allocationLatency.observe(Math.max(0, (Date.now() - Date.parse(a.allocatedAt ?? '')) / 1000) || 0);
-    } catch (e) {
-      // Gone, or replaced by a pod of the same name (uid precondition): the next reconcile releases the address.
-      const code = (e as { code?: number }).code;
-      if (!isKubeNotFound(e) && code !== 409 && code !== 422) throw e;
-    }
-  }
-
-  /** Pods on the node that should get an address and hold none in `allocations`, oldest first. */
-  function podsWanting(name: string, allocations: readonly EniPoolAllocation[]): PodRef[] {
-    const holders = new Set(allocations.map((a) => a.podUid));
-    return deps.pods
-      .byIndex(POD_NODE_INDEX, name)
-      .filter((p) => wantsAddress(p) && !p.metadata?.deletionTimestamp && !holders.has(p.metadata?.uid ?? ''))
-      .sort((a, b) => String(a.metadata?.creationTimestamp ?? '').localeCompare(String(b.metadata?.creationTimestamp ?? '')) || String(a.metadata?.name).localeCompare(String(b.metadata?.name)))
-      .map((p) => ({ namespace: p.metadata?.namespace ?? 'default', name: p.metadata?.name ?? '', uid: p.metadata?.uid ?? '' }));
-  }
-
-  /**
-   * Fast path: pods wait and the pool recorded in status has free addresses — hand them out from
-   * status alone (no AWS call), with the same optimistic write; the full reconcile follows.
-   */
-  async function fastAllocate(pool: EniPool, name: string): Promise<boolean> {
-    const st = pool.status;
-    if (!st?.enis?.length) return false;
-    const allocations = st.allocations ?? [];
-    const wanting = podsWanting(name, allocations);
-    if (wanting.length === 0) return false;
-    const t = now();
-    const cool = expireCooling(st.cooling ?? [], (pool.spec.cooldownSeconds ?? 30) * 1000, t);
-    const enis = st.enis.map((e) => ({ eniId: e.eniId, deviceIndex: e.deviceIndex, secondaryIps: e.secondaryIps ?? [] }));
-    const { granted } = allocate(enis, allocations, cool.cooling, wanting, t);
-    if (granted.length === 0) return false;
-    const all = [...allocations, ...granted];
-    const used = new Set(all.map((a) => a.ip));
-    const cooling = new Set(cool.cooling.map((c) => c.ip));
-    const status: EniPoolStatus = {
-      ...st,
-      allocations: all,
-      cooling: cool.cooling,
-      enis: st.enis.map((e) => {
-        const u = (e.secondaryIps ?? []).filter((ip) => used.has(ip)).length;
-        const c = (e.secondaryIps ?? []).filter((ip) => cooling.has(ip)).length;
-        return { ...e, used: u, free: (e.secondaryIps ?? []).length - u - c };
-      }),
-    };
-    const addresses = st.enis.reduce((n, e) => n + (e.secondaryIps?.length ?? 0), 0);
-    status.summary = { ...st.summary, used: used.size, cooling: cooling.size, free: addresses - used.size - cooling.size };
-    await writeStatus(pool, status);
-    for (const a of granted) {
-      const p = deps.pods.get(`${a.podNamespace}/${a.podName}`);
-      if (p) await annotate(a, p);
-    }
-    return true;
-  }
-
-  /** Drops released addresses from the recorded ENIs, so the fast path never hands them out. */
-  async function forgetIps(pool: EniPool, removed: readonly { eniId: string; ips: string[] }[]): Promise<void> {
-    if (!pool.status?.enis) return;
-    const gone = new Map(removed.map((r) => [r.eniId, new Set(r.ips)]));
-    const enis = pool.status.enis.map((e) => (gone.has(e.eniId) ? { ...e, secondaryIps: (e.secondaryIps ?? []).filter((ip) => !gone.get(e.eniId)?.has(ip)) } : e));
-    await writeStatus(pool, { ...pool.status, enis });
+    store.forget(pool.metadata.name ?? '');
   }
 
   return async (key: string, ctx: ReconcileContext): Promise<ReconcileResult> => {
-    let pool = current(key);
+    let pool = store.current(key);
     if (!pool?.metadata?.name || !pool.metadata.uid) return;
     const name = pool.metadata.name;
     const owner: OwnerRef = { kind: 'EniPool', name, uid: pool.metadata.uid };
@@ -179,10 +101,6 @@ export function poolReconciler(deps: PoolControllerDeps) {
     }
     if (!hasFinalizer(pool, FINALIZER)) pool = await addFinalizer(deps.client, ENI_POOL_RESOURCE, pool, FINALIZER);
     const spec = pool.spec;
-    const gen = pool.metadata.generation ?? 0;
-    // The full reconcile (AWS read, pool planning) follows a second later, unless more pods come first.
-    if (await fastAllocate(pool, name)) return { requeueAfter: 1_000 };
-    pool = current(key) ?? pool;
 
     let facts;
     try {
@@ -190,17 +108,17 @@ export function poolReconciler(deps: PoolControllerDeps) {
     } catch (e) {
       const c = classifyAwsError(e);
       if (c.kind !== 'terminal') throw e;
-      await fail(pool, 'UnknownInstanceType', `spec.instanceType: ${c.message}`);
+      await fail(name, 'UnknownInstanceType', `spec.instanceType: ${c.message}`);
       return;
     }
     const capacity = capacityOf(facts, spec.maxPodAddresses);
 
     let actual: ActualPool;
     try {
-      actual = await readActual(clients, spec.instanceId, owner);
+      actual = await readActual(clients, spec.instanceId, owner, cidrs);
     } catch (e) {
       if (e instanceof InstanceGoneError) {
-        await fail(pool, 'InstanceNotFound', `spec.instanceId: ${e.message}`);
+        await fail(name, 'InstanceNotFound', `spec.instanceId: ${e.message}`);
         return { requeueAfter: 60_000 };
       }
       throw e;
@@ -209,158 +127,141 @@ export function poolReconciler(deps: PoolControllerDeps) {
     const subnetId = spec.subnetId ?? primary?.subnetId ?? actual.instance.subnetId;
     const securityGroupIds = spec.securityGroupIds ?? primary?.securityGroupIds ?? actual.instance.securityGroupIds;
     if (!subnetId || securityGroupIds.length === 0) {
-      await fail(pool, 'NoSubnet', 'neither spec.subnetId nor the primary ENI names a subnet and security groups');
+      await fail(name, 'NoSubnet', 'neither spec.subnetId nor the primary ENI names a subnet and security groups');
       return;
     }
-    const applyCtx = {
+    const applyCtx: ApplyContext = {
       clients,
       owner,
       instanceId: spec.instanceId,
       subnetId,
       securityGroupIds,
-      onApplied: (_a: unknown, detail: string) => deps.events.normal(pool ?? ({} as EniPool), 'PoolChanged', detail, typeOpt),
+      onApplied: (_a, detail) => deps.events.normal(store.current(name) ?? pool, 'PoolChanged', detail, typeOpt),
     };
-    // ENIs of ours left detached (a crash between create and attach): attach them, or delete them at the limit.
-    if (actual.detached.length > 0) {
-      for (const n of actual.detached) {
-        const idx = nextDeviceIndex(actual.attached.map((x) => x.attachment?.deviceIndex ?? 0), capacity.maxEnis);
-        if (idx === undefined) await deleteEni(clients, n);
-        else await attachEni(applyCtx, n.id, idx);
+
+    try {
+      // ENIs of ours left detached (a crash between create and attach): attach them, or delete them at the limit.
+      if (actual.detached.length > 0) {
+        const taken = actual.attached.map((x) => x.attachment?.deviceIndex ?? 0);
+        for (const n of actual.detached) {
+          const idx = nextDeviceIndex(taken, capacity.maxEnis);
+          if (idx === undefined) {
+            await deleteEni(clients, n);
+            deps.events.normal(pool, 'PoolChanged', `deleted detached ENI ${n.id} (the instance is at its ENI limit)`, typeOpt);
+          } else {
+            await attachEni(applyCtx, n.id, idx);
+            taken.push(idx);
+            deps.events.normal(pool, 'PoolChanged', `attached ENI ${n.id} found detached at device index ${idx}`, typeOpt);
+          }
+        }
+        return { requeueAfter: 1 };
       }
-      return { requeueAfter: 100 };
-    }
-    const deduped = dedupeEnis(actual.attached.map(toPoolEni));
-    if (deduped.duplicates.length > 0) {
-      ctx.log.warn({ duplicates: deduped.duplicates }, 'an address is assigned to two ENIs; releasing the copies');
-      await forgetIps(pool, deduped.duplicates);
-      await applyPoolPlan(applyCtx, actual, deduped.duplicates.map((d) => ({ op: 'unassignIps' as const, eniId: d.eniId, ips: d.ips })));
-      return { requeueAfter: 50 };
-    }
-    const recorded = new Set((pool.status?.enis ?? []).flatMap((e) => e.secondaryIps ?? []));
-    const fresh = new Set(deduped.enis.flatMap((e) => e.secondaryIps).filter((ip) => !recorded.has(ip)));
-    const allocatedIps = new Set((pool.status?.allocations ?? []).map((a) => a.ip));
-    const allocatedUids = new Set((pool.status?.allocations ?? []).map((a) => a.podUid));
-    const someoneWaits = deps.pods.byIndex(POD_NODE_INDEX, name).some((p) => wantsAddress(p) && !allocatedUids.has(p.metadata?.uid ?? ''));
-    const foreign = fresh.size > 0 || someoneWaits ? await foreignDuplicates(clients, deduped.enis, [...new Set(actual.attached.map((n) => n.subnetId))], fresh, allocatedIps) : [];
-    if (foreign.length > 0) {
-      ctx.log.warn({ duplicates: foreign }, 'an address is also held by an ENI of another instance; releasing our copy');
-      await forgetIps(pool, foreign);
-      await applyPoolPlan(applyCtx, actual, foreign.map((d) => ({ op: 'unassignIps' as const, eniId: d.eniId, ips: d.ips })));
-      return { requeueAfter: 50 };
-    }
-    const enis = deduped.enis;
-    const inPool = new Set(enis.flatMap((e) => e.secondaryIps));
+      // moto repeats addresses (see README): a copy on a second ENI of this instance is released.
+      const deduped = dedupeEnis(actual.attached.map(toPoolEni));
+      if (deduped.duplicates.length > 0) {
+        ctx.log.warn({ duplicates: deduped.duplicates }, 'an address is assigned to two ENIs; releasing the copies');
+        await store.update(name, (p) => ({ status: withoutAddresses(p.status ?? {}, deduped.duplicates, [], false).status, result: undefined }));
+        await applyPoolPlan(applyCtx, actual, deduped.duplicates.map((d) => ({ op: 'unassignIps' as const, eniId: d.eniId, ips: d.ips })));
+        return { requeueAfter: 1 };
+      }
+      const current = store.current(name) ?? pool;
+      const recorded = new Set((current.status?.enis ?? []).flatMap((e) => e.secondaryIps ?? []));
+      const fresh = new Set(deduped.enis.flatMap((e) => e.secondaryIps).filter((ip) => !recorded.has(ip)));
+      const waitingNow = podsWanting(deps.pods, name, current.status?.allocations ?? []).length;
+      if (fresh.size > 0 || waitingNow > 0) {
+        const allocated = new Set((current.status?.allocations ?? []).map((a) => a.ip));
+        const foreign = await foreignDuplicates(clients, deduped.enis, [...new Set(actual.attached.map((n) => n.subnetId))], fresh, allocated);
+        if (foreign.length > 0) {
+          ctx.log.warn({ duplicates: foreign }, 'an address is also held by an ENI of another instance; releasing our copy');
+          await release(name, applyCtx, actual, foreign, [], true);
+          return { requeueAfter: 1 };
+        }
+      }
 
-    // Allocations: release what ended, cool down, hand out.
-    const t = now();
-    const podsHere = deps.pods.byIndex(POD_NODE_INDEX, name);
-    const byUid = new Map(podsHere.map((p) => [p.metadata?.uid ?? '', p]));
-    // A pod missing from this replica's cache may only be newer than the cache (another replica
-    // allocated for it): ask the API server before an address is released.
-    const confirmedGone = new Set<string>();
-    for (const a of pool.status?.allocations ?? []) {
-      if (byUid.has(a.podUid)) continue;
-      const live = await deps.client.get<V1Pod>(resources.Pod, a.podName, a.podNamespace);
-      if (live?.metadata?.uid === a.podUid && live.spec?.nodeName === name) byUid.set(a.podUid, live);
-      else confirmedGone.add(a.podUid);
-    }
-    const { kept, released } = release(pool.status?.allocations ?? [], (a) => {
-      const p = byUid.get(a.podUid);
-      return !!p && wantsAddress(p);
-    }, t);
-    // Keep each allocation's ENI fields in step with the ENI that holds the address now.
-    const ipOwner = new Map(enis.flatMap((e) => e.secondaryIps.map((ip) => [ip, e] as const)));
-    for (let i = 0; i < kept.length; i++) {
-      const a = kept[i]!;
-      const e = ipOwner.get(a.ip);
-      if (e && e.eniId !== a.eniId) kept[i] = { ...a, eniId: e.eniId, deviceIndex: e.deviceIndex, routeTable: routeTableOf(e.deviceIndex) };
-    }
-    const cooldownMs = (spec.cooldownSeconds ?? 30) * 1000;
-    const cool = expireCooling([...(pool.status?.cooling ?? []), ...released].filter((c) => inPool.has(c.ip)), cooldownMs, t);
-    const wanting = podsWanting(name, kept);
-    const { granted, waiting } = allocate(enis, kept, cool.cooling, wanting, t);
-    const allocations = [...kept, ...granted];
-    const used = new Set(allocations.map((a) => a.ip));
-    const coolingSet = new Set(cool.cooling.map((c) => c.ip));
-
-    const plan = planPool({
-      enis,
-      used,
-      cooling: coolingSet,
-      waiting: waiting.length,
-      capacity,
-      targets: { warmEni: spec.warmEni ?? 1, warmIp: spec.warmIp, minimumIp: spec.minimumIp, shrinkPolicy: spec.shrinkPolicy ?? 'Release' },
-    });
-
-    const statusEnis: EniPoolEni[] = actual.attached
-      .slice()
-      .sort((a, b) => (a.attachment?.deviceIndex ?? 0) - (b.attachment?.deviceIndex ?? 0))
-      .map((n) => {
-        const e = toPoolEni(n);
-        const u = e.secondaryIps.filter((ip) => used.has(ip)).length;
-        const c = e.secondaryIps.filter((ip) => coolingSet.has(ip)).length;
-        const out: EniPoolEni = { eniId: n.id, deviceIndex: e.deviceIndex, subnetId: n.subnetId, secondaryIps: [...e.secondaryIps], used: u, free: e.secondaryIps.length - u - c };
-        if (n.attachment?.id) out.attachmentId = n.attachment.id;
-        const cidr = actual.subnetCidrs.get(n.subnetId);
-        if (cidr) out.subnetCidr = cidr;
-        if (n.macAddress) out.macAddress = n.macAddress;
-        if (n.primaryPrivateIpAddress) out.primaryIp = n.primaryPrivateIpAddress;
-        return out;
+      // Record the inventory AWS holds, with the newest allocations.
+      const inventory = inventoryOf(actual, new Set(deduped.enis.flatMap((e) => e.secondaryIps)), deduped.enis);
+      const w = await store.update(name, (p) => {
+        const st = p.status ?? {};
+        const ipOwner = new Map(inventory.flatMap((e) => (e.secondaryIps ?? []).map((ip) => [ip, e] as const)));
+        const allocations = (st.allocations ?? []).map((a) => {
+          const e = ipOwner.get(a.ip);
+          return e && e.eniId !== a.eniId ? { ...a, eniId: e.eniId, deviceIndex: e.deviceIndex, routeTable: routeTableOf(e.deviceIndex) } : a;
+        });
+        const cooling = (st.cooling ?? []).filter((c) => ipOwner.has(c.ip));
+        const gen = p.metadata.generation ?? 0;
+        const counted = withCounts({
+          ...st,
+          observedGeneration: gen,
+          capacity: { maxEnis: capacity.maxEnis, ipsPerEni: capacity.ipsPerEni, podAddresses: capacity.podAddresses, maxPods: capacity.maxPods },
+          enis: inventory,
+          allocations,
+          cooling,
+        });
+        const waiting = podsWanting(deps.pods, name, allocations).length;
+        const plan = planFromStatus(p.spec, counted, waiting, capacity);
+        const ready = withReady(counted, { waiting, atLimit: plan.atLimit, limit: capacity.limit, generation: gen });
+        const status: EniPoolStatus = {
+          ...ready,
+          conditions: setConditions(ready.conditions as Condition[] | undefined, [syncedCondition(true, 'Reconciled', plan.actions.length ? 'pool changing' : 'in sync', gen)]),
+        };
+        return { status, result: { plan, waiting } };
       });
-    const total = inPool.size;
-    const free = total - used.size - coolingSet.size;
-    const ready = waiting.length === 0 && plan.actions.length === 0;
-    const message = `${used.size}/${capacity.podAddresses} addresses used, ${free} free, ${coolingSet.size} cooling on ${enis.length} ENI(s)${waiting.length ? `; ${waiting.length} pod(s) waiting` : ''}`;
-    const prevConds = pool.status?.conditions as Condition[] | undefined;
-    const status: EniPoolStatus = {
-      observedGeneration: gen,
-      capacity: { maxEnis: capacity.maxEnis, ipsPerEni: capacity.ipsPerEni, podAddresses: capacity.podAddresses, maxPods: capacity.maxPods },
-      summary: { enis: enis.length, addresses: total, used: used.size, free, cooling: coolingSet.size },
-      enis: statusEnis,
-      allocations,
-      cooling: cool.cooling,
-      conditions: setConditions(prevConds, [
-        readyCondition(waiting.length === 0, waiting.length === 0 ? 'PoolReady' : plan.atLimit ? 'AddressLimitReached' : 'PoolGrowing', message, gen),
-        syncedCondition(true, 'Reconciled', ready ? 'in sync' : 'pool changing', gen),
-      ]),
-    };
-    pool = await writeStatus(pool, status);
-    for (const a of allocations) {
-      const p = byUid.get(a.podUid);
-      if (p) await annotate(a, p);
-    }
-    if (granted.length) ctx.log.info({ granted: granted.map((g) => `${g.podNamespace}/${g.podName}=${g.ip}`) }, 'addresses handed out');
-    poolMetrics.addresses.set({ node: name, state: 'used' }, used.size);
-    poolMetrics.addresses.set({ node: name, state: 'free' }, free);
-    poolMetrics.addresses.set({ node: name, state: 'cooling' }, coolingSet.size);
-    poolMetrics.enis.set({ node: name }, enis.length);
-    if (waiting.length > 0 && (plan.atLimit || plan.actions.length === 0)) {
-      for (const w of waiting) {
-        deps.events.warning(
-          { apiVersion: 'v1', kind: 'Pod', metadata: { name: w.name, namespace: w.namespace, uid: w.uid } },
-          'NoAddressAvailable',
-          `node ${name} is out of pod addresses (${used.size}/${capacity.limit} in use, the ${spec.instanceType} limit is ${capacity.podAddresses}); the pod gets one as soon as an address is free`,
-          { type: resources.Pod },
-        );
-      }
-      poolMetrics.waiting.set({ node: name }, waiting.length);
-    } else poolMetrics.waiting.set({ node: name }, waiting.length);
+      const recordedNow = w.pool ?? current;
+      const st = recordedNow.status ?? {};
+      if ((st.summary?.free ?? 0) > 0 && podsWanting(deps.pods, name, st.allocations ?? []).length > 0) deps.wakeAllocator(name);
+      if ((st.cooling?.length ?? 0) > 0 || w.written) deps.wakeAllocator(name);
+      poolMetrics.enis.set({ node: name }, inventory.length);
 
-    if (plan.actions.length > 0) {
-      try {
-        const calls = await applyPoolPlan({ ...applyCtx, onApplied: (_a, d) => deps.events.normal(pool ?? ({} as EniPool), 'PoolChanged', d, typeOpt) }, actual, plan.actions);
-        ctx.log.info({ calls, actions: plan.actions, desired: plan.desired, total: plan.total }, 'pool changed');
-        for (const a of plan.actions) poolMetrics.actions.inc({ op: a.op });
-      } catch (e) {
-        const c = classifyAwsError(e);
-        const reason = c.code === 'InsufficientFreeAddressesInSubnet' ? 'SubnetFull' : c.code.endsWith('LimitExceeded') ? 'EniLimitReached' : c.kind === 'throttled' ? 'AwsThrottled' : 'AwsError';
-        await fail(pool, reason, `${c.code}: ${c.message}`).catch(() => undefined);
-        if (c.kind === 'terminal') return { requeueAfter: 60_000 };
-        throw e;
+      const plan = planFromStatus(recordedNow.spec, st, podsWanting(deps.pods, name, st.allocations ?? []).length, capacity);
+      if (plan.actions.length === 0) return;
+      const growth = plan.actions.filter((a) => a.op === 'createEni' || a.op === 'assignIps');
+      let calls: number;
+      if (growth.length > 0) {
+        const b = blocked.get(name);
+        const gen = recordedNow.metadata.generation ?? 0;
+        if (b && b.generation === gen && Date.now() < b.until) return { requeueAfter: b.until - Date.now() };
+        blocked.delete(name);
+        try {
+          calls = await applyPoolPlan(applyCtx, actual, growth);
+        } catch (e) {
+          if (e instanceof AwsError && e.kind === 'terminal') blocked.set(name, { until: Date.now() + (poolFailure(e).requeueAfterMs ?? 60_000), generation: gen });
+          throw e;
+        }
+      } else {
+        const removals = plan.actions.flatMap((a) => (a.op === 'unassignIps' ? [{ eniId: a.eniId, ips: a.ips }] : []));
+        const whole = plan.actions.flatMap((a) => (a.op === 'deleteEni' ? [a.eniId] : []));
+        calls = await release(name, applyCtx, actual, removals, whole, true);
       }
-      return { requeueAfter: 50 };
+      ctx.log.info({ calls, actions: plan.actions, desired: plan.desired, total: plan.total }, 'pool changed');
+      for (const a of plan.actions) poolMetrics.actions.inc({ op: a.op });
+      return { requeueAfter: 1 };
+    } catch (e) {
+      // AWS refused (Kubernetes API errors go to the queue's backoff as they are).
+      if (!(e instanceof AwsError) || e.kind === 'not-found') throw e;
+      const c = classifyAwsError(e);
+      const f = poolFailure(c);
+      await fail(name, f.reason, `${c.code}: ${c.message}`).catch(() => undefined);
+      deps.wakeAllocator(name); // waiting pods learn why
+      if (f.requeueAfterMs !== undefined) return { requeueAfter: f.requeueAfterMs };
+      throw e;
     }
-    if (cool.nextExpiryMs !== undefined) return { requeueAfter: cool.nextExpiryMs + 50 };
-    return;
   };
+}
+
+/** The ENIs as status records them: attached ENIs by device index, each with its (deduplicated) addresses. */
+function inventoryOf(actual: ActualPool, keep: ReadonlySet<string>, deduped: readonly { eniId: string; secondaryIps: readonly string[] }[]): EniPoolEni[] {
+  const ips = new Map(deduped.map((e) => [e.eniId, e.secondaryIps]));
+  return actual.attached
+    .slice()
+    .sort((a, b) => (a.attachment?.deviceIndex ?? 0) - (b.attachment?.deviceIndex ?? 0))
+    .map((n) => {
+      const e = toPoolEni(n);
+      const out: EniPoolEni = { eniId: n.id, deviceIndex: e.deviceIndex, subnetId: n.subnetId, secondaryIps: [...(ips.get(n.id) ?? e.secondaryIps)].filter((ip) => keep.has(ip)) };
+      if (n.attachment?.id) out.attachmentId = n.attachment.id;
+      const cidr = actual.subnetCidrs.get(n.subnetId);
+      if (cidr) out.subnetCidr = cidr;
+      if (n.macAddress) out.macAddress = n.macAddress;
+      if (n.primaryPrivateIpAddress) out.primaryIp = n.primaryPrivateIpAddress;
+      return out;
+    });
 }

@@ -1,3 +1,5 @@
 export * from './capacity.ts';
 export * from './pool.ts';
 export * from './allocate.ts';
+export * from './status.ts';
+export * from './failure.ts';

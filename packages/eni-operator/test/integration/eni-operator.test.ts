@@ -205,7 +205,7 @@ describe('eni-operator on the testbed', () => {
         expect(holders).toHaveLength(1);
         expect(holders[0]!.attachment?.instanceId).toBe(instanceId);
       }
-      const conflicts = [op, second].map(async (o) => Number(/kube_iaas_reconcile_errors_total\{controller="enipool",kind="conflict"\} (\d+)/.exec(await o.metrics())?.[1] ?? 0));
+      const conflicts = [op, second].map(async (o) => Number(/^kube_iaas_eni_status_conflicts_total (\d+)/m.exec(await o.metrics())?.[1] ?? 0));
       console.log(`200 pods: 110 served in ${tookMs} ms; status write conflicts (409) per replica: ${(await Promise.all(conflicts)).join(', ')}`);
     } finally {
       await second.stop();
