@@ -101,7 +101,7 @@ export interface ApplyContext {
   /** The load balancer that stays (`Plan.keep.arn`), if one does. */
   keepArn?: string | undefined;
   inventory?: Inventory | undefined;
-  /** One line per mutating call. */
+  /** One line per action, before its calls. */
   logger?: Logger | undefined;
   /** After each successful action (Events). */
   onApplied?: ((a: Action) => void) | undefined;
@@ -246,7 +246,6 @@ export async function applyPlan(ctx: ApplyContext, actions: readonly Action[], o
     const permission = (r: BackendRule): IpPermission => ({ IpProtocol: 'tcp', FromPort: r.port, ToPort: r.port, UserIdGroupPairs: [{ GroupId: r.sourceGroupId, Description: description }] });
     for (const [groupId, group] of byGroup) {
       const authorize = async (rs: BackendRule[]) => {
-        log?.info({ owner: owner.name, op: 'AuthorizeSecurityGroupIngress', groupId, ports: rs.map((r) => r.port) }, 'authorize backend rules');
         const out = await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: rs.map(permission) }));
         for (const sr of out.SecurityGroupRules ?? []) {
           const source = sr.ReferencedGroupInfo?.GroupId;
