@@ -84,7 +84,7 @@ export function ingressReconciler(deps: IngressControllerDeps) {
     const same = prev && prev.status === (ok ? 'True' : 'False') && prev.reason === reason && prev.message === message && prev.observedGeneration === cr.metadata.generation;
     if (same && (ingresses === undefined || deepEqual(cr.status?.ingresses ?? [], ingresses))) return;
     const conditions = setCondition(cr.status?.conditions, { type: ACCEPTED, status: ok, reason, message, observedGeneration: cr.metadata.generation ?? 0 });
-    await deps.statusWriter.merge(ALB_RESOURCE, cr, { conditions, ...(ingresses ? { ingresses } : {}) });
+    await deps.statusWriter.merge(ALB_RESOURCE, cr, { conditions, ...(ingresses ? { ingresses } : {}) }, { optimistic: true });
   }
 
   return async (key: string, ctx: ReconcileContext): Promise<ReconcileResult> => {

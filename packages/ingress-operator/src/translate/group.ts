@@ -327,6 +327,16 @@ function build(group: IngressGroup, fragments: MemberFragment[], broken: Readonl
   };
   if (group.groupName) spec.groupName = group.groupName;
   // ssl-policy lives on the HTTPS listeners, not the spec.
+  // A broken member keeps what it had, group settings included: a setting no applied member sets keeps
+  // its previous value (otherwise a broken sole member would flip its ALB to the defaults, e.g. the scheme,
+  // and have it replaced). Which member set it before is not recorded, so any broken member keeps them all.
+  if (previous && carried.length > 0) {
+    for (const key of Object.keys(SETTING_ANNOTATION) as Array<keyof GroupSettings>) {
+      if (key === 'sslPolicy' || settings[key] !== undefined) continue;
+      const was = (previous as unknown as Record<string, unknown>)[key];
+      if (was !== undefined) (settings as Record<string, unknown>)[key] = structuredClone(was);
+    }
+  }
   const { sslPolicy: _sslPolicy, ...specSettings } = settings;
   Object.assign(spec, specSettings);
   if (listenerList.length === 0) delete (spec as Partial<ApplicationLoadBalancerSpec>).listeners;
