@@ -66,15 +66,16 @@ export function fromSdkActions(actions: readonly SdkAction[] | undefined): ElbAc
 }
 
 /**
- * Plain actions to the SDK's, numbered by position. A forward to one group uses `TargetGroupArn` alone
- * (accepted everywhere); several use `ForwardConfig` with weights.
+ * Plain actions to the SDK's, numbered by position. A forward to one group of weight 1 uses
+ * `TargetGroupArn` alone (accepted everywhere); other forwards use `ForwardConfig` with the weights, so a
+ * read gives back what was written.
  */
 export function toSdkActions(actions: readonly ElbAction[]): SdkAction[] {
   return actions.map((a, i): SdkAction => {
     const Order = i + 1;
     switch (a.type) {
       case 'forward':
-        if (a.targetGroups.length === 1 && a.targetGroups[0]) return { Type: 'forward', Order, TargetGroupArn: a.targetGroups[0].arn };
+        if (a.targetGroups.length === 1 && a.targetGroups[0]?.weight === 1) return { Type: 'forward', Order, TargetGroupArn: a.targetGroups[0].arn };
         return { Type: 'forward', Order, ForwardConfig: { TargetGroups: a.targetGroups.map((t) => ({ TargetGroupArn: t.arn, Weight: t.weight })) } };
       case 'fixed-response':
         return { Type: 'fixed-response', Order, FixedResponseConfig: defined({ StatusCode: a.statusCode, ContentType: a.contentType, MessageBody: a.messageBody }) };

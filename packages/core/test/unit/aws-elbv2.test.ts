@@ -43,6 +43,8 @@ describe('ELBv2 actions and conditions', () => {
     const one: ElbAction[] = [{ type: 'forward', targetGroups: [{ arn: tgArn('a'), weight: 1 }] }];
     expect(toSdkActions(one)).toEqual([{ Type: 'forward', Order: 1, TargetGroupArn: tgArn('a') }]);
     expect(fromSdkActions(toSdkActions(one))).toEqual(one);
+    const heavy: ElbAction[] = [{ type: 'forward', targetGroups: [{ arn: tgArn('a'), weight: 3 }] }];
+    expect(fromSdkActions(toSdkActions(heavy))).toEqual(heavy);
     const two: ElbAction[] = [{ type: 'forward', targetGroups: [{ arn: tgArn('a'), weight: 3 }, { arn: tgArn('b'), weight: 1 }] }];
     expect(fromSdkActions(toSdkActions(two))).toEqual(two);
   });
