@@ -297,6 +297,30 @@ describe('ingress-operator AWS I/O on moto', () => {
     expect(await leftOf(internalOwner)).toEqual({ lbs: [], tgs: [], sgs: [], rules: [] });
   });
 
+  it('redirect and fixed-response actions, ALB and target-group attributes read back to an empty plan', async () => {
+    const custom = articleAlb(`aws-io-actions-${process.pid}`);
+    const customOwner = ownerOf(custom);
+    created.push(customOwner);
+    custom.spec.attributes = { 'idle_timeout.timeout_seconds': '120' };
+    custom.spec.listeners = [{ port: 18080, protocol: 'HTTP', defaultAction: { type: 'redirect', redirect: { statusCode: 'HTTP_302', port: '18081', path: '/home' } } }];
+    custom.spec.rules = [
+      ...custom.spec.rules!,
+      { listenerPort: 18080, priority: 30, hosts: ['maintenance.int32bit.me'], action: { type: 'fixed-response', fixedResponse: { statusCode: 503, contentType: 'text/plain', messageBody: 'back soon' } } },
+    ];
+    custom.spec.targetGroups![0]!.attributes = { 'deregistration_delay.timeout_seconds': '30' };
+    const d = await desiredFor(custom);
+    const first = await reconcile(custom, d);
+    expect(first.actions.map((a) => a.op)).toContain('modifyLoadBalancerAttributes');
+    expect(first.actions.map((a) => a.op)).toContain('modifyTargetGroupAttributes');
+    const actual = await readActual({ clients: aws, owner: customOwner, desired: d, nodeSecurityGroupIds: d.backendRules.map((r) => r.groupId) });
+    expect(actual.listeners[0]?.defaultAction).toEqual({ type: 'redirect', statusCode: 'HTTP_302', port: '18081', path: '/home' });
+    expect(actual.rules.find((r) => r.priority === 30)?.action).toEqual({ type: 'fixed-response', statusCode: '503', contentType: 'text/plain', messageBody: 'back soon' });
+    expect(actual.loadBalancers[0]?.attributes?.['idle_timeout.timeout_seconds']).toBe('120');
+    expect(planChanges(d, actual).actions).toEqual([]);
+    await applyPlan({ clients: aws, owner: customOwner, actual, dependencyRetry: { baseMs: 250, maxMs: 2000, attempts: 12 } }, planDeletion(actual));
+    expect(await leftOf(customOwner)).toEqual({ lbs: [], tgs: [], sgs: [], rules: [] });
+  });
+
   it('planDeletion → applyPlan leaves nothing tagged for the owner in moto; the baseline group is untouched', async () => {
     const actual = await readActual({ clients: aws, owner, desired, nodeSecurityGroupIds: await env.allClusterSecurityGroups() });
     const actions = planDeletion(actual);
