@@ -120,7 +120,7 @@ export class IngressOperator extends Operator<typeof ingressFlags> {
         workers: 1,
         resyncPeriodMs: 0,
         resyncKeys: () => [SWEEP_KEY],
-        reconcile: sweepReconciler({ client: this.client, clients, albs, events: this.events, intervalMs: cfg.orphanSweepInterval }),
+        reconcile: sweepReconciler({ client: this.client, clients, env, inventory, albs, events: this.events, intervalMs: cfg.orphanSweepInterval }),
       });
     }
   }

@@ -140,15 +140,16 @@ export function ingressReconciler(deps: IngressControllerDeps) {
 
     const want = t.resource;
     if (!cr) {
+      let created: ApplicationLoadBalancer;
       try {
-        const created = await deps.client.create<ApplicationLoadBalancer>(ALB_RESOURCE, want);
-        await setAccepted(created, verdict.ok, verdict.message, verdict.ingresses);
+        created = await deps.client.create<ApplicationLoadBalancer>(ALB_RESOURCE, want);
       } catch (e) {
         // Created by an earlier attempt the cache has not seen yet: look again shortly.
         if (isKubeAlreadyExists(e)) return { requeueAfter: 500 };
         throw e;
       }
       for (const m of members) deps.events.normal(m, 'CreatedApplicationLoadBalancer', `created ApplicationLoadBalancer ${key} (${want.spec.scheme ?? 'internal'}, ${want.spec.rules?.length ?? 0} rule(s))`, ING);
+      await setAccepted(created, verdict.ok, verdict.message, verdict.ingresses);
       for (const i of leaving) await release(i);
       return;
     }

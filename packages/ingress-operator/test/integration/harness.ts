@@ -1,7 +1,7 @@
 // Runs the real operator (src/main.ts as a child process) against the testbed, and reads Kubernetes
 // and moto directly to check what it did. No fakes.
 import { fileURLToPath } from 'node:url';
-import { EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeListenersCommand, DescribeRulesCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { KubeClient, OWNER_KIND_TAG, describeLoadBalancers, describeSecurityGroupRules, describeSecurityGroups, describeTargetGroups, matchesCluster, ownedByClusterFilters, type Tags } from '@kube-iaas/core';
@@ -67,4 +67,13 @@ export async function targetsOf(c: Clients, tgArn: string) {
 
 export async function sgRules(c: Clients, groupId: string) {
   return describeSecurityGroupRules(c.ec2, groupId);
+}
+
+/**
+ * Rules of a group whose source is another group, with their descriptions, from DescribeSecurityGroups
+ * (moto's DescribeSecurityGroupRules leaves those descriptions out).
+ */
+export async function sourceGroupRules(c: Clients, groupId: string) {
+  const g = (await c.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups?.[0];
+  return (g?.IpPermissions ?? []).flatMap((p) => (p.UserIdGroupPairs ?? []).map((u) => ({ port: p.FromPort, protocol: p.IpProtocol, sourceGroupId: u.GroupId ?? '', description: u.Description })));
 }

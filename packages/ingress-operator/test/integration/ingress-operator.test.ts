@@ -10,7 +10,7 @@ import { readState } from '@kube-iaas/testbed';
 import { testbedEnv } from '@kube-iaas/testbed/testing';
 import { ANNOTATIONS, FINALIZER } from '../../src/constants.ts';
 import { ALB_RESOURCE } from '../../src/controllers/common.ts';
-import { OperatorProcess, clients, listenersOf, mutatingDelta, ourAlbResources, rulesOf, sgRules, targetsOf, waitFor, type Clients } from './harness.ts';
+import { OperatorProcess, clients, listenersOf, mutatingDelta, ourAlbResources, rulesOf, sgRules, sourceGroupRules, targetsOf, waitFor, type Clients } from './harness.ts';
 
 const CLUSTER = testbedEnv().clusterName;
 const account = readState()?.account;
@@ -178,9 +178,9 @@ describe('ingress-operator on the testbed', () => {
       expect(tags['kube-iaas.dev/owner-uid']).toBe(cr.metadata.uid);
     }
     // The cluster-tagged node group lets the ALB's group reach both NodePorts; the baseline group is untouched.
-    const backend = (await sgRules(c, account.clusterSecurityGroupId)).filter((r) => parseOwnerDescription(r.description)?.name === ARTICLE);
-    expect(backend.map((r) => r.fromPort).sort()).toEqual([np1, np2].sort());
-    expect(backend.every((r) => r.referencedGroupId === sgs[0]!.id)).toBe(true);
+    const backend = (await sourceGroupRules(c, account.clusterSecurityGroupId)).filter((r) => parseOwnerDescription(r.description)?.name === ARTICLE);
+    expect(backend.map((r) => r.port).sort()).toEqual([np1, np2].sort());
+    expect(backend.every((r) => r.sourceGroupId === sgs[0]!.id)).toBe(true);
     expect(JSON.stringify(await sgRules(c, account.baselineSecurityGroupId))).toBe(baselineBefore);
 
     const events = await c.kube.list<Ev>(resources.Event, { namespace: NS });
@@ -329,7 +329,7 @@ describe('ingress-operator on the testbed', () => {
     await waitFor('CR gone', async () => !(await getAlb(ARTICLE)));
     const left = await ourAlbResources(c, CLUSTER);
     expect([...left.lbs, ...left.tgs, ...left.sgs]).toEqual([]);
-    const rules = (await sgRules(c, account.clusterSecurityGroupId)).filter((r) => parseOwnerDescription(r.description)?.kind === 'ApplicationLoadBalancer');
+    const rules = (await sourceGroupRules(c, account.clusterSecurityGroupId)).filter((r) => parseOwnerDescription(r.description)?.kind === 'ApplicationLoadBalancer');
     expect(rules).toEqual([]);
     expect(JSON.stringify(await sgRules(c, account.baselineSecurityGroupId))).toBe(baselineBefore);
     expect(left.lbs.filter((l) => l.tags[OWNER_KIND_TAG] === 'ApplicationLoadBalancer')).toEqual([]);
