@@ -222,6 +222,22 @@ describe('ingress-operator AWS I/O on moto', () => {
     expect((await describeRules(aws.elbv2, ls[0]!.arn)).map((r) => r.priority)).toEqual([10, 20]);
   });
 
+  it('the guard refuses another owner changing or deleting this ALB and its target groups; nothing changes', async () => {
+    const actual = await readActual({ clients: aws, owner, desired, nodeSecurityGroupIds: desired.backendRules.map((r) => r.groupId) });
+    const intruder: OwnerRef = { ...owner, uid: randomUUID() };
+    const lb = actual.loadBalancers[0]!;
+    const tg = actual.targetGroups[0]!;
+    for (const action of [
+      { op: 'deleteTargetGroup', arn: tg.arn, name: tg.name },
+      { op: 'deregisterTargets', arn: tg.arn, name: tg.name, ids: [instanceIds[0]!] },
+      { op: 'deleteLoadBalancer', arn: lb.arn, name: lb.name, why: 'deleted' },
+      { op: 'deleteSecurityGroup', groupId: actual.securityGroups[0]!.id, name: actual.securityGroups[0]!.name },
+    ] satisfies Action[]) {
+      await expect(applyPlan({ clients: aws, owner: intruder, actual }, [action])).rejects.toMatchObject({ name: 'OwnershipError', reason: 'not-ours' });
+    }
+    expect(planChanges(desired, await readActual({ clients: aws, owner, desired, nodeSecurityGroupIds: desired.backendRules.map((r) => r.groupId) })).actions).toEqual([]);
+  });
+
   it('finds everything again with a lost status (no status, no inventory): no second ALB', async () => {
     const actual = await readActual({ clients: aws, owner, nodeSecurityGroupIds: await env.allClusterSecurityGroups() });
     expect(actual.loadBalancers).toHaveLength(1);
