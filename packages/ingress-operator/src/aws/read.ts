@@ -135,8 +135,9 @@ export async function readActual(i: ReadInputs): Promise<ActualState> {
   const found = lbArns.size > 0 ? await describeLoadBalancers(elbv2, { arns: [...lbArns] }) : [];
   const names = new Set<string>();
   if (desired) names.add(desired.loadBalancer.name);
-  else {
-    // Deleting without a desired state: the names this owner would have had under either scheme.
+  if (!desired || !status?.loadBalancerArn) {
+    // Deleting without a desired state, or a lost status: also the names this owner would have had under
+    // either scheme, so an ALB of the previous scheme is found (and replaced) rather than left behind.
     const base = { cluster, namespace: owner.namespace ?? '', name: owner.name, uid: owner.uid };
     for (const scheme of ['internet-facing', 'internal']) names.add(loadBalancerName({ ...base, scheme }));
     if (status?.loadBalancerName) names.add(status.loadBalancerName);

@@ -134,4 +134,12 @@ describe('readActual', () => {
     expect(actual.securityGroups).toEqual([{ id: 'sg-alb', name: 'k8s-alb-default-web', tags: ownedTags(CLUSTER, owner), ingress: [{ protocol: 'tcp', port: 18080, cidr: '0.0.0.0/0', ruleId: 'sgr-in' }] }]);
     expect(actual.backendRules).toEqual([{ groupId: 'sg-nodes', port: 31001, sourceGroupId: 'sg-alb', ruleId: 'sgr-ours', description: ownerDescription(CLUSTER, owner) }]);
   });
+
+  it('with a desired state but no status, also looks for the name under the other scheme (an ALB left by a scheme change)', async () => {
+    const { clients, calls } = world();
+    const desired = { loadBalancer: { name, attributes: {} }, targetGroups: [] } as unknown as Parameters<typeof readActual>[0]['desired'];
+    await readActual({ clients, owner, desired, nodeSecurityGroupIds: [] });
+    const asked = calls.filter((c) => c.op === 'DescribeLoadBalancers').flatMap((c) => (c.input.Names as string[] | undefined) ?? []);
+    expect(asked).toContain(loadBalancerName({ cluster: CLUSTER, namespace: 'default', name: 'web', uid: 'uid-1', scheme: 'internal' }));
+  });
 });
