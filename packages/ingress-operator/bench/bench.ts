@@ -16,8 +16,8 @@ import { OperatorProcess, clients, mutatingDelta, ourAlbResources, waitFor } fro
 const GROUPS = Number(process.env.BENCH_GROUPS ?? 10);
 const MEMBERS = Number(process.env.BENCH_MEMBERS ?? 10);
 const N = GROUPS * MEMBERS;
-// 5 Services: each ALB opens 5 NodePorts on the node security group (10 ALBs → 50 rules, under the
-// 60-rule quota moto enforces like AWS).
+// 5 Services: each group's members use all five, so each ALB has 5 target groups and opens 5 NodePorts
+// on the node security group (10 ALBs → 50 rules, under the 60-rule quota moto enforces like AWS).
 const SERVICES = 5;
 const NS = 'ingress-bench';
 const WORKERS = process.env.BENCH_WORKERS ?? '8';
@@ -46,6 +46,17 @@ async function idle(op: OperatorProcess): Promise<boolean> {
     if ((await metric(op, 'kube_iaas_workqueue_in_flight', `name="${ctl}"`)) > 0) return false;
   }
   return true;
+}
+
+/** `kube_iaas_reconcile_total` by controller and outcome (how often each stage ran, and why again). */
+async function reconciles(op: OperatorProcess): Promise<Record<string, number>> {
+  const text = await (await fetch(`http://127.0.0.1:${op.port}/metrics`)).text();
+  const out: Record<string, number> = {};
+  for (const m of text.matchAll(/^kube_iaas_reconcile_total\{([^}]*)\} (\d+)/gm)) {
+    const labels = Object.fromEntries([...(m[1] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((x) => [x[1], x[2]]));
+    if (Number(m[2]) > 0) out[Object.values(labels).join(':')] = Number(m[2]);
+  }
+  return out;
 }
 
 function byOperation(calls: Record<string, number>): Record<string, number> {
@@ -79,7 +90,7 @@ for (let i = 0; i < SERVICES; i++) {
   const svc: V1Service = { apiVersion: 'v1', kind: 'Service', metadata: { name: svcName(i), namespace: NS }, spec: { type: 'NodePort', selector: { app: svcName(i) }, ports: [{ name: 'http', port: 8080, targetPort: 8080, protocol: 'TCP' }] } };
   if (!(await c.kube.get(resources.Service, svcName(i), NS))) await c.kube.create(resources.Service, svc);
 }
-const members = Array.from({ length: N }, (_, i) => ({ name: `bench-${String(i).padStart(3, '0')}`, group: `group-${i % GROUPS}`, order: Math.floor(i / GROUPS), service: svcName(i % SERVICES) }));
+const members = Array.from({ length: N }, (_, i) => ({ name: `bench-${String(i).padStart(3, '0')}`, group: `group-${i % GROUPS}`, order: Math.floor(i / GROUPS), service: svcName(Math.floor(i / GROUPS) % SERVICES) }));
 const ing = (m: (typeof members)[number]): V1Ingress => ({
   apiVersion: 'networking.k8s.io/v1',
   kind: 'Ingress',
@@ -108,6 +119,7 @@ await waitFor(`${GROUPS} Ready with ${MEMBERS} rules`, async () => (await ready(
 const allReady = performance.now() - t0;
 await waitFor('queues drained', () => idle(op), 600_000, 500);
 const createCalls = await op.awsCalls();
+const createReconciles = await reconciles(op);
 const peakCreate = peakRssMiB(op.child.pid);
 await op.stop();
 
@@ -139,6 +151,7 @@ const result = {
   allReadySeconds: +(allReady / 1000).toFixed(1),
   createCalls: byOperation(createCalls),
   createCallsTotal: total(createCalls),
+  createReconciles,
   resyncSeconds: +(resyncMs / 1000).toFixed(1),
   resyncCalls: byOperation(resyncCalls),
   resyncMutatingCalls: resyncMutating,

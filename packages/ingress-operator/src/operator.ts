@@ -8,7 +8,7 @@ import { INGRESS_CLASS_NAME, INGRESS_CONTROLLER, OPERATOR_NAME } from './constan
 
 import { Inventory } from './aws/index.ts';
 import { albReconciler } from './controllers/alb.ts';
-import { ALB_RESOURCE, targetRelevant, translatedFromIngresses } from './controllers/common.ts';
+import { ALB_RESOURCE, conflictsRequeueSoon, targetRelevant, translatedFromIngresses } from './controllers/common.ts';
 import { ingressKeys, ingressReconciler, servicesOf } from './controllers/ingress.ts';
 import { SWEEP_KEY, sweepReconciler } from './controllers/sweep.ts';
 import { groupKeyOf } from './translate/index.ts';
@@ -70,7 +70,7 @@ export class IngressOperator extends Operator<typeof ingressFlags> {
       for (const cr of albs.list()) if (translatedFromIngresses(cr)) keys.add(objectKey(cr));
       return keys;
     };
-    const ingCtl = this.controller({ name: 'ingress', reconcile: ingressReconciler({ ...base, ingresses, classes, services, albs }), resyncKeys: groupKeys });
+    const ingCtl = this.controller({ name: 'ingress', reconcile: conflictsRequeueSoon(ingressReconciler({ ...base, ingresses, classes, services, albs })), resyncKeys: groupKeys });
     const wakeGroups = (ing: V1Ingress, old?: V1Ingress) => {
       for (const k of ingressKeys(ing, old, classes.list())) ingCtl.enqueue(k);
     };
@@ -99,7 +99,7 @@ export class IngressOperator extends Operator<typeof ingressFlags> {
     albs.on({ add: wakeStage1, delete: wakeStage1, update: (cr, old) => (old === undefined || metaOrSpecChanged(cr, old) || stage1StatusChanged(cr, old) ? wakeStage1(cr) : undefined) });
 
     // Stage 2, keyed by CR.
-    const albCtl = this.controller({ name: 'applicationloadbalancer', reconcile: albReconciler({ ...base, clients, env, inventory, albs, services, nodes }), resyncKeys: () => albs.keys() });
+    const albCtl = this.controller({ name: 'applicationloadbalancer', reconcile: conflictsRequeueSoon(albReconciler({ ...base, clients, env, inventory, albs, services, nodes })), resyncKeys: () => albs.keys() });
     albCtl.watch(albs, undefined, { filter: metaOrSpecChanged });
     // Hand-written target groups with a serviceRef and no targetPort take the Service's NodePort.
     services.on({

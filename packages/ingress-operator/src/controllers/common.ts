@@ -2,6 +2,7 @@
 // stage 1 writes, and which Nodes are targets.
 import type { V1Node } from '@kubernetes/client-node';
 import { APPLICATION_LOAD_BALANCER, type ApplicationLoadBalancer } from '@kube-iaas/crds';
+import { isKubeConflict, type Reconciler } from '@kube-iaas/core';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../constants.ts';
 
 export const ALB_RESOURCE = {
@@ -57,4 +58,23 @@ export function targetRelevant(a: V1Node, b: V1Node | undefined): boolean {
     (a.metadata?.labels?.[EXCLUDE_FROM_LB_LABEL] !== undefined) !== (b.metadata?.labels?.[EXCLUDE_FROM_LB_LABEL] !== undefined) ||
     !!a.metadata?.deletionTimestamp !== !!b.metadata?.deletionTimestamp
   );
+}
+
+/**
+ * Both stages write the CR (finalizer, spec, status) from their caches, optimistically: a write over a
+ * newer version is refused with 409. That is not a failure worth the work queue's exponential backoff —
+ * the newer version is already on its way to the cache — so the key is simply looked at again shortly.
+ */
+export function conflictsRequeueSoon(reconcile: Reconciler, delayMs = 250): Reconciler {
+  return async (key, ctx) => {
+    try {
+      return await reconcile(key, ctx);
+    } catch (e) {
+      if (isKubeConflict(e)) {
+        ctx.log.debug({ err: e }, 'write conflict; looking again shortly');
+        return { requeueAfter: delayMs };
+      }
+      throw e;
+    }
+  };
 }

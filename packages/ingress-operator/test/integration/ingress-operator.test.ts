@@ -112,7 +112,11 @@ beforeAll(async () => {
   c = clients();
   baselineBefore = JSON.stringify(await sgRules(c, account.baselineSecurityGroupId));
   op = await OperatorProcess.start();
-  for (const n of [ARTICLE, 'plain', 'shop-a', 'shop-b', 'shop-c', 'crash', 'bad-only']) await deleteIngress(n);
+  for (const n of [ARTICLE, 'shop-a', 'shop-b', 'shop-c', 'crash']) await deleteIngress(n);
+  if (await getAlb('by-hand')) {
+    await c.kube.delete(ALB_RESOURCE, { name: 'by-hand', namespace: NS });
+    await waitFor('old by-hand gone', async () => !(await getAlb('by-hand')), 60_000);
+  }
   for (const n of ['kubernetes-bootcamp-v1', 'kubernetes-bootcamp-v2', 'kubernetes-bootcamp-v3']) {
     await ensure(resources.Service, service(n));
     await ensure({ apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true }, deployment(n));
@@ -322,6 +326,34 @@ describe('ingress-operator on the testbed', () => {
     expect(listeners).toHaveLength(1);
     expect(rules).toHaveLength(1);
     await deleteIngress(name);
+  });
+
+  it('an ApplicationLoadBalancer applied by hand is reconciled the same way; a subnet that does not exist is a Synced=False condition naming spec.subnets and no AWS change', async () => {
+    const name = 'by-hand';
+    const spec = {
+      scheme: 'internal',
+      subnets: ['subnet-0000000000doesnotexist'],
+      listeners: [{ port: 9000 }],
+      targetGroups: [{ name: 'web', targetPort: 30901 }],
+      rules: [{ listenerPort: 9000, priority: 5, paths: ['/x'], action: { type: 'forward', forward: { targetGroups: [{ name: 'web' }] } } }],
+    };
+    const calls = await op.awsCalls();
+    await c.kube.create(ALB_RESOURCE, { apiVersion: 'elb.kube-iaas.dev/v1alpha1', kind: 'ApplicationLoadBalancer', metadata: { name, namespace: NS }, spec } as KubeObject);
+    const bad = await waitFor('Synced=False naming spec.subnets', async () => (await getAlb(name))?.status?.conditions?.find((x) => x.type === 'Synced' && x.status === 'False'));
+    expect(bad.message).toContain('spec.subnets');
+    expect(mutatingDelta(calls, await op.awsCalls())).toEqual({});
+    expect((await ourAlbResources(c, CLUSTER, ownerIs(name))).lbs).toEqual([]);
+
+    await c.kube.patch(ALB_RESOURCE, { name, namespace: NS }, { spec: { subnets: account.subnets.filter((s) => s.role === 'private').map((s) => s.id) } });
+    const cr = await readyAlb(name);
+    const { lb, tgs, rules } = await albOf(name);
+    expect([lb.arn, lb.scheme]).toEqual([cr.status?.loadBalancerArn, 'internal']);
+    expect(rules.map((r) => [r.priority, r.paths])).toEqual([[5, ['/x']]]);
+    expect((await targetsOf(c, tgs[0]!.arn)).map((t) => t.port)).toEqual([30901, 30901, 30901]);
+    await c.kube.delete(ALB_RESOURCE, { name, namespace: NS });
+    await waitFor('CR gone', async () => !(await getAlb(name)), 60_000);
+    const left = await ourAlbResources(c, CLUSTER, ownerIs(name));
+    expect([...left.lbs, ...left.tgs, ...left.sgs]).toEqual([]);
   });
 
   it('deleting the Ingress removes everything it made (ALB, listener, rules, target groups, security group, node-group rules); the baseline group is untouched', async () => {
