@@ -332,7 +332,7 @@ describe('ingress-operator on the testbed', () => {
     const name = 'by-hand';
     const spec = {
       scheme: 'internal',
-      subnets: ['subnet-0000000000doesnotexist'],
+      subnets: ['subnet-0000000000doesnotexist', 'subnet-0000000001doesnotexist'],
       listeners: [{ port: 9000 }],
       targetGroups: [{ name: 'web', targetPort: 30901 }],
       rules: [{ listenerPort: 9000, priority: 5, paths: ['/x'], action: { type: 'forward', forward: { targetGroups: [{ name: 'web' }] } } }],
