@@ -1,19 +1,44 @@
-// Benchmark on the testbed (a script, not a test): pod created → address annotated, one pod at a
-// time on the c5.xlarge (warm pool) and then on a pool emptied to its minimum, plus AWS calls by
-// operation per 100 pods, from the operator's /metrics. Needs a running testbed
-// (KUBE_IAAS_TESTBED_DIR) and starts its own operator process.
+// Benchmark on the testbed (a script, not a test). Needs a running testbed (KUBE_IAAS_TESTBED_DIR);
+// starts its own operator process per run. Pods are created one after the other on the c5.xlarge
+// with spec.nodeName (bound at creation, no scheduler), each waited for before the next.
+//
+// - operator time: from the operator's informer seeing the pod bound to the annotation patch
+//   acknowledged, measured inside the operator (its "addresses handed out" log lines);
+// - wall time: from just before the pod is created (= bound) to a watch in this script seeing the
+//   annotation;
+// - AWS calls by operation per 100 pods, from the operator's /metrics;
+// - steady state: calls while nothing changes, and what one resync of every pool costs.
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { resources } from '@kube-iaas/core';
+import type { EniPool } from '@kube-iaas/crds';
+import { Informer, resources } from '@kube-iaas/core';
 import { readState } from '@kube-iaas/testbed';
-import { IP_ANNOTATION } from '../src/constants.ts';
+import { ENI_POOL_RESOURCE, IP_ANNOTATION } from '../src/constants.ts';
 import { OperatorProcess, clients, waitFor } from '../test/integration/harness.ts';
 
 const account = readState()?.account;
 if (!account) throw new Error('testbed not running');
 const c = clients();
 const NS = 'default';
+const LABEL = 'eni-bench';
 const nodes = (await c.kube.list<V1Node>(resources.Node)).items;
 const xlarge = nodes.find((n) => n.spec?.providerID?.endsWith(`/${account.instanceIds[1]}`))!.metadata!.name!;
+const pool = () => c.kube.get<EniPool>(ENI_POOL_RESOURCE, xlarge);
+
+// A watch on the bench's pods: when each one's annotation was first seen.
+const seen = new Map<string, number>();
+const waiters = new Map<string, () => void>();
+const watch = new Informer<V1Pod>(c.kube, resources.Pod, { namespace: NS, labelSelector: `app=${LABEL}` });
+const look = (p: V1Pod) => {
+  const name = p.metadata?.name ?? '';
+  if (!p.metadata?.annotations?.[IP_ANNOTATION] || seen.has(name)) return;
+  seen.set(name, performance.now());
+  waiters.get(name)?.();
+};
+watch.on({ add: look, update: look });
+await watch.start();
+await watch.waitForSync(30_000);
 
 function calls(text: string): Record<string, number> {
   const out: Record<string, number> = {};
@@ -23,37 +48,103 @@ function calls(text: string): Record<string, number> {
   }
   return out;
 }
-const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))] ?? NaN;
+const diff = (a: Record<string, number>, b: Record<string, number>, scale = 1) =>
+  Object.fromEntries(Object.entries(b).map(([k, v]) => [k, Math.round((v - (a[k] ?? 0)) * scale * 10) / 10]).filter(([, v]) => Number(v) > 0));
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil((p / 100) * xs.length) - 1)] ?? NaN;
+const stats = (xs: number[]) => ({ n: xs.length, p50: +pct(xs, 50).toFixed(1), p99: +pct(xs, 99).toFixed(1), max: +Math.max(...xs).toFixed(1) });
 
-async function run(label: string, n: number, args: string[]): Promise<void> {
-  const op = await OperatorProcess.start(['--leaked-eni-sweep-interval=0', '--cooldown=1s', ...args]);
-  try {
-    await new Promise((r) => setTimeout(r, 5_000)); // let the warm pool settle
-    const before = calls(await op.metrics());
-    const lat: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const name = `eni-bench-${i}`;
-      const t0 = performance.now();
-      await c.kube.create(resources.Pod, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { app: 'eni-bench' } }, spec: { nodeName: xlarge, containers: [{ name: 'c', image: 'nginx' }], terminationGracePeriodSeconds: 0 } });
-      await waitFor(name, async () => !!(await c.kube.get<V1Pod>(resources.Pod, name, NS))?.metadata?.annotations?.[IP_ANNOTATION], 60_000, 5);
-      lat.push(performance.now() - t0);
+/** Operator time per pod name, from the operator's log lines. */
+type Phases = { queuedMs: number; statusWriteMs: number; annotateMs: number };
+function operatorTimes(op: OperatorProcess): Map<string, { ms: number; path: string; phases: Phases }> {
+  const out = new Map<string, { ms: number; path: string; phases: Phases }>();
+  for (const line of op.output) {
+    if (!line.includes('addresses handed out')) continue;
+    const l = JSON.parse(line) as Phases & { served?: string[] };
+    for (const s of l.served ?? []) {
+      const m = /^[^/]+\/([^=]+)=\S+ ([\d.]+)ms (\w+)$/.exec(s);
+      if (m) out.set(m[1]!, { ms: Number(m[2]), path: m[3]!, phases: { queuedMs: l.queuedMs, statusWriteMs: l.statusWriteMs, annotateMs: l.annotateMs } });
     }
-    const text = await op.metrics();
-    const after = calls(text);
-    const bucket = (le: string) => Number(new RegExp(`^kube_iaas_eni_allocation_seconds_bucket\\{le="${le}"\\} (\\d+)`, 'm').exec(text)?.[1] ?? 0);
-    const work = (q: string) => Number(new RegExp(`^kube_iaas_workqueue_work_duration_seconds_${q}\\{name="enipool"\\} ([\\d.e+-]+)`, 'm').exec(text)?.[1] ?? 0);
-    const annotated = Number(/^kube_iaas_eni_allocation_seconds_count (\d+)/m.exec(text)?.[1] ?? 0);
-    const operatorTime = { statusToAnnotationUnder50ms: `${bucket('0.05')}/${annotated}`, under25ms: `${bucket('0.025')}/${annotated}`, meanReconcileMs: Math.round((work('sum') / Math.max(1, work('count'))) * 1000) };
-    const delta = Object.fromEntries(Object.entries(after).map(([k, v]) => [k, Math.round(((v - (before[k] ?? 0)) * 100) / n)]).filter(([, v]) => Number(v) > 0));
-    console.log(JSON.stringify({ label, pods: n, p50Ms: Math.round(pct(lat, 50)), p99Ms: Math.round(pct(lat, 99)), maxMs: Math.round(Math.max(...lat)), operatorTime, awsCallsPer100Pods: delta }));
-  } finally {
-    for (const p of (await c.kube.list<V1Pod>(resources.Pod, { namespace: NS, labelSelector: 'app=eni-bench' })).items) await c.kube.delete(resources.Pod, { name: p.metadata!.name!, namespace: NS });
-    await waitFor('bench pods gone', async () => (await c.kube.list<V1Pod>(resources.Pod, { namespace: NS, labelSelector: 'app=eni-bench' })).items.length === 0, 120_000);
-    await op.stop();
   }
+  return out;
 }
 
-console.log(`load average ${(await import('node:os')).loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-await run('warm pool (warmEni=1, existing pool)', 40, []);
-// Pools keep their spec; this run measures the same pool after the previous pods were released.
-await run('second run (addresses cooled down and reused)', 40, []);
+async function deleteBenchPods(): Promise<void> {
+  for (const p of (await c.kube.list<V1Pod>(resources.Pod, { namespace: NS, labelSelector: `app=${LABEL}` })).items) await c.kube.delete(resources.Pod, { name: p.metadata!.name!, namespace: NS });
+  await waitFor('bench pods gone', async () => (await c.kube.list<V1Pod>(resources.Pod, { namespace: NS, labelSelector: `app=${LABEL}` })).items.length === 0, 120_000);
+}
+
+async function onePod(name: string): Promise<number> {
+  const done = new Promise<void>((r) => waiters.set(name, r));
+  const t0 = performance.now();
+  await c.kube.create(resources.Pod, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { app: LABEL } }, spec: { nodeName: xlarge, containers: [{ name: 'c', image: 'nginx' }], terminationGracePeriodSeconds: 0 } });
+  await Promise.race([done, new Promise((_, rej) => setTimeout(() => rej(new Error(`${name} not annotated in 60 s`)), 60_000))]);
+  waiters.delete(name);
+  return seen.get(name)! - t0;
+}
+
+async function run(label: string, prefix: string, n: number, op: OperatorProcess): Promise<void> {
+  const before = calls(await op.metrics());
+  const wall: number[] = [];
+  const names: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const name = `${LABEL}-${prefix}-${i}`;
+    names.push(name);
+    wall.push(await onePod(name));
+  }
+  await new Promise((r) => setTimeout(r, 1_000)); // growth the last pods triggered
+  const times = operatorTimes(op);
+  const opMs = names.map((x) => times.get(x)?.ms).filter((x): x is number => x !== undefined);
+  const paths = names.reduce<Record<string, number>>((m, x) => ((m[times.get(x)?.path ?? '?'] = (m[times.get(x)?.path ?? '?'] ?? 0) + 1), m), {});
+  const phase = (k: keyof Phases) => stats(names.map((x) => times.get(x)?.phases[k]).filter((x): x is number => x !== undefined));
+  const phases = { queued: phase('queuedMs'), statusWrite: phase('statusWriteMs'), annotate: phase('annotateMs') };
+  console.log(JSON.stringify({ label, pods: n, operatorMs: stats(opMs), phases, operatorPaths: paths, wallMs: stats(wall), awsCallsPer100Pods: diff(before, calls(await op.metrics()), 100 / n) }));
+}
+
+console.log(JSON.stringify({ cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadavg: os.loadavg().map((x) => +x.toFixed(2)) }));
+await deleteBenchPods();
+const op = await OperatorProcess.start(['--leaked-eni-sweep-interval=0', '--cooldown=1s']);
+try {
+  await c.kube.patch(ENI_POOL_RESOURCE, { name: xlarge }, { spec: { warmEni: 1, warmIp: null, minimumIp: null, cooldownSeconds: 1 } });
+  await waitFor('warm pool', async () => (await pool())?.status?.summary?.free === 14 && (await pool())?.status?.summary?.enis === 1, 120_000, 500);
+
+  // 1. Warm pool (warmEni=1): the pool grows ahead of the pods.
+  await run('warm pool (warmEni=1)', 'warm', Number(process.env.BENCH_WARM_PODS ?? 50), op);
+  await deleteBenchPods();
+  if (process.env.BENCH_ONLY_WARM) throw new Error('BENCH_ONLY_WARM: done after the warm run');
+  await waitFor('warm pool again', async () => (await pool())?.status?.summary?.enis === 1 && (await pool())?.status?.summary?.cooling === 0, 120_000, 500);
+
+  // 2. Empty pool: minimumIp=1 and nothing warm; one filler pod takes the only address, so every
+  //    bench pod waits for AssignPrivateIpAddresses and the record of the new address.
+  await c.kube.patch(ENI_POOL_RESOURCE, { name: xlarge }, { spec: { warmEni: 0, minimumIp: 1 } });
+  await onePod(`${LABEL}-filler`);
+  await waitFor('empty pool', async () => {
+    const s = (await pool())?.status?.summary;
+    return s?.free === 0 && s.cooling === 0 && s.addresses === 1;
+  }, 120_000, 500);
+  await run('empty pool (minimumIp=1, warmEni=0, 1 filler pod)', 'empty', 20, op);
+  await deleteBenchPods();
+  await c.kube.patch(ENI_POOL_RESOURCE, { name: xlarge }, { spec: { warmEni: 1, minimumIp: null } });
+  await waitFor('warm pool restored', async () => (await pool())?.status?.summary?.free === 14 && (await pool())?.status?.summary?.cooling === 0, 120_000, 500);
+
+  // 3. Steady state: nothing changes for two minutes (resync 1h: no reconcile at all).
+  await new Promise((r) => setTimeout(r, 5_000));
+  const s0 = calls(await op.metrics());
+  await new Promise((r) => setTimeout(r, 120_000));
+  console.log(JSON.stringify({ label: 'steady, 120 s, no pod churn', awsCalls: diff(s0, calls(await op.metrics())) }));
+} finally {
+  await deleteBenchPods().catch(() => undefined);
+  await op.stop();
+  if (process.env.BENCH_LOG) writeFileSync(process.env.BENCH_LOG, op.output.join('\n'));
+}
+
+// 4. What one resync of the three pools costs (the default --resync-period is 10 min: six per hour).
+const rs = await OperatorProcess.start(['--leaked-eni-sweep-interval=0', '--resync-period=30s']);
+try {
+  await new Promise((r) => setTimeout(r, 10_000));
+  const r0 = calls(await rs.metrics());
+  await new Promise((r) => setTimeout(r, 60_000));
+  console.log(JSON.stringify({ label: 'resyncs, 60 s at --resync-period=30s (2 resyncs of 3 pools)', awsCalls: diff(r0, calls(await rs.metrics())) }));
+} finally {
+  await rs.stop();
+  watch.stop();
+}

@@ -29,6 +29,7 @@ export function allocatorReconciler(deps: AllocatorDeps) {
   const rv = (p: V1Pod | undefined) => Number(p?.metadata?.resourceVersion ?? 0);
 
   return async (key: string, ctx: ReconcileContext): Promise<ReconcileResult> => {
+    const started = performance.now();
     const pool = deps.store.current(key);
     if (!pool?.metadata.name || isBeingDeleted(pool)) return;
     const capacity = recordedCapacity(pool.spec, pool.status);
@@ -64,6 +65,7 @@ export function allocatorReconciler(deps: AllocatorDeps) {
       const status = withReady(counted, { waiting: s.waiting.length, atLimit: plan.atLimit, limit: capacity.limit, generation: p.metadata.generation ?? 0 });
       return { status, result: s };
     });
+    const wroteAt = performance.now();
     const written = w.pool ?? pool;
     const st = written.status ?? {};
     const s = step;
@@ -76,6 +78,7 @@ export function allocatorReconciler(deps: AllocatorDeps) {
       return p && !isAnnotated(p, a) && !(rv(p) < (annotated.get(a.podUid) ?? 0));
     });
     const served: string[] = [];
+    const queuedMs = Math.max(0, ...s.granted.map((g) => (deps.clock.age(g.podUid) ?? 0) - (performance.now() - started)));
     await Promise.all(
       todo.map(async (a) => {
         const patched = await annotatePod(deps.client, a);
@@ -89,7 +92,11 @@ export function allocatorReconciler(deps: AllocatorDeps) {
       }),
     );
     for (const [uid] of annotated) if (!byUid.has(uid)) annotated.delete(uid);
-    if (served.length) ctx.log.info({ served, conflicts: deps.store.conflicts }, 'addresses handed out');
+    if (served.length) {
+      // Where the operator time went: waiting for a worker, the status write, the pod patches.
+      const phases = { queuedMs: +queuedMs.toFixed(1), statusWriteMs: +(wroteAt - started).toFixed(1), annotateMs: +(performance.now() - wroteAt).toFixed(1) };
+      ctx.log.info({ served, ...phases, conflicts: deps.store.conflicts }, 'addresses handed out');
+    }
 
     // What the pool needs now; the pool controller does the AWS part.
     const waiting = podsWanting(deps.pods, name, st.allocations ?? []);

@@ -85,6 +85,12 @@ export class PodClock {
     if (this.#gone.size > 10_000) for (const [k, v] of this.#gone) if (t - v > 600_000) this.#gone.delete(k);
   }
 
+  /** Milliseconds since the pod was first seen waiting (undefined when not timed). */
+  age(uid: string): number | undefined {
+    const t0 = this.#seen.get(uid);
+    return t0 === undefined ? undefined : this.#now() - t0;
+  }
+
   isGone(uid: string): boolean {
     return this.#gone.has(uid);
   }

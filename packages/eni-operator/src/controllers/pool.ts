@@ -19,6 +19,7 @@ import {
   syncedCondition,
   type AwsClients,
   type Condition,
+  type ConditionUpdate,
   type EventRecorder,
   type Informer,
   type InstanceTypeCatalog,
@@ -167,8 +168,8 @@ export function poolReconciler(deps: PoolControllerDeps) {
       const current = store.current(name) ?? pool;
       const recorded = new Set((current.status?.enis ?? []).flatMap((e) => e.secondaryIps ?? []));
       const fresh = new Set(deduped.enis.flatMap((e) => e.secondaryIps).filter((ip) => !recorded.has(ip)));
-      const waitingNow = podsWanting(deps.pods, name, current.status?.allocations ?? []).length;
-      if (fresh.size > 0 || waitingNow > 0) {
+      // Only addresses not recorded yet are checked: a recorded one passed this check when it was recorded.
+      if (fresh.size > 0) {
         const allocated = new Set((current.status?.allocations ?? []).map((a) => a.ip));
         const foreign = await foreignDuplicates(clients, deduped.enis, [...new Set(actual.attached.map((n) => n.subnetId))], fresh, allocated);
         if (foreign.length > 0) {
@@ -200,13 +201,25 @@ export function poolReconciler(deps: PoolControllerDeps) {
         const waiting = podsWanting(deps.pods, name, allocations).length;
         const plan = planFromStatus(p.spec, counted, waiting, capacity);
         const ready = withReady(counted, { waiting, atLimit: plan.atLimit, limit: capacity.limit, generation: gen });
+        // The schema cannot know the instance type's capacity: a minimumIp above it is held at the limit and said so.
+        const over = (p.spec.minimumIp ?? 0) > capacity.limit;
+        const targets: ConditionUpdate = {
+          type: 'TargetsValid',
+          status: over ? 'False' : 'True',
+          reason: over ? 'MinimumAboveCapacity' : 'TargetsValid',
+          message: over ? `spec.minimumIp ${p.spec.minimumIp} is above the ${capacity.limit} pod addresses this ${p.spec.instanceType} allows; the pool holds ${capacity.limit}` : '',
+          observedGeneration: gen,
+        };
         const status: EniPoolStatus = {
           ...ready,
-          conditions: setConditions(ready.conditions as Condition[] | undefined, [syncedCondition(true, 'Reconciled', plan.actions.length ? 'pool changing' : 'in sync', gen)]),
+          conditions: setConditions(ready.conditions as Condition[] | undefined, [syncedCondition(true, 'Reconciled', plan.actions.length ? 'pool changing' : 'in sync', gen), targets]),
         };
         return { status, result: { plan, waiting } };
       });
       const recordedNow = w.pool ?? current;
+      if ((spec.minimumIp ?? 0) > capacity.limit) {
+        deps.events.warning(recordedNow, 'MinimumAboveCapacity', `spec.minimumIp ${spec.minimumIp} is above the ${capacity.limit} pod addresses this ${spec.instanceType} allows; the pool holds ${capacity.limit}`, typeOpt);
+      }
       const st = recordedNow.status ?? {};
       if ((st.summary?.free ?? 0) > 0 && podsWanting(deps.pods, name, st.allocations ?? []).length > 0) deps.wakeAllocator(name);
       if ((st.cooling?.length ?? 0) > 0 || w.written) deps.wakeAllocator(name);
