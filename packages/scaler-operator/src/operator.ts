@@ -131,7 +131,7 @@ export class ScalerOperator extends Operator<typeof scalerFlags> {
       daemonSets,
       pvcs,
       pvs,
-      batchOpen: () => batcher.open,
+      batchHolds: (key) => batcher.holds(key),
     });
   }
 

@@ -82,8 +82,8 @@ export interface ScalerDeps {
   daemonSets: Informer<DaemonSet>;
   pvcs: Informer<PersistentVolumeClaim>;
   pvs: Informer<PersistentVolume>;
-  /** True while a batch of unschedulable pods is still collecting: scale-up waits for it. */
-  batchOpen: () => boolean;
+  /** Whether a pod belongs to the batch of unschedulable pods still collecting: it waits for that batch to close. */
+  batchHolds: (podKey: string) => boolean;
   now?: () => number;
 }
 
@@ -500,9 +500,10 @@ export class Scaler {
 
   /** Returns true when it asked for nodes. */
   async #scaleUp(groups: GroupView[]): Promise<boolean> {
-    const pending = this.#d.pods.list().filter((p) => isUnschedulable(p) && !isDaemonSetPod(p));
-    scalerMetrics.unschedulablePods.set(pending.length);
-    if (pending.length === 0 || this.#d.batchOpen()) return false;
+    const unschedulable = this.#d.pods.list().filter((p) => isUnschedulable(p) && !isDaemonSetPod(p));
+    scalerMetrics.unschedulablePods.set(unschedulable.length);
+    const pending = unschedulable.filter((p) => !this.#d.batchHolds(podKey(p)));
+    if (pending.length === 0) return false;
     const byKey = new Map(pending.map((p) => [podKey(p), p]));
     const reqs: PodRequirements[] = pending.map((p) => podRequirements(p, this.#volumeAffinity(p)));
     const planGroups: PlanGroup[] = groups.map((v) => ({ name: v.name, template: v.template, blocked: v.blocked, desired: v.desired, max: v.max, upcoming: v.upcoming, priority: v.priority }));

@@ -37,3 +37,27 @@ describe('pending-pod batcher', () => {
     expect(fire).toHaveBeenCalledTimes(1);
   });
 });
+
+describe('pods held by the open batch', () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it('holds only the pods of the batch still collecting, so earlier batches are planned while pods keep coming', () => {
+    const fire = vi.fn();
+    const b = new PendingBatcher({ idleMs: 1000, maxMs: 10_000, fire });
+    for (let i = 0; i < 20; i++) {
+      b.add(`p${i}`);
+      vi.advanceTimersByTime(600);
+    }
+    // the first batch (p0..p16) closed at 10 s; p17.. form the next one
+    expect(fire).toHaveBeenCalledTimes(1);
+    expect(b.open).toBe(true);
+    expect(b.holds('p3')).toBe(false);
+    expect(b.holds('p18')).toBe(true);
+    b.forget('p18');
+    expect(b.holds('p18')).toBe(false);
+    vi.advanceTimersByTime(1000);
+    expect(fire).toHaveBeenCalledTimes(2);
+    expect(b.holds('p19')).toBe(false);
+  });
+});
