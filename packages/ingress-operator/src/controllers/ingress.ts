@@ -9,6 +9,7 @@ import { validateApplicationLoadBalancerSpec, type AlbIngressStatus, type Applic
 import {
   addFinalizer,
   createMergePatch,
+  gauge,
   deepEqual,
   getCondition,
   hasFinalizer,
@@ -40,6 +41,12 @@ export interface IngressControllerDeps {
 }
 
 const ING = { type: resources.Ingress };
+
+const members = gauge({
+  name: 'kube_iaas_ingress_group_members',
+  help: 'Member Ingresses of each group (ApplicationLoadBalancer) by state: applied (its rules are the ones on the ALB) or left_out (broken; its previous rules, if any, stay)',
+  labelNames: ['namespace', 'group', 'state'] as const,
+});
 
 /** Normalises a stored spec through the schema's defaults, so stored and translated specs compare. */
 function normalised(spec: unknown): unknown {
@@ -92,23 +99,24 @@ export function ingressReconciler(deps: IngressControllerDeps) {
     const classes = deps.classes.list();
     const inNs = deps.ingresses.list(ns);
     const group = groupIngresses(inNs, classes).get(key);
-    const members = new Set(group?.members ?? []);
+    const inGroup = new Set(group?.members ?? []);
     // Ingresses holding our finalizer for this group that are no longer members of it.
-    const leaving = inNs.filter((i) => hasFinalizer(i, FINALIZER) && !members.has(i) && groupKeyOf(i) === key);
+    const leaving = inNs.filter((i) => hasFinalizer(i, FINALIZER) && !inGroup.has(i) && groupKeyOf(i) === key);
     const cr = deps.albs.get(key);
 
     if (cr && !translatedFromIngresses(cr)) {
-      for (const m of members) deps.events.warning(m, 'NameConflict', `ApplicationLoadBalancer ${key} exists and was not made from Ingresses; leaving it alone`, ING);
+      for (const m of inGroup) deps.events.warning(m, 'NameConflict', `ApplicationLoadBalancer ${key} exists and was not made from Ingresses; leaving it alone`, ING);
       for (const i of leaving) await release(i);
       return;
     }
     if (cr && group && (cr.spec.groupName ?? undefined) !== group.groupName && !isBeingDeleted(cr)) {
       const what = group.groupName ? `Ingress ${name}, which is not in a group` : `the group ${name}`;
-      for (const m of members) deps.events.warning(m, 'NameConflict', `ApplicationLoadBalancer ${key} already serves ${what}; rename the Ingress or the alb.ingress.kubernetes.io/group.name`, ING);
+      for (const m of inGroup) deps.events.warning(m, 'NameConflict', `ApplicationLoadBalancer ${key} already serves ${what}; rename the Ingress or the alb.ingress.kubernetes.io/group.name`, ING);
       return;
     }
 
     if (!group) {
+      for (const state of ['applied', 'left_out']) members.remove({ namespace: ns, group: name, state });
       if (cr && !isBeingDeleted(cr)) {
         await deps.client.delete(ALB_RESOURCE, { name, namespace: ns });
         ctx.log.info('last member left: deleted the ApplicationLoadBalancer; waiting for its AWS resources to go');
@@ -127,8 +135,11 @@ export function ingressReconciler(deps: IngressControllerDeps) {
       const kept = cr?.spec.rules?.some((r) => r.ingressName === m.name);
       if (ing) deps.events.warning(ing, 'InvalidIngress', `${formatTranslateErrors(m.errors)}; ${kept ? 'its previous rules stay on the ALB' : 'it is left out of the ALB'}, the rest of the group is applied`, ING);
     }
-    if (t.errors.length > 0) for (const m of members) deps.events.warning(m, 'InvalidIngressGroup', formatTranslateErrors(t.errors), ING);
+    if (t.errors.length > 0) for (const m of inGroup) deps.events.warning(m, 'InvalidIngressGroup', formatTranslateErrors(t.errors), ING);
     const verdict = memberStatus(t);
+    const applied = t.members.filter((m) => m.applied).length;
+    members.set({ namespace: ns, group: name, state: 'applied' }, applied);
+    members.set({ namespace: ns, group: name, state: 'left_out' }, t.members.length - applied);
     if (!verdict.ok) ctx.log.warn({ problems: verdict.message }, 'part of the group cannot be translated');
 
     if (!t.resource) {
@@ -148,7 +159,7 @@ export function ingressReconciler(deps: IngressControllerDeps) {
         if (isKubeAlreadyExists(e)) return { requeueAfter: 500 };
         throw e;
       }
-      for (const m of members) deps.events.normal(m, 'CreatedApplicationLoadBalancer', `created ApplicationLoadBalancer ${key} (${want.spec.scheme ?? 'internal'}, ${want.spec.rules?.length ?? 0} rule(s))`, ING);
+      for (const m of inGroup) deps.events.normal(m, 'CreatedApplicationLoadBalancer', `created ApplicationLoadBalancer ${key} (${want.spec.scheme ?? 'internal'}, ${want.spec.rules?.length ?? 0} rule(s))`, ING);
       await setAccepted(created, verdict.ok, verdict.message, verdict.ingresses);
       for (const i of leaving) await release(i);
       return;
@@ -166,7 +177,7 @@ export function ingressReconciler(deps: IngressControllerDeps) {
     if (Object.keys(meta).length > 0) patch.metadata = meta;
     if (Object.keys(patch).length > 0) {
       current = await deps.client.patch<ApplicationLoadBalancer>(ALB_RESOURCE, { name, namespace: ns }, patch);
-      if (patch.spec) for (const m of members) deps.events.normal(m, 'UpdatedApplicationLoadBalancer', `updated ApplicationLoadBalancer ${key} from the group's Ingresses`, ING);
+      if (patch.spec) for (const m of inGroup) deps.events.normal(m, 'UpdatedApplicationLoadBalancer', `updated ApplicationLoadBalancer ${key} from the group's Ingresses`, ING);
     }
     await setAccepted(current, verdict.ok, verdict.message, verdict.ingresses);
 
@@ -178,8 +189,8 @@ export function ingressReconciler(deps: IngressControllerDeps) {
       if (dns && on) await setHostname(m as V1Ingress, dns);
     }
     // A leaving member goes once stage 2 has applied a spec without it.
-    const applied = (current.status?.observedGeneration ?? 0) >= (current.metadata.generation ?? 0);
-    if (leaving.length > 0 && !applied) return; // the CR's status update wakes this key again
+    const caughtUp = (current.status?.observedGeneration ?? 0) >= (current.metadata.generation ?? 0);
+    if (leaving.length > 0 && !caughtUp) return; // the CR's status update wakes this key again
     for (const i of leaving) await release(i);
     return;
   };

@@ -258,6 +258,9 @@ describe('ingress-operator on the testbed', () => {
     expect(cr.status?.ingresses?.find((m) => m.name === 'shop-c')).toMatchObject({ applied: false, reason: 'InvalidIngress' });
     expect(await hostnameOf('shop-c')).toBeUndefined();
     await warning('shop-c', ANNOTATIONS.listenPorts);
+    const gauge = await op.metrics();
+    expect(gauge).toMatch(/kube_iaas_ingress_group_members\{namespace="default",group="shop",state="applied"\} 2/);
+    expect(gauge).toMatch(/kube_iaas_ingress_group_members\{namespace="default",group="shop",state="left_out"\} 1/);
 
     const { lb, tgs, rules } = await albOf('shop');
     expect(lb.scheme).toBe('internal');
