@@ -312,12 +312,15 @@ describe('ingress-operator on the testbed', () => {
     await waitFor('orphan collected', async () => (await ourAlbResources(c, CLUSTER, ownerIs('ghost'))).tgs.length === 0, 30_000);
   });
 
-  it('killing the operator right after CreateLoadBalancer and starting it again leaves exactly one ALB', async () => {
+  it('killing the operator (SIGKILL) right after CreateLoadBalancer returns and starting it again leaves exactly one ALB, with the rest completed', async () => {
     const name = 'crash';
     await c.kube.create(resources.Ingress, ingress(name, [{ path: '/crash', service: 'kubernetes-bootcamp-v1' }], { [ANNOTATIONS.listenPorts]: '[{"HTTP": 18081}]' }));
-    await waitFor('ALB created', async () => (await ourAlbResources(c, CLUSTER, ownerIs(name))).lbs.length > 0, 60_000, 20);
+    // The operator logs each action as it starts it: the first one after CreateLoadBalancer has returned is
+    // the first target group's create. Kill the process the moment that line appears.
+    await waitFor('CreateLoadBalancer done', () => op.output.some((l) => l.includes('"op":"createTargetGroup"') && l.includes(`"owner":"${NS}/${name}"`)), 60_000, 5);
     await op.stop('SIGKILL');
     const midway = await ourAlbResources(c, CLUSTER, ownerIs(name));
+    expect(midway.lbs).toHaveLength(1);
     console.log(`killed with ${midway.lbs.length} ALB, ${midway.tgs.length} target group(s), ${midway.sgs.length} security group(s)`);
     op = await OperatorProcess.start();
     await waitFor('hostname after restart', () => hostnameOf(name), 90_000);
