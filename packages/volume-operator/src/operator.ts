@@ -1,5 +1,5 @@
 // The volume-operator process: informers, the four controllers, the CSIDriver object, AWS clients.
-import { createAwsClients, flag, InstanceTypeCatalog, isKubeNotFound, Operator, resources, type AwsClients, type KubeObject } from '@kube-iaas/core';
+import { awsClientOptions, awsFlags, createAwsClients, flag, InstanceTypeCatalog, isKubeNotFound, Operator, resources, type AwsClients, type KubeObject } from '@kube-iaas/core';
 import { installCrds, type AwsVolume } from '@kube-iaas/crds';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Ebs } from './aws/ebs.ts';
@@ -18,7 +18,7 @@ export const volumeFlags = {
   'install-csi-driver': flag.bool({ description: `Create the CSIDriver ${DRIVER_NAME} (attachRequired: true) at start if it is missing.`, default: true }),
   'orphan-scan-interval': flag.duration({ description: 'How often to look for EBS volumes whose AwsVolume is gone (0 disables).', default: 300_000, min: 0 }),
   'orphan-grace-period': flag.duration({ description: 'Delete orphaned volumes that are available and older than this (0: only report them).', default: 3_600_000, min: 0 }),
-  'aws-role-arn': flag.string({ description: 'IAM role to assume through STS (default: the credential chain as is).', env: 'AWS_ROLE_ARN', default: '' }),
+  ...awsFlags,
 } as const;
 
 /** The CSIDriver object: the attach/detach controller creates VolumeAttachments only for attachRequired drivers. */
@@ -43,7 +43,7 @@ export class VolumeOperator extends Operator<typeof volumeFlags> {
     const cfg = this.config;
     if (cfg.installCrds) await installCrds(this.kubeConfig, { kinds: ['AwsVolume'], fieldManager: `kube-iaas-${OPERATOR_NAME}` });
     if (cfg.installCsiDriver) await this.ensureCsiDriver();
-    const aws = await createAwsClients({ cluster: cfg.clusterName, logger: this.log, ...(cfg.awsRoleArn ? { roleArn: cfg.awsRoleArn } : {}) });
+    const aws = await createAwsClients({ cluster: cfg.clusterName, logger: this.log, ...awsClientOptions(cfg) });
     this.aws = aws;
 
     const classes = this.informer<StorageClass>(resources.StorageClass);
