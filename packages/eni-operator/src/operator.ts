@@ -92,6 +92,7 @@ export class EniOperator extends Operator<typeof eniFlags> {
     const clock = new PodClock();
     // The two controllers wake each other; the allocator is made first.
     const wake = { pool: (_name: string): void => undefined };
+    const changing = new Set<string>();
     const allocCtl = this.controller({
       name: 'allocator',
       reconcile: allocatorReconciler({ ...base, store, pods, clock, wakePool: (n) => wake.pool(n) }),
@@ -99,10 +100,10 @@ export class EniOperator extends Operator<typeof eniFlags> {
     });
     const pool = this.controller({
       name: 'enipool',
-      reconcile: poolReconciler({ ...base, clients, catalog, store, pods, wakeAllocator: (n) => allocCtl.enqueue(n) }),
+      reconcile: poolReconciler({ ...base, clients, catalog, store, pods, changing, wakeAllocator: (n) => allocCtl.enqueue(n) }),
       resyncKeys: () => pools.keys(),
     });
-    wake.pool = (n) => pool.enqueue(n);
+    wake.pool = (n) => (changing.has(n) ? undefined : pool.enqueue(n));
     pools.on({
       add: (p) => (pool.enqueue(objectKey(p)), allocCtl.enqueue(objectKey(p))),
       delete: (p) => (pool.enqueue(objectKey(p)), store.forget(objectKey(p))),

@@ -44,6 +44,8 @@ export interface PoolControllerDeps {
   events: EventRecorder;
   /** Asks the allocator to look at the node's pods (new free addresses are recorded). */
   wakeAllocator: (name: string) => void;
+  /** Pools with a change under way (this controller will look again by itself): waking them is redundant. */
+  changing?: Set<string>;
 }
 
 const typeOpt = { type: ENI_POOL_RESOURCE };
@@ -226,7 +228,11 @@ export function poolReconciler(deps: PoolControllerDeps) {
       poolMetrics.enis.set({ node: name }, inventory.length);
 
       const plan = planFromStatus(recordedNow.spec, st, podsWanting(deps.pods, name, st.allocations ?? []).length, capacity);
-      if (plan.actions.length === 0) return;
+      if (plan.actions.length === 0) {
+        deps.changing?.delete(name);
+        return;
+      }
+      deps.changing?.add(name);
       const growth = plan.actions.filter((a) => a.op === 'createEni' || a.op === 'assignIps');
       let calls: number;
       if (growth.length > 0) {
@@ -253,6 +259,7 @@ export function poolReconciler(deps: PoolControllerDeps) {
       if (!(e instanceof AwsError) || e.kind === 'not-found') throw e;
       const c = classifyAwsError(e);
       const f = poolFailure(c);
+      deps.changing?.delete(name);
       await fail(name, f.reason, `${c.code}: ${c.message}`).catch(() => undefined);
       deps.wakeAllocator(name); // waiting pods learn why
       if (f.requeueAfterMs !== undefined) return { requeueAfter: f.requeueAfterMs };
