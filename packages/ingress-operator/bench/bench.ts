@@ -4,6 +4,8 @@
 // nothing changed (a restarted operator reconciling everything), deletion time, and the operator's peak
 // memory (VmHWM of its process).
 //   npm run bench -w @kube-iaas/ingress-operator
+//   AWS_RATE_LIMITS=elbv2.mutate=off,elbv2.describe=off,ec2.mutate=off,ec2.describe=off BENCH_OUT=results-unlimited.json npm run bench -w …
+//     (the operator's own cost, without the client-side AWS budgets)
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import type { V1Ingress, V1Service } from '@kubernetes/client-node';
@@ -146,6 +148,7 @@ const result = {
   ingresses: N,
   groups: GROUPS,
   workers: Number(WORKERS),
+  awsRateLimits: process.env.AWS_RATE_LIMITS || 'core defaults',
   applySeconds: +(applied / 1000).toFixed(1),
   allAddressesSeconds: +(allAddresses / 1000).toFixed(1),
   allReadySeconds: +(allReady / 1000).toFixed(1),
@@ -160,6 +163,6 @@ const result = {
   leftInAws: left.lbs.length + left.tgs.length + left.sgs.length,
   peakRssMiB: { create: peakCreate, resync: peakResync },
 };
-writeFileSync(new URL('./results.json', import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(new URL(`./${process.env.BENCH_OUT ?? 'results.json'}`, import.meta.url), `${JSON.stringify(result, null, 2)}\n`);
 console.log(JSON.stringify(result, null, 2));
 process.exit(0);
