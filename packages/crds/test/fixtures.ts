@@ -159,6 +159,15 @@ const eniPool: KindFixture = {
     { name: 'warmEni as a string', category: 'type', spec: withSpec(eniPoolGood, { warmEni: 'one' }), path: 'spec.warmEni' },
     { name: 'no instanceType', category: 'required', spec: withSpec(eniPoolGood, { instanceType: undefined }), path: 'spec.instanceType' },
     { name: 'negative warmEni', category: 'range', spec: withSpec(eniPoolGood, { warmEni: -1 }), path: 'spec.warmEni' },
+    { name: 'negative warmIp', category: 'range', spec: withSpec(eniPoolGood, { warmIp: -1 }), path: 'spec.warmIp' },
+    { name: 'negative minimumIp', category: 'range', spec: withSpec(eniPoolGood, { minimumIp: -5 }), path: 'spec.minimumIp' },
+    {
+      name: 'warmIp above maxPodAddresses',
+      category: 'cel',
+      spec: withSpec(eniPoolGood, { warmIp: 30, maxPodAddresses: 27 }),
+      path: 'spec.warmIp',
+      message: 'spec.warmIp must not exceed spec.maxPodAddresses',
+    },
     { name: 'unknown shrink policy', category: 'enum', spec: withSpec(eniPoolGood, { shrinkPolicy: 'Shrink' }), path: 'spec.shrinkPolicy' },
     { name: 'cooldown above an hour', category: 'range', spec: withSpec(eniPoolGood, { cooldownSeconds: 7200 }), path: 'spec.cooldownSeconds' },
     {
