@@ -107,8 +107,9 @@ export function albReconciler(deps: AlbControllerDeps) {
     const actual = await read(cr, undefined, groups);
     const actions = planDeletion(actual);
     if (actions.length > 0) {
-      // ResourceInUse / DependencyViolation (an ENI of the ALB still holds the security group) are
-      // retryable: the queue backs off and the next attempt plans what is left.
+      // applyPlan waits out ResourceInUse / DependencyViolation (the ALB's network interfaces hold its
+      // security group for a while); if that is not enough the queue backs off and the next attempt reads
+      // and plans only what is left. The finalizer stays until everything is gone.
       await apply(cr, actual, actions, ctx.log);
       ctx.log.info({ actions: actions.map(describeAction) }, 'AWS resources removed');
     }
