@@ -10,3 +10,4 @@ export * from './describe.ts';
 export * from './kms.ts';
 export * from './elbv2.ts';
 export * from './environment.ts';
+export * from './elb-names.ts';
