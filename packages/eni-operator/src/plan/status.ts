@@ -97,8 +97,10 @@ export function planFromStatus(spec: EniPoolSpec, status: EniPoolStatus, waiting
 
 /** Ready: no pod waits. The reason says why pods wait (limit reached, or the pool is growing). */
 export function withReady(status: EniPoolStatus, o: { waiting: number; atLimit: boolean; limit: number; generation: number }): EniPoolStatus {
+  // No counts while nobody waits (they are in the summary): an allocation then leaves the conditions
+  // alone, which keeps the allocator's status write small.
   const s = status.summary ?? {};
-  const message = `${s.used ?? 0}/${o.limit} addresses used, ${s.free ?? 0} free, ${s.cooling ?? 0} cooling on ${s.enis ?? 0} ENI(s)${o.waiting ? `; ${o.waiting} pod(s) waiting` : ''}`;
+  const message = o.waiting ? `${o.waiting} pod(s) waiting; ${s.used ?? 0}/${o.limit} addresses used, ${s.free ?? 0} free, ${s.cooling ?? 0} cooling on ${s.enis ?? 0} ENI(s)` : 'every pod on the node has an address';
   const reason = o.waiting === 0 ? 'PoolReady' : o.atLimit ? 'AddressLimitReached' : 'PoolGrowing';
   return { ...status, conditions: setConditions(status.conditions as Condition[] | undefined, [readyCondition(o.waiting === 0, reason, message, o.generation)]) };
 }
