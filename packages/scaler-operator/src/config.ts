@@ -1,4 +1,4 @@
-import { flag, parseDuration } from '@kube-iaas/core';
+import { awsFlags, flag, parseDuration } from '@kube-iaas/core';
 import { EXPANDERS } from './plan/expander.ts';
 import { parseQuantity } from './quantity.ts';
 
@@ -13,6 +13,7 @@ const quantity = (v: string): string | undefined => {
 
 /** The scaler-operator's flags (each also from the environment variable in UPPER_SNAKE case). */
 export const scalerFlags = {
+  ...awsFlags,
   'node-group-auto-discovery': flag.bool({
     description: 'Create a NodeGroup for every ASG tagged k8s.io/cluster-autoscaler/enabled and k8s.io/cluster-autoscaler/<cluster>.',
     default: true,

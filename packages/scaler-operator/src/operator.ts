@@ -1,5 +1,6 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import {
+  awsClientOptions,
   createAwsClients,
   InstanceTypeCatalog,
   Operator,
@@ -87,7 +88,7 @@ export class ScalerOperator extends Operator<typeof scalerFlags> {
       await installCrds(this.kubeConfig, { kinds: ['NodeGroup'], fieldManager: 'kube-iaas-scaler-operator' });
       this.log.info('NodeGroup CRD applied');
     }
-    this.aws = this.#awsOverride ?? (await createAwsClients({ cluster: c.clusterName, logger: this.log }));
+    this.aws = this.#awsOverride ?? (await createAwsClients({ cluster: c.clusterName, logger: this.log, ...awsClientOptions(c) }));
     const asg: AutoScalingClient = this.aws.autoScaling;
     const pods = this.informer<Pod & { metadata?: { name?: string } }>(POD, { indexers: { byNode: (p: Pod) => p.spec?.nodeName } }) as unknown as Informer<Pod>;
     const nodes = this.informer(NODE) as unknown as Informer<Node>;
