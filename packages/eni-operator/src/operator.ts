@@ -5,7 +5,7 @@
 // /readyz, backoff).
 import type { KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
 import { installCrds, type EniPool } from '@kube-iaas/crds';
-import { InstanceTypeCatalog, Operator, createAwsClients, deepEqual, flag, objectKey, resources, type AwsClients, type Logger } from '@kube-iaas/core';
+import { InstanceTypeCatalog, Operator, awsClientOptions, awsFlags, createAwsClients, deepEqual, flag, objectKey, resources, type AwsClients, type Logger } from '@kube-iaas/core';
 import { ENI_POOL_RESOURCE, IP_ANNOTATION, OPERATOR_NAME } from './constants.ts';
 import { nodeReconciler } from './controllers/node.ts';
 import { allocatorReconciler } from './controllers/allocator.ts';
@@ -26,7 +26,7 @@ export const eniFlags = {
   'leaked-eni-sweep-interval': flag.duration({ description: 'How often to look for leaked ENIs (0 disables).', default: 300_000, min: 0 }),
   'leaked-eni-grace': flag.duration({ description: 'How old an available ENI must be before it counts as leaked.', default: 300_000, min: 0 }),
   'install-crds': flag.bool({ description: 'Install (server-side apply) the EniPool CRD at start; turn off when manifests install it.', default: true }),
-  'aws-role-arn': flag.string({ description: 'Assume this IAM role through STS for AWS calls (default: the SDK credential chain).', env: 'AWS_ROLE_ARN', default: '' }),
+  ...awsFlags,
 } as const;
 
 export interface EniOperatorOptions {
@@ -71,7 +71,7 @@ export class EniOperator extends Operator<typeof eniFlags> {
     if (cfg.minimumIp !== undefined) defaults.minimumIp = cfg.minimumIp;
     if (cfg.eniSecurityGroups.length) defaults.securityGroupIds = cfg.eniSecurityGroups;
 
-    const clients = await createAwsClients({ cluster: cfg.clusterName, logger: this.log, ...(cfg.awsRoleArn ? { roleArn: cfg.awsRoleArn } : {}) });
+    const clients = await createAwsClients({ cluster: cfg.clusterName, logger: this.log, ...awsClientOptions(cfg) });
     this.aws = clients;
     const catalog = new InstanceTypeCatalog(clients.ec2);
 

@@ -1,19 +1,17 @@
 // The eni-operator's own metrics, on core's shared registry.
-import { Counter, Gauge, Histogram } from 'prom-client';
-import { metricsRegistry } from '@kube-iaas/core';
+import { counter, gauge, histogram } from '@kube-iaas/core';
 
 export const poolMetrics = {
-  addresses: new Gauge({ name: 'kube_iaas_eni_pool_addresses', help: 'Secondary addresses of a node\'s pool by state (used, free, cooling).', labelNames: ['node', 'state'], registers: [metricsRegistry] }),
-  enis: new Gauge({ name: 'kube_iaas_eni_pool_enis', help: 'ENIs attached to a node, the primary included.', labelNames: ['node'], registers: [metricsRegistry] }),
-  waiting: new Gauge({ name: 'kube_iaas_eni_pool_waiting_pods', help: 'Pods on a node waiting for an address.', labelNames: ['node'], registers: [metricsRegistry] }),
-  actions: new Counter({ name: 'kube_iaas_eni_pool_actions_total', help: 'Pool changes made in AWS, by op (createEni, assignIps, unassignIps, deleteEni).', labelNames: ['op'], registers: [metricsRegistry] }),
-  allocationLatency: new Histogram({
+  addresses: gauge({ name: 'kube_iaas_eni_pool_addresses', help: 'Secondary addresses of a node\'s pool by state (used, free, cooling).', labelNames: ['node', 'state'] }),
+  enis: gauge({ name: 'kube_iaas_eni_pool_enis', help: 'ENIs attached to a node, the primary included.', labelNames: ['node'] }),
+  waiting: gauge({ name: 'kube_iaas_eni_pool_waiting_pods', help: 'Pods on a node waiting for an address.', labelNames: ['node'] }),
+  actions: counter({ name: 'kube_iaas_eni_pool_actions_total', help: 'Pool changes made in AWS, by op (createEni, assignIps, unassignIps, deleteEni).', labelNames: ['op'] }),
+  allocationLatency: histogram({
     name: 'kube_iaas_eni_allocation_seconds',
     help: 'Operator time of an allocation: from the pod seen bound by the informer to its address annotation acknowledged. path=warm: a free address was recorded; grown: the pod waited for the pool to grow.',
     labelNames: ['path'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
-    registers: [metricsRegistry],
   }),
-  statusConflicts: new Counter({ name: 'kube_iaas_eni_status_conflicts_total', help: 'EniPool status writes refused with 409 (another writer was first) and computed again.', registers: [metricsRegistry] }),
-  leakedEnis: new Counter({ name: 'kube_iaas_eni_leaked_enis_deleted_total', help: 'Leaked ENIs of this cluster deleted.', registers: [metricsRegistry] }),
+  statusConflicts: counter({ name: 'kube_iaas_eni_status_conflicts_total', help: 'EniPool status writes refused with 409 (another writer was first) and computed again.' }),
+  leakedEnis: counter({ name: 'kube_iaas_eni_leaked_enis_deleted_total', help: 'Leaked ENIs of this cluster deleted.' }),
 };
