@@ -4,7 +4,7 @@
 // and is left out (the CR keeps its previous rules for it); the others are applied. A member that
 // leaves (deleted, no longer ours) lets go of its finalizer once stage 2 has applied a spec without
 // it; when the last member leaves, the CR is deleted and the members wait for its AWS resources to go.
-import type { V1Ingress, V1IngressClass, V1Service } from '@kubernetes/client-node';
+import type { V1ConfigMap, V1Ingress, V1IngressClass, V1Service } from '@kubernetes/client-node';
 import { validateApplicationLoadBalancerSpec, type AlbIngressStatus, type ApplicationLoadBalancer } from '@kube-iaas/crds';
 import {
   addFinalizer,
@@ -26,9 +26,13 @@ import {
   type ReconcileResult,
   type StatusWriter,
 } from '@kube-iaas/core';
-import { FINALIZER } from '../constants.ts';
+import { ANNOTATIONS, FINALIZER } from '../constants.ts';
+import { checkDefaults, classOf, parametersRef, withClassDefaults } from '../translate/class-defaults.ts';
 import { formatTranslateErrors, groupIngresses, groupKeyOf, selectIngress, translateGroup, type GroupTranslation, type IngressLike } from '../translate/index.ts';
 import { ACCEPTED, ALB_RESOURCE, translatedFromIngresses } from './common.ts';
+
+/** Annotations a class's defaults may set: not group membership, not per-Ingress actions. */
+const DEFAULT_KEYS: ReadonlySet<string> = new Set(Object.values(ANNOTATIONS).filter((a) => a !== ANNOTATIONS.groupName && a !== ANNOTATIONS.groupOrder && a !== ANNOTATIONS.actionPrefix));
 
 export interface IngressControllerDeps {
   client: KubeClient;
@@ -94,6 +98,37 @@ export function ingressReconciler(deps: IngressControllerDeps) {
     await deps.statusWriter.merge(ALB_RESOURCE, cr, { conditions, ...(ingresses ? { ingresses } : {}) }, { optimistic: true });
   }
 
+  /**
+   * The class defaults of each member (by name), read from the ConfigMap its IngressClass's
+   * spec.parameters names; `problems` maps a member to why its class's defaults cannot be used.
+   */
+  async function classDefaults(members: readonly IngressLike[], classes: readonly V1IngressClass[]): Promise<{ byMember: Map<string, Record<string, string>>; problems: Map<IngressLike, string> }> {
+    const byMember = new Map<string, Record<string, string>>();
+    const problems = new Map<IngressLike, string>();
+    const read = new Map<string, { data?: Record<string, string>; error?: string }>();
+    for (const m of members) {
+      const cls = classOf(m, classes);
+      if (!cls) continue;
+      const clsName = cls.metadata?.name ?? '';
+      let got = read.get(clsName);
+      if (!got) {
+        const ref = parametersRef(cls);
+        if (!ref) got = {};
+        else if (!ref.ok) got = { error: ref.message };
+        else {
+          const cm = await deps.client.get<V1ConfigMap>(resources.ConfigMap, ref.name, ref.namespace);
+          const where = `IngressClass ${clsName} spec.parameters: ConfigMap ${ref.namespace}/${ref.name}`;
+          const bad = cm ? checkDefaults(cm.data ?? {}, DEFAULT_KEYS, where) : [`${where} not found`];
+          got = bad.length > 0 ? { error: bad.join('; ') } : { data: cm?.data ?? {} };
+        }
+        read.set(clsName, got);
+      }
+      if (got.error) problems.set(m, got.error);
+      else if (got.data) byMember.set(m.metadata?.name ?? '', got.data);
+    }
+    return { byMember, problems };
+  }
+
   return async (key: string, ctx: ReconcileContext): Promise<ReconcileResult> => {
     const { namespace: ns = 'default', name } = splitKey(key);
     const classes = deps.classes.list();
@@ -127,8 +162,18 @@ export function ingressReconciler(deps: IngressControllerDeps) {
       return;
     }
 
+    // Class defaults that cannot be read stop the whole group where it is: which settings a member
+    // would get is unknown, so nothing is changed on the ALB until the class or its ConfigMap is fixed.
+    const defaults = await classDefaults(group.members, classes);
+    if (defaults.problems.size > 0) {
+      for (const [m, message] of defaults.problems) deps.events.warning(m, 'InvalidIngressClassParameters', `${message}; the ALB keeps what it serves`, ING);
+      const message = [...new Set(defaults.problems.values())].join('; ');
+      if (cr) await setAccepted(cr, false, message, cr.status?.ingresses);
+      return { requeueAfter: 30_000 };
+    }
     const services = deps.services.list(ns);
-    const t = translateGroup({ group, services, previous: cr });
+    const effective = { ...group, members: group.members.map((m) => withClassDefaults(m, defaults.byMember.get(m.metadata?.name ?? ''))) };
+    const t = translateGroup({ group: effective, services, previous: cr });
     for (const m of t.members) {
       if (m.applied) continue;
       const ing = group.members.find((x) => x.metadata?.name === m.name);

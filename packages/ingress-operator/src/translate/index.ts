@@ -8,3 +8,5 @@ export { parseAction, parseBoolean, parseInteger, parseKeyValues, parseList, par
 export type { ListenPort, Parsed } from './parse.ts';
 export { formatTranslateErrors } from './types.ts';
 export type * from './types.ts';
+export { checkDefaults, classOf, parametersRef, withClassDefaults } from './class-defaults.ts';
+export type { ParametersRef } from './class-defaults.ts';

@@ -112,7 +112,7 @@ beforeAll(async () => {
   c = clients();
   baselineBefore = JSON.stringify(await sgRules(c, account.baselineSecurityGroupId));
   op = await OperatorProcess.start();
-  for (const n of [ARTICLE, 'shop-a', 'shop-b', 'shop-c', 'crash']) await deleteIngress(n);
+  for (const n of [ARTICLE, 'shop-a', 'shop-b', 'shop-c', 'crash', 'public']) await deleteIngress(n);
   if (await getAlb('by-hand')) {
     await c.kube.delete(ALB_RESOURCE, { name: 'by-hand', namespace: NS });
     await waitFor('old by-hand gone', async () => !(await getAlb('by-hand')), 60_000);
@@ -290,6 +290,43 @@ describe('ingress-operator on the testbed', () => {
     await waitFor('the group CR is gone', async () => !(await getAlb('shop')));
     const left = await ourAlbResources(c, CLUSTER, ownerIs('shop'));
     expect([...left.lbs, ...left.tgs, ...left.sgs]).toEqual([]);
+  });
+
+  it('an IngressClass with spec.parameters gives its Ingresses cluster-wide defaults from a ConfigMap; a bad key is a Warning naming it and the ALB keeps serving', async () => {
+    const cm = (data: Record<string, string>) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'alb-public-defaults', namespace: NS }, data });
+    if (await c.kube.get(resources.ConfigMap, 'alb-public-defaults', NS)) await c.kube.delete(resources.ConfigMap, { name: 'alb-public-defaults', namespace: NS });
+    await c.kube.create(resources.ConfigMap, cm({ scheme: 'internet-facing', 'listen-ports': '[{"HTTP": 18081}]', 'inbound-cidrs': '203.0.113.0/24' }));
+    if (!(await c.kube.get(resources.IngressClass, 'alb-public'))) {
+      await c.kube.create(resources.IngressClass, {
+        apiVersion: 'networking.k8s.io/v1',
+        kind: 'IngressClass',
+        metadata: { name: 'alb-public' },
+        spec: { controller: 'kube-iaas.dev/alb', parameters: { kind: 'ConfigMap', name: 'alb-public-defaults', namespace: NS, scope: 'Namespace' } },
+      } as KubeObject);
+    }
+    // The Ingress sets only inbound-cidrs itself: scheme and listener come from the class.
+    await c.kube.create(resources.Ingress, ingress('public', [{ path: '/p', service: 'kubernetes-bootcamp-v1' }], { [ANNOTATIONS.inboundCidrs]: '198.51.100.0/24' }, 'alb-public'));
+    await waitFor('public has an address', () => hostnameOf('public'), 90_000);
+    const { lb, listeners, sgs } = await albOf('public');
+    expect(lb.scheme).toBe('internet-facing');
+    expect(listeners.map((l) => l.Port)).toEqual([18081]);
+    const cidrs = (await sgRules(c, sgs[0]!.id)).filter((r) => !r.egress).map((r) => r.cidrIpv4);
+    expect(cidrs).toEqual(['198.51.100.0/24']);
+
+    await c.kube.replace(resources.ConfigMap, { ...cm({ scheme: 'internet-facing', 'listen-port': '[{"HTTP": 18082}]' }), metadata: { ...cm({}).metadata, resourceVersion: (await c.kube.get<KubeObject>(resources.ConfigMap, 'alb-public-defaults', NS))?.metadata?.resourceVersion } } as KubeObject);
+    // Any change of the Ingress reconciles its group again with the new defaults.
+    await putIngress(ingress('public', [{ path: '/p', service: 'kubernetes-bootcamp-v1' }, { path: '/q', service: 'kubernetes-bootcamp-v2' }], { [ANNOTATIONS.inboundCidrs]: '198.51.100.0/24' }, 'alb-public'));
+    await warning('public', 'unknown key "listen-port"');
+    await waitFor('Accepted=False', async () => (await getAlb('public'))?.status?.conditions?.some((x) => x.type === 'Accepted' && x.status === 'False' && x.message?.includes('listen-port')));
+    const still = await albOf('public');
+    expect(still.lb.arn).toBe(lb.arn);
+    expect(still.listeners.map((l) => l.Port)).toEqual([18081]);
+    expect(still.rules).toHaveLength(1);
+
+    await deleteIngress('public');
+    await waitFor('public CR gone', async () => !(await getAlb('public')));
+    await c.kube.delete(resources.IngressClass, { name: 'alb-public' });
+    await c.kube.delete(resources.ConfigMap, { name: 'alb-public-defaults', namespace: NS });
   });
 
   it('a node joining through the ASG is registered in every target group, and deregistered when it terminates', async () => {
