@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { repoRoot, stateDir } from './paths.ts';
 import { freePort } from './proc.ts';
@@ -96,6 +96,15 @@ export class OperatorProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const op = new OperatorProcess(port, child);
+    // KUBE_IAAS_TEST_LOG_DIR keeps every operator's whole output, for a failure in CI that the last
+    // lines in the error do not explain.
+    const logDir = process.env.KUBE_IAAS_TEST_LOG_DIR;
+    if (logDir) {
+      mkdirSync(logDir, { recursive: true });
+      const file = createWriteStream(join(logDir, `${basename(dirname(dirname(main)))}-${port}.log`));
+      child.stdout?.pipe(file);
+      child.stderr?.pipe(file);
+    }
     await waitFor('operator ready', async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, readyTimeoutMs, 200).catch((e: unknown) => {
       child.kill('SIGKILL');
       throw new Error(`${String(e)}\n${op.output.slice(-30).join('\n')}`, { cause: e });
