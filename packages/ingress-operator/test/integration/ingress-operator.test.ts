@@ -126,7 +126,19 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await op?.stop();
-});
+  // The testbed is shared by every integration file: leave no pods behind (the eni-operator's tests count
+  // the addresses each node hands out).
+  const deployments = { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true } as const;
+  for (const n of ['kubernetes-bootcamp-v1', 'kubernetes-bootcamp-v2', 'kubernetes-bootcamp-v3']) {
+    await c.kube.delete(deployments, { name: n, namespace: NS }).catch(() => undefined);
+    await c.kube.delete(resources.Service, { name: n, namespace: NS }).catch(() => undefined);
+  }
+  await c.kube.delete(resources.Service, { name: 'cluster-only', namespace: NS }).catch(() => undefined);
+  await waitFor('bootcamp pods gone', async () => {
+    const pods = await c.kube.list<KubeObject>(resources.Pod, { namespace: NS });
+    return !pods.items.some((p) => p.metadata?.name?.startsWith('kubernetes-bootcamp-'));
+  }, 120_000);
+}, 180_000);
 
 describe('ingress-operator on the testbed', () => {
   it('the IngressClass alb exists with controller kube-iaas.dev/alb', async () => {
