@@ -119,8 +119,13 @@ export async function attachEni(ctx: ApplyContext, eniId: string, deviceIndex: n
   }
 }
 
-/** Detaches (when attached) and deletes an ENI of ours. */
+/**
+ * Detaches (when attached) and deletes an ENI of ours. An ENI at device index 0 is an instance's
+ * primary: it cannot be detached and goes with the instance, so it is left alone (moto has been seen
+ * listing one with our tags after an ASG instance was terminated).
+ */
 export async function deleteEni(clients: AwsClients, eni: Pick<NetworkInterface, 'id' | 'attachment'>): Promise<void> {
+  if (eni.attachment?.deviceIndex === 0) return;
   const attachmentId = eni.attachment?.id;
   try {
     if (attachmentId) {

@@ -87,7 +87,18 @@ export function poolReconciler(deps: PoolControllerDeps) {
 
   async function cleanup(pool: EniPool, owner: OwnerRef, ctx: ReconcileContext): Promise<void> {
     const enis = await ownedEnis(clients, owner);
-    for (const n of enis) await deleteEni(clients, n);
+    for (const n of enis) {
+      try {
+        await deleteEni(clients, n);
+      } catch (e) {
+        // An ENI still listed as attached to an instance that is gone cannot be detached (moto keeps
+        // them; AWS detaches them at termination). It is left to the leaked-ENI sweep once it is
+        // available, so a removed node's pool does not hang on it.
+        const code = classifyAwsError(e).code;
+        if (code !== 'OperationNotPermitted' && code !== 'IncorrectState') throw e;
+        ctx.log.warn({ eni: n.id, code }, 'ENI of a removed pool cannot be detached; left to the leaked-ENI sweep');
+      }
+    }
     if (enis.length) ctx.log.info({ enis: enis.map((n) => n.id) }, 'ENIs of the pool deleted');
     await removeFinalizer(deps.client, ENI_POOL_RESOURCE, pool, FINALIZER);
     store.forget(pool.metadata.name ?? '');
@@ -160,7 +171,7 @@ export function poolReconciler(deps: PoolControllerDeps) {
         return { requeueAfter: 1 };
       }
       // moto repeats addresses (see README): a copy on a second ENI of this instance is released.
-      const deduped = dedupeEnis(actual.attached.map(toPoolEni));
+      const deduped = dedupeEnis(actual.attached.map(toPoolEni), actual.attached.flatMap((n) => n.primaryPrivateIpAddress ?? []));
       if (deduped.duplicates.length > 0) {
         ctx.log.warn({ duplicates: deduped.duplicates }, 'an address is assigned to two ENIs; releasing the copies');
         await store.update(name, (p) => ({ status: withoutAddresses(p.status ?? {}, deduped.duplicates, [], false).status, result: undefined }));

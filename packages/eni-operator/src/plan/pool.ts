@@ -133,10 +133,12 @@ export function nextDeviceIndex(taken: Iterable<number>, maxEnis: number): numbe
 /**
  * An address must belong to one ENI. AWS guarantees it; the moto emulator does not (it picks
  * secondary addresses at random and can repeat one across ENIs). The lowest device index keeps the
- * address; the copies on other ENIs are returned for release and left out of planning.
+ * address; the copies on other ENIs, and any secondary equal to a primary address in `primaryIps`, are
+ * returned for release and left out of planning.
  */
-export function dedupeEnis(enis: readonly PoolEni[]): { enis: PoolEni[]; duplicates: { eniId: string; ips: string[] }[] } {
-  const seen = new Set<string>();
+export function dedupeEnis(enis: readonly PoolEni[], primaryIps: Iterable<string> = []): { enis: PoolEni[]; duplicates: { eniId: string; ips: string[] }[] } {
+  // moto has also handed out an ENI's primary address (the node's own IP) as another ENI's secondary.
+  const seen = new Set<string>(primaryIps);
   const out: PoolEni[] = [];
   const duplicates: { eniId: string; ips: string[] }[] = [];
   for (const e of [...enis].sort((a, b) => a.deviceIndex - b.deviceIndex)) {
