@@ -133,18 +133,23 @@ export function nextDeviceIndex(taken: Iterable<number>, maxEnis: number): numbe
 /**
  * An address must belong to one ENI. AWS guarantees it; the moto emulator does not (it picks
  * secondary addresses at random and can repeat one across ENIs). The lowest device index keeps the
- * address; the copies on other ENIs, and any secondary equal to a primary address in `primaryIps`, are
- * returned for release and left out of planning.
+ * address; the copies on other ENIs are returned for release and left out of planning. A secondary
+ * equal to a primary address in `primaryIps` (moto has handed out a node's own IP) is left out of
+ * planning too but not released: what moto would unassign then is not certain, and the primary
+ * address must never go.
  */
 export function dedupeEnis(enis: readonly PoolEni[], primaryIps: Iterable<string> = []): { enis: PoolEni[]; duplicates: { eniId: string; ips: string[] }[] } {
-  // moto has also handed out an ENI's primary address (the node's own IP) as another ENI's secondary.
-  const seen = new Set<string>(primaryIps);
+  const primaries = new Set<string>(primaryIps);
+  const seen = new Set<string>();
   const out: PoolEni[] = [];
   const duplicates: { eniId: string; ips: string[] }[] = [];
   for (const e of [...enis].sort((a, b) => a.deviceIndex - b.deviceIndex)) {
     const keep: string[] = [];
     const dup: string[] = [];
-    for (const ip of e.secondaryIps) (seen.has(ip) ? dup : keep).push(ip);
+    for (const ip of e.secondaryIps) {
+      if (primaries.has(ip)) continue;
+      (seen.has(ip) ? dup : keep).push(ip);
+    }
     for (const ip of keep) seen.add(ip);
     out.push({ ...e, secondaryIps: keep });
     if (dup.length) duplicates.push({ eniId: e.eniId, ips: dup });

@@ -185,10 +185,10 @@ describe('an address on two ENIs (moto repeats random addresses)', () => {
     expect(d.enis.map((e) => e.secondaryIps)).toEqual([['10.0.0.7', '10.0.0.9'], ['10.0.0.8']]);
     expect(d.duplicates).toEqual([{ eniId: 'eni-1', ips: ['10.0.0.7'] }]);
   });
-  it('a secondary equal to an ENI\'s primary address (the node\'s own IP) is a copy too', () => {
+  it('a secondary equal to an ENI\'s primary address (the node\'s own IP) is never planned with, and not released', () => {
     const d = dedupeEnis([{ eniId: 'eni-2', deviceIndex: 2, secondaryIps: ['10.0.0.4', '10.0.0.5'] }], ['10.0.0.4']);
     expect(d.enis.map((e) => e.secondaryIps)).toEqual([['10.0.0.5']]);
-    expect(d.duplicates).toEqual([{ eniId: 'eni-2', ips: ['10.0.0.4'] }]);
+    expect(d.duplicates).toEqual([]);
   });
   it('allocation never hands it out twice even without deduplication', () => {
     const r = allocate(enis, [], [], [1, 2, 3, 4].map((n) => ({ namespace: 'd', name: `p${n}`, uid: `u${n}` })), new Date());
