@@ -1,4 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { createServer, request, type Server } from 'node:http';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -144,4 +145,43 @@ export function mutatingDelta(before: Record<string, number>, after: Record<stri
     if (d > 0) out[k] = d;
   }
   return out;
+}
+
+export interface CrashRelay {
+  /** Give this to the operator as `AWS_ENDPOINT_URL`. */
+  url: string;
+  close(): void;
+}
+
+/**
+ * An HTTP relay in front of moto for crash tests. Every call passes through; for a call whose body names
+ * `Action=<action>`, once moto has answered, `afterCall()` runs (typically: SIGKILL the operator) and,
+ * when it returns true, the answer is dropped, so the caller dies without learning what AWS did.
+ */
+export async function crashRelay(action: string, afterCall: () => boolean): Promise<CrashRelay> {
+  const target = new URL(testbedEnv().awsEndpoint);
+  const server: Server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (b: Buffer) => chunks.push(b));
+    req.on('end', () => {
+      const body = Buffer.concat(chunks);
+      const watched = body.toString().includes(`Action=${action}`);
+      const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
+        const out: Buffer[] = [];
+        upRes.on('data', (b: Buffer) => out.push(b));
+        upRes.on('end', () => {
+          if (watched && afterCall()) {
+            res.destroy();
+            return;
+          }
+          res.writeHead(upRes.statusCode ?? 502, upRes.headers).end(Buffer.concat(out));
+        });
+      });
+      up.on('error', () => res.destroy());
+      up.end(body);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  const addr = server.address();
+  return { url: `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`, close: () => void server.close() };
 }

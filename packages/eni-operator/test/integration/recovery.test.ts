@@ -1,13 +1,12 @@
 // Crash recovery and bad input on the testbed, the operator as its own process.
 // The crash is real: an HTTP relay between the operator and moto passes CreateNetworkInterface through
 // to moto, then SIGKILLs the operator before it can attach the new ENI (it never sees the answer).
-import { createServer, request, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Node } from '@kubernetes/client-node';
 import type { EniPool } from '@kube-iaas/crds';
 import { describeNetworkInterfaces, ownedByClusterFilters, resources, taggedOwner, type KubeObject } from '@kube-iaas/core';
 import { readState } from '@kube-iaas/testbed';
-import { testbedEnv } from '@kube-iaas/testbed/testing';
+import { crashRelay, type CrashRelay } from '@kube-iaas/testbed/testing';
 import { ENI_POOL_RESOURCE } from '../../src/constants.ts';
 import { OperatorProcess, clients, waitFor, type Clients } from './harness.ts';
 
@@ -18,7 +17,7 @@ const CLUSTER = 'int32bit-kubernetes';
 type Ev = KubeObject & { reason?: string; type?: string; message?: string; involvedObject?: { kind?: string; name?: string } };
 
 let c: Clients;
-let relay: Server;
+let relay: CrashRelay | undefined;
 let relayUrl = '';
 let victim: OperatorProcess | undefined;
 let armed = false;
@@ -32,34 +31,14 @@ const events = async (name: string, reason: string) =>
 
 beforeAll(async () => {
   c = clients();
-  const target = new URL(testbedEnv().awsEndpoint);
-  relay = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (b: Buffer) => chunks.push(b));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const kill = armed && body.toString().includes('Action=CreateNetworkInterface');
-      const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
-        const out: Buffer[] = [];
-        upRes.on('data', (b: Buffer) => out.push(b));
-        upRes.on('end', () => {
-          if (kill && victim) {
-            creates++;
-            // The ENI exists in "AWS" now; the operator dies before it learns its ID.
-            victim.child.kill('SIGKILL');
-            res.destroy();
-            return;
-          }
-          res.writeHead(upRes.statusCode ?? 502, upRes.headers).end(Buffer.concat(out));
-        });
-      });
-      up.on('error', () => res.destroy());
-      up.end(body);
-    });
+  // The ENI exists in "AWS" once the create passes; the operator dies before it learns its ID.
+  relay = await crashRelay('CreateNetworkInterface', () => {
+    if (!armed || !victim) return false;
+    creates++;
+    victim.child.kill('SIGKILL');
+    return true;
   });
-  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
-  const addr = relay.address();
-  relayUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  relayUrl = relay.url;
 });
 
 afterAll(async () => {

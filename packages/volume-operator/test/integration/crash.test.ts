@@ -1,15 +1,15 @@
 // Killing the operator between CreateVolume and the PV write, then starting it again, yields exactly
 // one EBS volume. The crash is real: an HTTP relay between the operator and moto passes CreateVolume
 // through to moto, then SIGKILLs the operator before it can see the answer.
-import { createServer, request, type Server } from 'node:http';
+import { crashRelay, type CrashRelay } from '@kube-iaas/testbed/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { PVC_NAMESPACE_TAG, resources } from '@kube-iaas/core';
 import type { AwsVolume } from '@kube-iaas/crds';
 import { AWS_VOLUME_TYPE } from '../../src/constants.ts';
 import type { PersistentVolumeClaim } from '../../src/translate/index.ts';
-import { claim, createNamespace, ensureNodeRegistration, kube, startOperator, storageClass, tb, volumesTagged, waitFor, type RunningOperator } from './harness.ts';
+import { claim, createNamespace, ensureNodeRegistration, kube, startOperator, storageClass, volumesTagged, waitFor, type RunningOperator } from './harness.ts';
 
-let relay: Server;
+let relay: CrashRelay | undefined;
 let relayUrl = '';
 let victim: RunningOperator | undefined;
 let creates = 0;
@@ -17,34 +17,14 @@ const scName = `ebs-crash-${Math.random().toString(36).slice(2, 6)}`;
 
 beforeAll(async () => {
   await ensureNodeRegistration();
-  const target = new URL(tb.awsEndpoint);
-  relay = createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
-      const isCreate = body.toString().includes('Action=CreateVolume');
-      const up = request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (upRes) => {
-        const out: Buffer[] = [];
-        upRes.on('data', (c: Buffer) => out.push(c));
-        upRes.on('end', () => {
-          if (isCreate && victim) {
-            creates++;
-            // The volume exists in "AWS" now; the operator dies before it learns its ID.
-            victim.proc.kill('SIGKILL');
-            res.destroy();
-            return;
-          }
-          res.writeHead(upRes.statusCode ?? 502, upRes.headers).end(Buffer.concat(out));
-        });
-      });
-      up.on('error', () => res.destroy());
-      up.end(body);
-    });
+  // The volume exists in "AWS" once the create passes; the operator dies before it learns its ID.
+  relay = await crashRelay('CreateVolume', () => {
+    if (!victim) return false;
+    creates++;
+    victim.proc.kill('SIGKILL');
+    return true;
   });
-  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', () => r()));
-  const addr = relay.address();
-  relayUrl = `http://127.0.0.1:${typeof addr === 'object' && addr ? addr.port : 0}`;
+  relayUrl = relay.url;
 });
 
 afterAll(async () => {
