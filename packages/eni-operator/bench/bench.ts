@@ -104,6 +104,7 @@ console.log(JSON.stringify({ cpus: os.cpus().length, cpu: os.cpus()[0]?.model, m
 await deleteBenchPods();
 const op = await OperatorProcess.start(['--leaked-eni-sweep-interval=0', '--cooldown=1s']);
 try {
+  await waitFor('EniPool of the c5.xlarge', () => pool(), 60_000, 200); // a fresh testbed: the operator creates it
   await c.kube.patch(ENI_POOL_RESOURCE, { name: xlarge }, { spec: { warmEni: 1, warmIp: null, minimumIp: null, cooldownSeconds: 1 } });
   await waitFor('warm pool', async () => (await pool())?.status?.summary?.free === 14 && (await pool())?.status?.summary?.enis === 1, 120_000, 500);
 
