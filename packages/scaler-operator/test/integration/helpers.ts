@@ -23,8 +23,7 @@ export const NG: ResourceType = { apiVersion: 'autoscaling.kube-iaas.dev/v1alpha
 export const TESTBED_ASG = 'int32bit-kubernetes-nodes';
 
 /** Testbed-only ASG tags the node simulator reads (testbed/README.md): instances never join / join late. */
-export const NEVER_JOIN_TAG = 'testbed.kube-iaas.dev/never-join';
-export const JOIN_DELAY_TAG = 'testbed.kube-iaas.dev/join-delay-seconds';
+export { JOIN_DELAY_TAG, NEVER_JOIN_TAG } from '@kube-iaas/testbed';
 
 /** Points the AWS SDK (default chain, AWS_ENDPOINT_URL) at the testbed's moto, as `npm run testbed -- env` does. */
 export function useTestbedEnv(): ReturnType<typeof testbedEnv> {
