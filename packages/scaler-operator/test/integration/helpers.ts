@@ -9,7 +9,7 @@ import {
 import { CreateLaunchTemplateCommand, DeleteLaunchTemplateCommand, DescribeLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { autoscalerDiscoveryTags, clusterTagKey, KubeClient, nodeTemplateTags, type KubeObject, type ResourceType } from '@kube-iaas/core';
 import { KUBELET_RESERVED, readState } from '@kube-iaas/testbed';
-import { testbedEnv, testbedKubeConfig } from '@kube-iaas/testbed/testing';
+import { testbedEnv, testbedKubeConfig, waitFor } from '@kube-iaas/testbed/testing';
 import { ScalerOperator } from '../../src/operator.ts';
 
 export const DEPLOYMENT: ResourceType = { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true };
@@ -60,20 +60,7 @@ export async function startOperator(extra: string[] = []): Promise<ScalerOperato
   return op;
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false>, timeoutMs = 60_000, everyMs = 250): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined && v !== false) return v;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor };
 
 export async function asgOf(asg: AutoScalingClient, name: string) {
   const g = (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))).AutoScalingGroups?.[0];
