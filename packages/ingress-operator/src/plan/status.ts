@@ -1,5 +1,6 @@
 // Pure: the observed part of an ApplicationLoadBalancer's status, from the desired state and the actual
 // state read after the plan ran (only read again when something changed).
+import { loadBalancerStatusFields } from '@kube-iaas/core';
 import type { ApplicationLoadBalancerStatus } from '@kube-iaas/crds';
 import type { ActualLoadBalancer, ActualState, DesiredState } from './types.ts';
 
@@ -14,16 +15,7 @@ export function servingLoadBalancer(desired: DesiredState, actual: ActualState):
 
 export function observedStatus(desired: DesiredState, actual: ActualState): ObservedStatus {
   const lb = servingLoadBalancer(desired, actual);
-  const out: ObservedStatus = {};
-  if (lb) {
-    out.loadBalancerArn = lb.arn;
-    out.loadBalancerName = lb.name;
-    out.scheme = lb.scheme;
-    out.subnetIds = [...lb.subnetIds].sort();
-    if (lb.dnsName) out.dnsName = lb.dnsName;
-    if (lb.canonicalHostedZoneId) out.canonicalHostedZoneId = lb.canonicalHostedZoneId;
-    if (lb.state) out.state = lb.state;
-  }
+  const out: ObservedStatus = lb ? loadBalancerStatusFields(lb) : {};
   const sg = desired.securityGroup ? (actual.securityGroups.find((g) => g.name === desired.securityGroup?.name) ?? actual.securityGroups[0]) : undefined;
   if (sg) out.securityGroupId = sg.id;
   const listeners = lb ? actual.listeners.filter((l) => l.loadBalancerArn === lb.arn) : [];

@@ -1,5 +1,6 @@
 // Pure: the observed part of a NetworkLoadBalancer's status, from the desired state, what was read and
 // what the plan's calls returned.
+import { loadBalancerStatusFields } from '@kube-iaas/core';
 import type { NetworkLoadBalancerStatus } from '@kube-iaas/crds';
 import type { ActualLoadBalancer, ActualRule, ActualState, DesiredState } from './types.ts';
 
@@ -14,16 +15,7 @@ export type ObservedStatus = Omit<NetworkLoadBalancerStatus, 'conditions' | 'obs
 
 export function observedStatus(desired: DesiredState, actual: ActualState, keep: ActualLoadBalancer | undefined, applied: Applied): ObservedStatus {
   const lb = applied.loadBalancer ?? keep;
-  const out: ObservedStatus = {};
-  if (lb) {
-    out.loadBalancerArn = lb.arn;
-    out.loadBalancerName = lb.name;
-    out.scheme = lb.scheme;
-    out.subnetIds = [...lb.subnetIds].sort();
-    if (lb.dnsName) out.dnsName = lb.dnsName;
-    if (lb.canonicalHostedZoneId) out.canonicalHostedZoneId = lb.canonicalHostedZoneId;
-    if (lb.state) out.state = lb.state;
-  }
+  const out: ObservedStatus = lb ? loadBalancerStatusFields(lb) : {};
   const tgByName = new Map(actual.targetGroups.map((t) => [t.name, t]));
   out.listeners = desired.listeners.map((l) => {
     const s: NonNullable<ObservedStatus['listeners']>[number] = { port: l.port, protocol: l.protocol };
