@@ -100,6 +100,8 @@ export interface ApplyContext {
   subnetId: string;
   securityGroupIds: string[];
   onApplied?: (a: PoolAction, detail: string) => void;
+  /** A step that AWS (moto) made go wrong was undone and done again. */
+  onRetried?: (detail: string) => void;
 }
 
 async function waitAvailable(clients: AwsClients, eniId: string): Promise<void> {
@@ -138,6 +140,46 @@ export async function deleteEni(clients: AwsClients, eni: Pick<NetworkInterface,
   }
 }
 
+/** How many times a new ENI whose primary address another ENI already holds is deleted and created again. */
+const PRIMARY_CLASH_RETRIES = 3;
+
+/**
+ * Creates an ENI of the pool (not attached yet). moto picks a new ENI's primary address at random
+ * without looking at the secondaries in the subnet; a primary equal to an address a pod already holds
+ * would take that address out of the pool's record while the pod keeps it, and the pool would then
+ * grow past the instance's limit. Such an ENI is deleted before it is attached and created again
+ * (one describe of the subnet per new ENI; AWS never gives out a held address, so there it finds nothing).
+ */
+async function createEni(ctx: ApplyContext, deviceIndex: number, ipCount: number): Promise<{ id: string; calls: number }> {
+  const { ec2 } = ctx.clients;
+  const tags = ownedTags(ctx.clients.cluster, ctx.owner, { ...eniTags({ instanceId: ctx.instanceId }), ...nameTag(`${ctx.owner.name}-${deviceIndex}`) });
+  let calls = 0;
+  for (let attempt = 1; ; attempt++) {
+    const created = await ec2.send(
+      new CreateNetworkInterfaceCommand({
+        SubnetId: ctx.subnetId,
+        Groups: ctx.securityGroupIds,
+        SecondaryPrivateIpAddressCount: ipCount,
+        Description: `kube-iaas eni-operator: pod addresses of ${ctx.owner.name}`,
+        TagSpecifications: toTagSpecifications('network-interface', tags),
+      }),
+    );
+    calls++;
+    const id = created.NetworkInterface?.NetworkInterfaceId;
+    if (!id) throw new Error('CreateNetworkInterface returned no ID');
+    const primary = created.NetworkInterface?.PrivateIpAddress;
+    const others = primary ? (await describeNetworkInterfaces(ec2, { filters: [{ Name: 'subnet-id', Values: [ctx.subnetId] }] })).filter((n) => n.id !== id) : [];
+    if (!others.some((n) => n.privateIpAddresses.includes(primary ?? ''))) return { id, calls };
+    if (attempt > PRIMARY_CLASH_RETRIES) {
+      await deleteEni(ctx.clients, { id, attachment: undefined }).catch(() => undefined);
+      throw new Error(`CreateNetworkInterface gave ${PRIMARY_CLASH_RETRIES + 1} new ENIs a primary address another ENI in ${ctx.subnetId} holds (last: ${primary})`);
+    }
+    ctx.onRetried?.(`new ENI ${id} got primary address ${primary}, which another ENI in ${ctx.subnetId} holds; deleted and created again`);
+    await deleteEni(ctx.clients, { id, attachment: undefined });
+    calls++;
+  }
+}
+
 /** Carries out a pool plan, one action at a time; stops at the first error (the next reconcile resumes). */
 export async function applyPoolPlan(ctx: ApplyContext, actual: ActualPool, actions: readonly PoolAction[]): Promise<number> {
   const { ec2 } = ctx.clients;
@@ -145,19 +187,8 @@ export async function applyPoolPlan(ctx: ApplyContext, actual: ActualPool, actio
   for (const a of actions) {
     switch (a.op) {
       case 'createEni': {
-        const tags = ownedTags(ctx.clients.cluster, ctx.owner, { ...eniTags({ instanceId: ctx.instanceId }), ...nameTag(`${ctx.owner.name}-${a.deviceIndex}`) });
-        const created = await ec2.send(
-          new CreateNetworkInterfaceCommand({
-            SubnetId: ctx.subnetId,
-            Groups: ctx.securityGroupIds,
-            SecondaryPrivateIpAddressCount: a.ipCount,
-            Description: `kube-iaas eni-operator: pod addresses of ${ctx.owner.name}`,
-            TagSpecifications: toTagSpecifications('network-interface', tags),
-          }),
-        );
-        calls++;
-        const id = created.NetworkInterface?.NetworkInterfaceId;
-        if (!id) throw new Error('CreateNetworkInterface returned no ID');
+        const { id, calls: made } = await createEni(ctx, a.deviceIndex, a.ipCount);
+        calls += made;
         try {
           await attachEni(ctx, id, a.deviceIndex);
           calls += 2;

@@ -151,6 +151,7 @@ export function poolReconciler(deps: PoolControllerDeps) {
       subnetId,
       securityGroupIds,
       onApplied: (_a, detail) => deps.events.normal(store.current(name) ?? pool, 'PoolChanged', detail, typeOpt),
+      onRetried: (detail) => ctx.log.warn({ detail }, 'AWS step undone and retried'),
     };
 
     try {

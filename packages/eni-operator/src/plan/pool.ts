@@ -71,7 +71,11 @@ export function desiredAddresses(input: Pick<PoolInput, 'used' | 'cooling' | 'wa
 export function planPool(input: PoolInput): PoolPlan {
   const perEni = input.capacity.ipsPerEni - 1;
   const enis = [...input.enis].sort((a, b) => a.deviceIndex - b.deviceIndex);
-  const total = enis.reduce((n, e) => n + e.secondaryIps.length, 0);
+  // An address a pod holds that no ENI lists any more (moto gave it to another ENI as its primary)
+  // still takes a place: counting it keeps the pool, and so the pods served, within the limit.
+  const listed = new Set(enis.flatMap((e) => e.secondaryIps));
+  const stranded = [...input.used].filter((ip) => !listed.has(ip)).length;
+  const total = enis.reduce((n, e) => n + e.secondaryIps.length, 0) + stranded;
   const { desired, atLimit } = desiredAddresses(input);
   const actions: PoolAction[] = [];
 

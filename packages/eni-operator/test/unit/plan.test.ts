@@ -190,6 +190,15 @@ describe('an address on two ENIs (moto repeats random addresses)', () => {
     expect(d.enis.map((e) => e.secondaryIps)).toEqual([['10.0.0.5']]);
     expect(d.duplicates).toEqual([]);
   });
+  it('an address a pod holds that no ENI lists any more still counts: a full c5.large does not grow a 28th', () => {
+    const full = [ips('10.0.0', 10, 9), ips('10.0.1', 10, 9), ips('10.0.2', 10, 8)];
+    const enis3 = full.map((a, i) => ({ eniId: `eni-${i}`, deviceIndex: i, secondaryIps: a }));
+    const used = new Set([...full.flat(), '10.0.9.9']); // 26 listed + 1 stranded = 27 held
+    const p = planPool(input({ enis: enis3, used, waiting: 1 }));
+    expect(p.total).toBe(27);
+    expect(p.actions).toEqual([]);
+    expect(p.atLimit).toBe(true);
+  });
   it('allocation never hands it out twice even without deduplication', () => {
     const r = allocate(enis, [], [], [1, 2, 3, 4].map((n) => ({ namespace: 'd', name: `p${n}`, uid: `u${n}` })), new Date());
     expect(r.granted.map((g) => g.ip).sort()).toEqual(['10.0.0.7', '10.0.0.8', '10.0.0.9']);

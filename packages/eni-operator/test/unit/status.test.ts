@@ -4,6 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { EniPoolStatus } from '@kube-iaas/crds';
+import { EC2Client } from '@aws-sdk/client-ec2';
 import { AwsError, type AwsClients } from '@kube-iaas/core';
 import { allocationStep, capacityOf, planFromStatus, poolFailure, withCounts, withoutAddresses, type PodRef } from '../../src/plan/index.ts';
 import { applyPoolPlan, type ActualPool } from '../../src/aws/eni.ts';
@@ -134,6 +135,48 @@ describe('AWS refuses growth (typed boundary: AwsError from the EC2 client)', ()
       code: 'InsufficientFreeAddressesInSubnet',
     });
     expect(sent).toEqual(['AssignPrivateIpAddressesCommand', 'CreateNetworkInterfaceCommand']);
+  });
+});
+
+describe('a new ENI whose primary address another ENI holds (moto picks it at random)', () => {
+  it('is deleted before it is attached and created again; the pod\'s address stays where it is', async () => {
+    const sent: string[] = [];
+    const primaries = ['10.0.0.7', '10.0.0.20'];
+    // A real client (core's describe paginates, which wants one) whose send is the boundary.
+    const ec2 = new EC2Client({ region: 'us-east-1' });
+    Object.assign(ec2, {
+      send: async (cmd: { constructor: { name: string } }) => {
+        const op = cmd.constructor.name.replace(/Command$/, '');
+        sent.push(op);
+        if (op === 'CreateNetworkInterface') {
+          const n = sent.filter((x) => x === op).length;
+          return { NetworkInterface: { NetworkInterfaceId: `eni-new${n}`, PrivateIpAddress: primaries[n - 1] } };
+        }
+        if (op === 'DescribeNetworkInterfaces') {
+          // eni-held holds 10.0.0.7 as a pod's secondary address.
+          const held = { NetworkInterfaceId: 'eni-held', SubnetId: 'subnet-1', PrivateIpAddress: '10.0.0.4', PrivateIpAddresses: [{ PrivateIpAddress: '10.0.0.4', Primary: true }, { PrivateIpAddress: '10.0.0.7', Primary: false }] };
+          return { NetworkInterfaces: [held] };
+        }
+        if (op === 'AttachNetworkInterface') return { AttachmentId: 'eni-attach-1' };
+        return {};
+      },
+    });
+    const clients = { ec2, cluster: 'int32bit-kubernetes' } as unknown as AwsClients;
+    const actual = { attached: [], detached: [], subnetCidrs: new Map() } as unknown as ActualPool;
+    const retried: string[] = [];
+    const ctx = { clients, owner: { kind: 'EniPool', name: 'n', uid: 'u' }, instanceId: 'i-0123456789abcdef0', subnetId: 'subnet-1', securityGroupIds: ['sg-1'], onRetried: (d: string) => retried.push(d) };
+    await applyPoolPlan(ctx, actual, [{ op: 'createEni', deviceIndex: 1, ipCount: 9 }]);
+    expect(sent).toEqual([
+      'CreateNetworkInterface',
+      'DescribeNetworkInterfaces',
+      'DeleteNetworkInterface',
+      'CreateNetworkInterface',
+      'DescribeNetworkInterfaces',
+      'AttachNetworkInterface',
+      'ModifyNetworkInterfaceAttribute',
+    ]);
+    expect(retried).toHaveLength(1);
+    expect(retried[0]).toContain('10.0.0.7');
   });
 });
 
