@@ -8,6 +8,11 @@
 //   annotation;
 // - AWS calls by operation per 100 pods, from the operator's /metrics;
 // - steady state: calls while nothing changes, and what one resync of every pool costs.
+//
+// The warm run is made twice: as deployed (leader election on, so the operator is the sole
+// allocator and annotates before it records) and with leader election off (record first, then
+// annotate — the order that lets several replicas allocate). A table of the runs ends the output.
+// BENCH_ONLY_WARM=1 stops after the warm runs; BENCH_WARM_PODS sets their size (default 50).
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
@@ -15,7 +20,7 @@ import type { EniPool } from '@kube-iaas/crds';
 import { Informer, resources } from '@kube-iaas/core';
 import { readState } from '@kube-iaas/testbed';
 import { ENI_POOL_RESOURCE, IP_ANNOTATION } from '../src/constants.ts';
-import { OperatorProcess, clients, waitFor } from '../test/integration/harness.ts';
+import { OperatorProcess, clients, leaderArgs, waitFor } from '../test/integration/harness.ts';
 
 const account = readState()?.account;
 if (!account) throw new Error('testbed not running');
@@ -54,7 +59,7 @@ const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(
 const stats = (xs: number[]) => ({ n: xs.length, p50: +pct(xs, 50).toFixed(1), p99: +pct(xs, 99).toFixed(1), max: +Math.max(...xs).toFixed(1) });
 
 /** Operator time per pod name, from the operator's log lines. */
-type Phases = { queuedMs: number; statusWriteMs: number; annotateMs: number };
+type Phases = { queuedMs?: number; statusWriteMs?: number; annotateMs?: number };
 function operatorTimes(op: OperatorProcess): Map<string, { ms: number; path: string; phases: Phases }> {
   const out = new Map<string, { ms: number; path: string; phases: Phases }>();
   for (const line of op.output) {
@@ -82,6 +87,9 @@ async function onePod(name: string): Promise<number> {
   return seen.get(name)! - t0;
 }
 
+const rows: Record<string, string | number>[] = [];
+const fmt = (x: { n: number; p50: number; p99: number }) => (x.n ? `${x.p50} / ${x.p99}` : '—');
+
 async function run(label: string, prefix: string, n: number, op: OperatorProcess): Promise<void> {
   const before = calls(await op.metrics());
   const wall: number[] = [];
@@ -98,20 +106,49 @@ async function run(label: string, prefix: string, n: number, op: OperatorProcess
   const phase = (k: keyof Phases) => stats(names.map((x) => times.get(x)?.phases[k]).filter((x): x is number => x !== undefined));
   const phases = { queued: phase('queuedMs'), statusWrite: phase('statusWriteMs'), annotate: phase('annotateMs') };
   console.log(JSON.stringify({ label, pods: n, operatorMs: stats(opMs), phases, operatorPaths: paths, wallMs: stats(wall), awsCallsPer100Pods: diff(before, calls(await op.metrics()), 100 / n) }));
+  rows.push({
+    run: label,
+    'load avg': +os.loadavg()[0]!.toFixed(1),
+    pods: n,
+    'operator ms p50 / p99': fmt(stats(opMs)),
+    'status write ms': fmt(phases.statusWrite),
+    'annotate ms': fmt(phases.annotate),
+    'queued ms': fmt(phases.queued),
+    'wall ms p50 / p99': fmt(stats(wall)),
+  });
+}
+
+async function warmPool(): Promise<void> {
+  await waitFor('EniPool of the c5.xlarge', () => pool(), 60_000, 200); // a fresh testbed: the operator creates it
+  await c.kube.patch(ENI_POOL_RESOURCE, { name: xlarge }, { spec: { warmEni: 1, warmIp: null, minimumIp: null, cooldownSeconds: 1 } });
+  await waitFor('warm pool', async () => {
+    const s = (await pool())?.status?.summary;
+    return s?.free === 14 && s.enis === 1 && s.cooling === 0;
+  }, 120_000, 500);
 }
 
 console.log(JSON.stringify({ cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadavg: os.loadavg().map((x) => +x.toFixed(2)) }));
 await deleteBenchPods();
-const op = await OperatorProcess.start(['--leaked-eni-sweep-interval=0', '--cooldown=1s']);
-try {
-  await waitFor('EniPool of the c5.xlarge', () => pool(), 60_000, 200); // a fresh testbed: the operator creates it
-  await c.kube.patch(ENI_POOL_RESOURCE, { name: xlarge }, { spec: { warmEni: 1, warmIp: null, minimumIp: null, cooldownSeconds: 1 } });
-  await waitFor('warm pool', async () => (await pool())?.status?.summary?.free === 14 && (await pool())?.status?.summary?.enis === 1, 120_000, 500);
+const warmPods = Number(process.env.BENCH_WARM_PODS ?? 50);
 
-  // 1. Warm pool (warmEni=1): the pool grows ahead of the pods.
-  await run('warm pool (warmEni=1)', 'warm', Number(process.env.BENCH_WARM_PODS ?? 50), op);
+// 1a. Warm pool (warmEni=1), leader election off: record first, then annotate.
+const rf = await OperatorProcess.start(['--leaked-eni-sweep-interval=0', '--cooldown=1s']);
+try {
+  await warmPool();
+  await run('warm pool, record first (leader election off)', 'warm-rf', warmPods, rf);
   await deleteBenchPods();
-  if (process.env.BENCH_ONLY_WARM) throw new Error('BENCH_ONLY_WARM: done after the warm run');
+} finally {
+  await rf.stop();
+}
+
+// 1b. The same, as deployed (leader election on): the sole allocator annotates first. The operator
+//     started here runs the rest of the bench.
+const op = await OperatorProcess.start([...leaderArgs('bench'), '--leaked-eni-sweep-interval=0', '--cooldown=1s']);
+try {
+  await warmPool();
+  await run('warm pool, annotate first (leader election on, as deployed)', 'warm', warmPods, op);
+  await deleteBenchPods();
+  if (process.env.BENCH_ONLY_WARM) throw new Error('BENCH_ONLY_WARM: done after the warm runs');
   await waitFor('warm pool again', async () => (await pool())?.status?.summary?.enis === 1 && (await pool())?.status?.summary?.cooling === 0, 120_000, 500);
 
   // 2. Empty pool: minimumIp=1 and nothing warm; one filler pod takes the only address, so every
@@ -136,6 +173,7 @@ try {
   await deleteBenchPods().catch(() => undefined);
   await op.stop();
   if (process.env.BENCH_LOG) writeFileSync(process.env.BENCH_LOG, op.output.join('\n'));
+  console.table(rows);
 }
 
 // 4. What one resync of the three pools costs (the default --resync-period is 10 min: six per hour).

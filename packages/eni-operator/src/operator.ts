@@ -12,6 +12,7 @@ import { allocatorReconciler } from './controllers/allocator.ts';
 import { POD_NODE_INDEX, PodClock, wantsAddress } from './controllers/pods.ts';
 import { poolReconciler } from './controllers/pool.ts';
 import { PoolStore } from './controllers/store.ts';
+import { poolMetrics } from './controllers/metrics.ts';
 import { SWEEP_KEY, sweepReconciler } from './controllers/sweep.ts';
 import { parseZoneSubnets, type PoolDefaults } from './translate/index.ts';
 
@@ -88,14 +89,26 @@ export class EniOperator extends Operator<typeof eniFlags> {
     });
     pools.on({ add: (p) => nodeCtl.enqueue(objectKey(p)), delete: (p) => nodeCtl.enqueue(objectKey(p)) });
 
-    const store = new PoolStore(pools, this.client, this.statusWriter);
+    const store = new PoolStore(pools, this.client, this.statusWriter, (pool, a) => {
+      poolMetrics.pendingConflicts.inc();
+      this.log.warn({ pool, pod: `${a.podNamespace}/${a.podName}`, ip: a.ip }, 'a grant annotated before it was recorded is contradicted by the record (another writer took the address); the pod gets a new address');
+    });
     const clock = new PodClock();
     // The two controllers wake each other; the allocator is made first.
     const wake = { pool: (_name: string): void => undefined };
     const changing = new Set<string>();
     const allocCtl = this.controller({
       name: 'allocator',
-      reconcile: allocatorReconciler({ ...base, store, pods, clock, wakePool: (n) => wake.pool(n) }),
+      reconcile: allocatorReconciler({
+        ...base,
+        store,
+        pods,
+        clock,
+        wakePool: (n) => wake.pool(n),
+        requeue: (n, failed) => (failed ? void allocCtl.queue.addRateLimited(n) : allocCtl.enqueue(n)),
+        soleAllocator: () => this.soleLeader,
+        log: this.log.child({ controller: 'allocator' }),
+      }),
       resyncKeys: () => pools.keys(),
     });
     const pool = this.controller({

@@ -68,6 +68,7 @@ export class LeaderElector {
   #observedAt = 0;
   #observedRv: string | undefined;
   #leader = false;
+  #renewedFrom = 0;
   #holder: string | undefined;
   #stopped = false;
   #wake: (() => void) | undefined;
@@ -92,6 +93,15 @@ export class LeaderElector {
 
   get isLeader(): boolean {
     return this.#leader;
+  }
+  /**
+   * Until when (epoch ms, this process's clock) no other candidate can have taken the lease: the start
+   * of the last successful renew plus the renew deadline, after which this process gives up leading
+   * by itself. 0 when not leading. For work that must never overlap with another leader's, not merely
+   * be retried after it (a renew could have been delayed without this process noticing yet).
+   */
+  get leadingUntil(): number {
+    return this.#leader ? this.#renewedFrom + this.renewDeadlineMs : 0;
   }
   /** The holder last observed on the lease (possibly this process). */
   get leader(): string | undefined {
@@ -151,7 +161,11 @@ export class LeaderElector {
     while (!this.#stopped) {
       // campaign
       while (!this.#stopped) {
-        if ((await this.#tryAcquireOrRenew()) === 'held') break;
+        const attempt = Date.now();
+      if ((await this.#tryAcquireOrRenew()) === 'held') {
+        this.#renewedFrom = attempt;
+        break;
+      }
         await this.#sleep(this.retryPeriodMs * (1 + Math.random() * 0.2));
       }
       if (this.#stopped) return;
@@ -170,9 +184,11 @@ export class LeaderElector {
       while (!this.#stopped) {
         await this.#sleep(this.retryPeriodMs);
         if (this.#stopped) break;
+        const attempt = Date.now();
         const r = await this.#tryAcquireOrRenew();
         if (r === 'held') {
           lastRenew = Date.now();
+          this.#renewedFrom = attempt;
         } else if (r === 'taken') {
           lostReason = `lease taken by ${this.#holder ?? 'another holder'}`;
           break;

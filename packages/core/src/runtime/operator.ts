@@ -135,6 +135,15 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
     return this.runtimeConfig.leaderElect ? (this.#elector?.isLeader ?? false) : this.#phase === 'running';
   }
 
+  /**
+   * True while this replica is the only one running reconcilers: leader election is on and the lease
+   * is surely still ours (see LeaderElector.leadingUntil). Without leader election any number of
+   * replicas may run, so this is false.
+   */
+  get soleLeader(): boolean {
+    return this.runtimeConfig.leaderElect && Date.now() < (this.#elector?.leadingUntil ?? 0);
+  }
+
   get leaderElector(): LeaderElector | undefined {
     return this.#elector;
   }

@@ -1,12 +1,24 @@
 // The allocation fast path, one key per Node: hands the node's waiting pods free addresses from the
-// pool as recorded in EniPool status (the informer's copy, or this process's newer one), releases the
-// addresses of pods that ended, in one optimistic status write, then annotates the pods. No AWS call
-// and no wait behind pool growth, which the pool controller does on its own queue; when the record
-// shows the pool should grow or shrink, the allocator wakes it.
+// pool as recorded in EniPool status (plus this process's pending grants), releases the addresses of
+// pods that ended, and annotates the pods. No AWS call and no wait behind pool growth, which the pool
+// controller does on its own queue; when the record shows the pool should grow or shrink, the
+// allocator wakes it.
+//
+// Two orders, chosen per step:
+// - sole allocator (leader election on, lease surely ours): the grant is held in-process as pending,
+//   the pod is annotated at once, and the record is written behind it (one write per pool at a time,
+//   later grants coalesced). One API round trip from a free address to the pod.
+// - otherwise (leader election off, so several replicas may allocate): the grant is recorded first
+//   with an optimistic write — the record is what keeps two replicas from giving one address twice —
+//   and the pod annotated after it.
+// Either way a pod annotated with an address the record lacks (a crash before the record write) is
+// adopted from its annotation when the address is still free in the record, and given a new one
+// otherwise.
 import type { V1Pod } from '@kubernetes/client-node';
-import type { EniPool, EniPoolAllocation } from '@kube-iaas/crds';
-import { ConditionType, getCondition, isBeingDeleted, resources, type Condition, type EventRecorder, type Informer, type KubeClient, type ReconcileContext, type ReconcileResult } from '@kube-iaas/core';
-import { allocationStep, planFromStatus, recordedCapacity, withCounts, withReady, type AllocationStep } from '../plan/index.ts';
+import type { EniPool, EniPoolAllocation, EniPoolStatus } from '@kube-iaas/crds';
+import { ConditionType, getCondition, isBeingDeleted, resources, type Condition, type EventRecorder, type Informer, type KubeClient, type Logger, type ReconcileContext, type ReconcileResult } from '@kube-iaas/core';
+import { DEVICE_INDEX_ANNOTATION, ENI_ANNOTATION, IP_ANNOTATION } from '../constants.ts';
+import { allocationStep, planFromStatus, recordedCapacity, routeTableOf, withCounts, withReady, type AllocationStep, type PodRef } from '../plan/index.ts';
 import { poolMetrics } from './metrics.ts';
 import { POD_NODE_INDEX, annotatePod, isAnnotated, podsWanting, wantsAddress, type PodClock } from './pods.ts';
 import type { PoolStore } from './store.ts';
@@ -19,18 +31,109 @@ export interface AllocatorDeps {
   clock: PodClock;
   /** Asks the pool controller to look at AWS (the record calls for growth or shrinking). */
   wakePool: (name: string) => void;
+  /** Runs the allocator for the node again: at once (`failed` false: the record changed behind it) or with backoff (a background write or patch failed). */
+  requeue: (name: string, failed: boolean) => void;
+  /** True while this process is surely the only allocator: it may annotate before recording. */
+  soleAllocator?: () => boolean;
+  log?: Logger;
   now?: () => Date;
 }
 
+type Alive = (a: EniPoolAllocation) => boolean | undefined;
+type Mode = 'annotate-first' | 'record-first';
+
 export function allocatorReconciler(deps: AllocatorDeps) {
   const now = deps.now ?? (() => new Date());
+  const sole = deps.soleAllocator ?? (() => false);
   /** resourceVersion of each pod this process annotated, so a lagging pod cache does not cause a second patch. */
   const annotated = new Map<string, number>();
+  /** Pods with an annotation patch in flight (uid → the address being written). */
+  const inflight = new Map<string, string>();
   const rv = (p: V1Pod | undefined) => Number(p?.metadata?.resourceVersion ?? 0);
+  const cooldownOf = (pool: EniPool) => (pool.spec.cooldownSeconds ?? 30) * 1000;
+
+  /** The record after one allocation step on `p` (the newest pool, pending grants included). */
+  function recordStep(p: EniPool, alive: Alive, wanting: readonly PodRef[], force: boolean): { status: EniPoolStatus; result: AllocationStep } | undefined {
+    const capacity = recordedCapacity(p.spec, p.status);
+    const st = p.status ?? {};
+    const s = allocationStep({ status: st, alive, wanting, cooldownMs: cooldownOf(p), now: now() });
+    if (!s.changed && !force) return undefined;
+    const counted = withCounts({ ...st, allocations: s.allocations, cooling: s.cooling });
+    const waiting = wanting.length ? s.waiting.length : podsWanting(deps.pods, p.metadata.name ?? '', s.allocations).length;
+    const atLimit = capacity ? planFromStatus(p.spec, counted, waiting, capacity).atLimit : false;
+    const status = withReady(counted, { waiting, atLimit, limit: capacity?.limit ?? 0, generation: p.metadata.generation ?? 0 });
+    return { status, result: s };
+  }
+
+  // The record behind the annotate-first path: one write per pool at a time; a request while one is
+  // under way runs once more after it, with the newest liveness view.
+  const recording = new Map<string, Promise<void>>();
+  const again = new Map<string, Alive>();
+  function record(name: string, alive: Alive): void {
+    if (recording.has(name)) {
+      again.set(name, alive);
+      return;
+    }
+    const run = deps.store
+      .update(name, (p) => recordStep(p, alive, [], true))
+      .then(
+        // What the write changed (cooldowns over, releases) may free addresses for waiting pods or
+        // call for the pool to shrink: one more step for the node looks.
+        (w) => (w.written ? deps.requeue(name, false) : undefined),
+        (err: unknown) => {
+          deps.log?.warn({ pool: name, err: (err as Error).message }, 'recording pending grants failed; the allocator runs again');
+          deps.requeue(name, true);
+        },
+      )
+      .finally(() => {
+        recording.delete(name);
+        const next = again.get(name);
+        if (next) {
+          again.delete(name);
+          record(name, next);
+        }
+      });
+    recording.set(name, run);
+  }
+
+  /** Writes an allocation onto its pod; resolves with the phase timings for the log. */
+  async function annotate(name: string, a: EniPoolAllocation, mode: Mode, served: string[]): Promise<void> {
+    inflight.set(a.podUid, a.ip);
+    try {
+      const patched = await annotatePod(deps.client, a);
+      if (!patched) {
+        // The pod is gone or replaced: a pending grant is simply forgotten; a recorded one is released
+        // by the next step.
+        deps.store.dropPending(name, a.podUid);
+        deps.requeue(name, true);
+        return;
+      }
+      annotated.set(a.podUid, rv(patched));
+      const t = deps.clock.served(a.podUid);
+      if (t) {
+        poolMetrics.allocationLatency.observe({ path: t.path }, t.ms / 1000);
+        poolMetrics.grants.inc({ mode });
+        served.push(`${a.podNamespace}/${a.podName}=${a.ip} ${t.ms.toFixed(1)}ms ${t.path}`);
+      }
+    } catch (err) {
+      deps.log?.warn({ pod: `${a.podNamespace}/${a.podName}`, err: (err as Error).message }, 'annotating the pod failed; the allocator runs again');
+      deps.requeue(name, true);
+    } finally {
+      if (inflight.get(a.podUid) === a.ip) inflight.delete(a.podUid);
+    }
+  }
+
+  /** Allocations of the view whose pod lacks them and is not being patched already. */
+  function toAnnotate(allocations: readonly EniPoolAllocation[], byUid: ReadonlyMap<string, V1Pod>): EniPoolAllocation[] {
+    return allocations.filter((a) => {
+      const p = byUid.get(a.podUid);
+      return p && inflight.get(a.podUid) !== a.ip && !isAnnotated(p, a) && !(rv(p) < (annotated.get(a.podUid) ?? 0));
+    });
+  }
 
   return async (key: string, ctx: ReconcileContext): Promise<ReconcileResult> => {
     const started = performance.now();
-    const pool = deps.store.current(key);
+    let pool = deps.store.current(key);
     if (!pool?.metadata.name || isBeingDeleted(pool)) return;
     const capacity = recordedCapacity(pool.spec, pool.status);
     if (!capacity) return; // nothing recorded yet: the pool controller wakes us when it has
@@ -46,59 +149,64 @@ export function allocatorReconciler(deps: AllocatorDeps) {
       const live = await deps.client.get<V1Pod>(resources.Pod, a.podName, a.podNamespace);
       confirmed.set(a.podUid, live?.metadata?.uid === a.podUid && live.spec?.nodeName === name && wantsAddress(live));
     }
-    const alive = (a: EniPoolAllocation): boolean | undefined => {
+    const alive: Alive = (a) => {
       const p = byUid.get(a.podUid);
       if (p) return wantsAddress(p);
       if (deps.clock.isGone(a.podUid)) return false;
       return confirmed.get(a.podUid); // undefined: an allocation newer than this step's look-ups; kept
     };
-    const cooldownMs = (pool.spec.cooldownSeconds ?? 30) * 1000;
 
-    let step: AllocationStep | undefined;
-    const w = await deps.store.update(name, (p) => {
-      const st = p.status ?? {};
-      const s = allocationStep({ status: st, alive, wanting: podsWanting(deps.pods, name, st.allocations ?? []), cooldownMs, now: now() });
-      step = s;
-      if (!s.changed) return undefined;
-      const counted = withCounts({ ...st, allocations: s.allocations, cooling: s.cooling });
-      const plan = planFromStatus(p.spec, counted, s.waiting.length, capacity);
-      const status = withReady(counted, { waiting: s.waiting.length, atLimit: plan.atLimit, limit: capacity.limit, generation: p.metadata.generation ?? 0 });
-      return { status, result: s };
-    });
-    const wroteAt = performance.now();
-    const written = w.pool ?? pool;
-    const st = written.status ?? {};
-    const s = step;
-    if (!s) return;
-
-    // Annotate: what this step granted, and any allocation whose pod still lacks it (a crash between the
-    // status write and the patch, or another replica's grant it has not annotated yet).
-    const todo = (st.allocations ?? []).filter((a) => {
-      const p = byUid.get(a.podUid);
-      return p && !isAnnotated(p, a) && !(rv(p) < (annotated.get(a.podUid) ?? 0));
-    });
-    const served: string[] = [];
-    const queuedMs = Math.max(0, ...s.granted.map((g) => (deps.clock.age(g.podUid) ?? 0) - (performance.now() - started)));
-    await Promise.all(
-      todo.map(async (a) => {
-        const patched = await annotatePod(deps.client, a);
-        if (!patched) return;
-        annotated.set(a.podUid, rv(patched));
-        const t = deps.clock.served(a.podUid);
-        if (t) {
-          poolMetrics.allocationLatency.observe({ path: t.path }, t.ms / 1000);
-          served.push(`${a.podNamespace}/${a.podName}=${a.ip} ${t.ms.toFixed(1)}ms ${t.path}`);
-        }
-      }),
-    );
-    for (const [uid] of annotated) if (!byUid.has(uid)) annotated.delete(uid);
-    if (served.length) {
-      // Where the operator time went: waiting for a worker, the status write, the pod patches.
-      const phases = { queuedMs: +queuedMs.toFixed(1), statusWriteMs: +(wroteAt - started).toFixed(1), annotateMs: +(performance.now() - wroteAt).toFixed(1) };
-      ctx.log.info({ served, ...phases, conflicts: deps.store.conflicts }, 'addresses handed out');
+    // Annotations the record lacks (a crash before the record write): adopted while still free.
+    const adopted = adoptAnnotations(pool, podsHere);
+    for (const a of adopted) deps.store.addPending(name, a);
+    if (adopted.length) {
+      ctx.log.info({ adopted: adopted.map((a) => `${a.podNamespace}/${a.podName}=${a.ip}`) }, 'addresses adopted from pod annotations');
+      pool = deps.store.current(name) ?? pool;
     }
 
+    const mode: Mode = sole() ? 'annotate-first' : 'record-first';
+    const served: string[] = [];
+    let step: AllocationStep | undefined;
+    let written: EniPool;
+    if (mode === 'annotate-first') {
+      const st = pool.status ?? {};
+      // Addresses a pool-controller write is taking out of the record are not handed out meanwhile.
+      const leaving = deps.store.leaving(name);
+      const grantable = leaving.size ? { ...st, enis: (st.enis ?? []).map((e) => ({ ...e, secondaryIps: (e.secondaryIps ?? []).filter((ip) => !leaving.has(ip)) })) } : st;
+      step = allocationStep({ status: grantable, alive, wanting: podsWanting(deps.pods, name, st.allocations ?? []), cooldownMs: cooldownOf(pool), now: now(), grantExpired: false });
+      for (const g of step.granted) deps.store.addPending(name, g);
+      written = deps.store.current(name) ?? pool;
+      const todo = toAnnotate(written.status?.allocations ?? [], byUid);
+      // Not awaited: the next step for this node may start while these patches are under way (the
+      // grants are pending, so it cannot hand the addresses out again).
+      const patches = todo.map((a) => annotate(name, a, mode, served));
+      if (step.changed || adopted.length || deps.store.pendingCount(name) > 0) record(name, alive);
+      const queuedMs = Math.max(0, ...step.granted.map((g) => (deps.clock.age(g.podUid) ?? 0) - (performance.now() - started)));
+      const dispatched = performance.now();
+      void Promise.all(patches).then(() => {
+        // Where the operator time went: waiting for a worker, then the pod patches (no write before them).
+        if (served.length) ctx.log.info({ served, mode, queuedMs: +queuedMs.toFixed(1), annotateMs: +(performance.now() - dispatched).toFixed(1) }, 'addresses handed out');
+      });
+    } else {
+      const w = await deps.store.update(name, (p) => recordStep(p, alive, podsWanting(deps.pods, name, p.status?.allocations ?? []), adopted.length > 0));
+      const statusWriteMs = performance.now() - started;
+      step = w.result;
+      written = w.pool ?? pool;
+      if (!step) step = allocationStep({ status: written.status ?? {}, alive, wanting: [], cooldownMs: cooldownOf(written), now: now() });
+      const wroteAt = performance.now();
+      // What this step granted, and any allocation whose pod still lacks it (a crash between the
+      // status write and the patch, or another replica's grant it has not annotated yet).
+      await Promise.all(toAnnotate(written.status?.allocations ?? [], byUid).map((a) => annotate(name, a, mode, served)));
+      if (served.length) {
+        // Where the operator time went: waiting for a worker, the status write, the pod patches.
+        const phases = { statusWriteMs: +statusWriteMs.toFixed(1), annotateMs: +(performance.now() - wroteAt).toFixed(1) };
+        ctx.log.info({ served, mode, ...phases, conflicts: deps.store.conflicts }, 'addresses handed out');
+      }
+    }
+    for (const [uid] of annotated) if (!byUid.has(uid)) annotated.delete(uid);
+
     // What the pool needs now; the pool controller does the AWS part.
+    const st = written.status ?? {};
     const waiting = podsWanting(deps.pods, name, st.allocations ?? []);
     for (const p of waiting) deps.clock.waited(p.uid);
     const plan = planFromStatus(written.spec, st, waiting.length, capacity);
@@ -109,9 +217,51 @@ export function allocatorReconciler(deps: AllocatorDeps) {
     poolMetrics.addresses.set({ node: name, state: 'cooling' }, st.summary?.cooling ?? 0);
     if (waiting.length > 0) warnWaiting(deps.events, written, waiting, plan.atLimit, capacity.limit);
 
-    if (s.nextExpiryMs !== undefined) return { requeueAfter: s.nextExpiryMs + 20 };
+    if (step.nextExpiryMs !== undefined) return { requeueAfter: step.nextExpiryMs + 20 };
     return;
   };
+}
+
+/**
+ * Pods on the node that carry our address annotation while the record (pending grants included) has
+ * no allocation for them: the grant was annotated and the process died before recording it. The
+ * address is taken back into the record when it is on an ENI of the pool and nobody holds it; a pod
+ * whose address is held by another or gone stays without allocation and is given a new one.
+ */
+export function adoptAnnotations(pool: EniPool, pods: readonly V1Pod[]): EniPoolAllocation[] {
+  const st = pool.status ?? {};
+  const holders = new Set((st.allocations ?? []).map((a) => a.podUid));
+  const held = new Set([...(st.allocations ?? []).map((a) => a.ip), ...(st.cooling ?? []).map((c) => c.ip)]);
+  const eniOf = new Map((st.enis ?? []).flatMap((e) => (e.secondaryIps ?? []).map((ip) => [ip, e] as const)));
+  const out: EniPoolAllocation[] = [];
+  // Oldest first: of two pods claiming one address, the one that had it first keeps it.
+  const ordered = [...pods].sort((a, b) => String(toIso(a.metadata?.creationTimestamp)).localeCompare(String(toIso(b.metadata?.creationTimestamp))) || String(a.metadata?.name).localeCompare(String(b.metadata?.name)));
+  for (const p of ordered) {
+    const uid = p.metadata?.uid ?? '';
+    const ip = p.metadata?.annotations?.[IP_ANNOTATION];
+    if (!ip || !uid || holders.has(uid) || !wantsAddress(p) || p.metadata?.deletionTimestamp) continue;
+    const eni = eniOf.get(ip);
+    if (!eni || held.has(ip)) continue;
+    // The annotation's ENI and device index must match the record (the data plane routes by them).
+    const ann = p.metadata?.annotations ?? {};
+    if ((ann[ENI_ANNOTATION] && ann[ENI_ANNOTATION] !== eni.eniId) || (ann[DEVICE_INDEX_ANNOTATION] && ann[DEVICE_INDEX_ANNOTATION] !== String(eni.deviceIndex))) continue;
+    held.add(ip);
+    out.push({
+      ip,
+      eniId: eni.eniId,
+      deviceIndex: eni.deviceIndex,
+      routeTable: routeTableOf(eni.deviceIndex),
+      podNamespace: p.metadata?.namespace ?? 'default',
+      podName: p.metadata?.name ?? '',
+      podUid: uid,
+      allocatedAt: toIso(p.metadata?.creationTimestamp) ?? new Date().toISOString(),
+    });
+  }
+  return out;
+}
+
+function toIso(t: Date | string | undefined): string | undefined {
+  return t === undefined ? undefined : new Date(t).toISOString();
 }
 
 /** Warning Event on each waiting pod when the pool cannot grow (at its limit, or AWS refuses). */

@@ -12,6 +12,12 @@ export const poolMetrics = {
     labelNames: ['path'],
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
   }),
+  grants: counter({
+    name: 'kube_iaas_eni_grants_total',
+    help: 'Addresses handed to pods, by mode: annotate-first (the sole leader annotates, then records) or record-first (recorded with an optimistic write, then annotated; leader election off).',
+    labelNames: ['mode'],
+  }),
+  pendingConflicts: counter({ name: 'kube_iaas_eni_pending_conflicts_total', help: 'Grants annotated before being recorded that the record contradicted (another writer took the address); the pod got a new address.' }),
   statusConflicts: counter({ name: 'kube_iaas_eni_status_conflicts_total', help: 'EniPool status writes refused with 409 (another writer was first) and computed again.' }),
   leakedEnis: counter({ name: 'kube_iaas_eni_leaked_enis_deleted_total', help: 'Leaked ENIs of this cluster deleted.' }),
 };

@@ -22,6 +22,12 @@ export interface AllocationStepInput {
   wanting: readonly PodRef[];
   cooldownMs: number;
   now: Date;
+  /**
+   * Whether addresses whose cooldown ends in this step may be handed out in it (default true). False
+   * when grants are not written with the step (annotate-first): the record still lists them as
+   * cooling until the step is written, and a grant must be of an address the record shows free.
+   */
+  grantExpired?: boolean;
 }
 
 export interface AllocationStep {
@@ -42,7 +48,8 @@ export function allocationStep(input: AllocationStepInput): AllocationStep {
   const inPool = new Set((status.enis ?? []).flatMap((e) => e.secondaryIps ?? []));
   const { kept, released } = release(status.allocations ?? [], (a) => input.alive(a) !== false, now);
   const cool = expireCooling([...(status.cooling ?? []), ...released].filter((c) => inPool.has(c.ip)), input.cooldownMs, now);
-  const { granted, waiting } = allocate(poolEnisOf(status.enis), kept, cool.cooling, input.wanting, now);
+  const resting = input.grantExpired === false ? [...cool.cooling, ...cool.expired] : cool.cooling;
+  const { granted, waiting } = allocate(poolEnisOf(status.enis), kept, resting, input.wanting, now);
   const droppedCooling = (status.cooling?.length ?? 0) + released.length !== cool.cooling.length;
   const out: AllocationStep = {
     allocations: [...kept, ...granted],
@@ -142,4 +149,43 @@ export function withoutAddresses(
     enis.push(d ? { ...e, secondaryIps: (e.secondaryIps ?? []).filter((ip) => !d.has(ip)) } : e);
   }
   return { status: withCounts({ ...status, enis }), removed, removedEnis };
+}
+
+export interface PendingMerge {
+  /** The record with the pending grants added. */
+  status: EniPoolStatus;
+  /** Pending grants the record already holds (same pod, same address): no longer pending. */
+  recorded: EniPoolAllocation[];
+  /**
+   * Pending grants the record contradicts (the pod recorded with another address, or the address held
+   * by another pod, cooling down, or no longer on an ENI of the pool): the record wins, and the pod is
+   * given an address again from it.
+   */
+  conflicts: EniPoolAllocation[];
+}
+
+/**
+ * The record as this process knows it: EniPool status plus the grants it has annotated on pods and
+ * not recorded yet (the annotate-first path, or annotations adopted after a crash).
+ */
+export function withPending(status: EniPoolStatus, pending: readonly EniPoolAllocation[]): PendingMerge {
+  if (pending.length === 0) return { status, recorded: [], conflicts: [] };
+  const allocations = status.allocations ?? [];
+  const byUid = new Map(allocations.map((a) => [a.podUid, a]));
+  const held = new Set([...allocations.map((a) => a.ip), ...(status.cooling ?? []).map((c) => c.ip)]);
+  const inPool = new Set((status.enis ?? []).flatMap((e) => e.secondaryIps ?? []));
+  const merged: EniPoolAllocation[] = [];
+  const recorded: EniPoolAllocation[] = [];
+  const conflicts: EniPoolAllocation[] = [];
+  for (const p of pending) {
+    const r = byUid.get(p.podUid);
+    if (r) (r.ip === p.ip ? recorded : conflicts).push(p);
+    else if (held.has(p.ip) || !inPool.has(p.ip)) conflicts.push(p);
+    else {
+      held.add(p.ip);
+      merged.push(p);
+    }
+  }
+  if (merged.length === 0) return { status, recorded, conflicts };
+  return { status: withCounts({ ...status, allocations: [...allocations, ...merged] }), recorded, conflicts };
 }

@@ -6,7 +6,7 @@ import type { EniPool } from '@kube-iaas/crds';
 import { describeNetworkInterfaces, eniTags, ownedByClusterFilters, ownedTags, resources, taggedOwner, toTagSpecifications, type KubeObject } from '@kube-iaas/core';
 import { readState } from '@kube-iaas/testbed';
 import { ENI_POOL_RESOURCE, IP_ANNOTATION } from '../../src/constants.ts';
-import { OperatorProcess, clients, inCidr, waitFor, type Clients } from './harness.ts';
+import { OperatorProcess, clients, inCidr, leaderArgs, waitFor, type Clients } from './harness.ts';
 
 const account = readState()?.account;
 if (!account) throw new Error('testbed account not seeded');
@@ -38,10 +38,34 @@ async function deleteTestPods(): Promise<void> {
   await waitFor('test pods gone', async () => (await listPods()).length === 0, 120_000);
 }
 
+/** The operator as deployed: leader election on, so it is the sole allocator (annotate first, record after). */
+const startMain = (identity = 'it-main') => OperatorProcess.start([...leaderArgs(identity), '--cooldown=2s', '--leaked-eni-sweep-interval=1s', '--leaked-eni-grace=60s']);
+
+/** Addresses handed out by mode, from an operator's /metrics. */
+async function grants(o: OperatorProcess): Promise<Record<string, number>> {
+  const out: Record<string, number> = {};
+  for (const m of (await o.metrics()).matchAll(/^kube_iaas_eni_grants_total\{mode="([^"]*)"\} (\d+)/gm)) out[m[1]!] = Number(m[2]);
+  return out;
+}
+
+/** Every annotated pod's address is its allocation in its node's EniPool status, and the other way round. */
+async function expectRecordMatchesAnnotations(): Promise<void> {
+  const pods = (await listPods()).filter((p) => p.metadata?.annotations?.[IP_ANNOTATION]);
+  const pools = (await c.kube.list<EniPool>(ENI_POOL_RESOURCE)).items;
+  const recorded = new Map(pools.flatMap((p) => (p.status?.allocations ?? []).map((a) => [a.podUid, { ...a, node: p.metadata.name }] as const)));
+  for (const p of pods) {
+    const a = recorded.get(p.metadata!.uid!);
+    expect(a, `allocation of ${p.metadata!.name}`).toBeDefined();
+    expect(a).toMatchObject({ ip: p.metadata!.annotations![IP_ANNOTATION], node: p.spec!.nodeName });
+  }
+  const ours = [...recorded.values()].filter((a) => a.podName.startsWith(LABEL));
+  expect(ours).toHaveLength(pods.length);
+}
+
 beforeAll(async () => {
   c = clients();
   await deleteTestPods();
-  op = await OperatorProcess.start(['--cooldown=2s', '--leaked-eni-sweep-interval=1s', '--leaked-eni-grace=60s']);
+  op = await startMain();
   // Pools left by an earlier run keep their spec: give them the short cooldown too (a hand edit).
   for (const id of account.instanceIds) {
     const node = await waitFor(`node of ${id}`, () => nodeOf(id));
@@ -93,7 +117,15 @@ describe('eni-operator on the testbed', () => {
       }
       return n;
     };
-    const before = await mutating();
+    // The start may still be finishing AWS calls behind a record that is already settled (an ENI
+    // leaves the record before it is deleted): wait until the count stands still, then watch.
+    let before = await mutating();
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 3_000));
+      const now = await mutating();
+      if (now === before) break;
+      before = now;
+    }
     await new Promise((r) => setTimeout(r, 15_000));
     expect(await mutating()).toBe(before);
   });
@@ -129,6 +161,11 @@ describe('eni-operator on the testbed', () => {
     for (const ip of ips) expect(enis.filter((e) => e.privateIpAddresses.includes(ip) && e.primaryPrivateIpAddress !== ip)).toHaveLength(1);
     for (const e of enis) if (e.attachment?.deviceIndex !== 0) expect(taggedOwner(e.tags)).toMatchObject({ kind: 'EniPool', name });
 
+    // The sole leader annotated first and recorded after: the record caught up with every annotation.
+    expect((await grants(op))['annotate-first']).toBeGreaterThanOrEqual(27);
+    expect((await grants(op))['record-first'] ?? 0).toBe(0);
+    await waitFor('record caught up', async () => ((await pool(name))?.status?.allocations?.length ?? 0) === 27, 10_000, 200);
+    await expectRecordMatchesAnnotations();
     const p = (await pool(name))!;
     expect(p.status?.summary).toMatchObject({ enis: 3, used: 27, free: 0 });
     expect(p.status?.allocations).toHaveLength(27);
@@ -177,7 +214,11 @@ describe('eni-operator on the testbed', () => {
         return p?.status?.summary?.addresses === p?.status?.capacity?.podAddresses;
       }, 90_000, 500);
     }
-    const second = await OperatorProcess.start(['--leaked-eni-sweep-interval=0']);
+    // Two replicas without leader election, both allocating: the optimistic status write is what
+    // keeps them from giving one address twice (record first, then annotate).
+    await op.stop();
+    const first = await OperatorProcess.start(['--leaked-eni-sweep-interval=0', '--cooldown=2s']);
+    const second = await OperatorProcess.start(['--leaked-eni-sweep-interval=0', '--cooldown=2s']);
     try {
       const started = Date.now();
       const all = Array.from({ length: 200 }, (_, i) => ({ ...pod(`${LABEL}-burst-${i}`, ''), spec: { containers: [{ name: 'c', image: 'nginx' }], terminationGracePeriodSeconds: 0 } }));
@@ -205,15 +246,88 @@ describe('eni-operator on the testbed', () => {
         expect(holders).toHaveLength(1);
         expect(holders[0]!.attachment?.instanceId).toBe(instanceId);
       }
-      const conflicts = [op, second].map(async (o) => Number(/^kube_iaas_eni_status_conflicts_total (\d+)/m.exec(await o.metrics())?.[1] ?? 0));
+      for (const o of [first, second]) expect((await grants(o))['annotate-first'] ?? 0).toBe(0);
+      await expectRecordMatchesAnnotations();
+      const conflicts = [first, second].map(async (o) => Number(/^kube_iaas_eni_status_conflicts_total (\d+)/m.exec(await o.metrics())?.[1] ?? 0));
       console.log(`200 pods: 110 served in ${tookMs} ms; status write conflicts (409) per replica: ${(await Promise.all(conflicts)).join(', ')}`);
     } finally {
-      await second.stop();
+      await Promise.all([first.stop(), second.stop()]);
+      op = await startMain();
       await deleteTestPods();
       for (const n of nodes) await c.kube.patch(ENI_POOL_RESOURCE, { name: n.metadata!.name! }, { spec: { minimumIp: null } });
       for (const n of nodes) {
         await waitFor(`pool ${n.metadata!.name} back to one ENI`, async () => (await pool(n.metadata!.name!))?.status?.summary?.enis === 1, 90_000, 500);
       }
+    }
+  });
+
+  it('leader killed (kill -9) in the middle of a burst: the standby takes over and serves the rest, the record matches every annotation, no address twice', async () => {
+    const standby = await startMain('it-standby');
+    try {
+      const all = Array.from({ length: 40 }, (_, i) => ({ ...pod(`${LABEL}-failover-${i}`, ''), spec: { containers: [{ name: 'c', image: 'nginx' }], terminationGracePeriodSeconds: 0 } }));
+      await Promise.all(all.map((p) => c.kube.create(resources.Pod, p)));
+      await waitFor('first pods annotated', async () => (await listPods()).filter((p) => p.metadata?.annotations?.[IP_ANNOTATION]).length >= 5, 60_000, 20);
+      await op.stop('SIGKILL');
+      const killedAt = Date.now();
+      await waitFor('every bound pod served', async () => {
+        const now = await listPods();
+        return now.length === 40 && now.every((p) => p.spec?.nodeName && p.metadata?.annotations?.[IP_ANNOTATION]);
+      }, 120_000, 500);
+      console.log(`failover: every pod served ${Date.now() - killedAt} ms after the leader was killed; the standby handed out ${JSON.stringify(await grants(standby))}`);
+      const pods = await listPods();
+      const ips = pods.map((p) => p.metadata!.annotations![IP_ANNOTATION]!);
+      expect(new Set(ips).size).toBe(40);
+      await waitFor('record caught up', async () => {
+        const pools = (await c.kube.list<EniPool>(ENI_POOL_RESOURCE)).items;
+        return pools.flatMap((p) => p.status?.allocations ?? []).filter((a) => a.podName.startsWith(`${LABEL}-failover`)).length === 40;
+      }, 30_000, 500);
+      await expectRecordMatchesAnnotations();
+      const enis = await describeNetworkInterfaces(c.ec2, { filters: [{ Name: 'attachment.instance-id', Values: account.instanceIds }] });
+      for (const ip of ips) expect(enis.filter((e) => e.privateIpAddresses.includes(ip) && e.primaryPrivateIpAddress !== ip)).toHaveLength(1);
+    } finally {
+      op = standby;
+      await deleteTestPods();
+    }
+  });
+
+  it('a pod annotated by a leader that died before recording it keeps its address; a second pod claiming the same address gets a new one', async () => {
+    const node = (await nodeOf(account.instanceIds[0]!))!;
+    const name = node.metadata!.name!;
+    // The earlier tests' addresses have cooled down and are back in the pool.
+    await waitFor('pool settled', async () => {
+      const s = (await pool(name))?.status?.summary;
+      return s?.used === 0 && s.cooling === 0 && (s.free ?? 0) > 0;
+    }, 60_000, 500);
+    await op.stop();
+    const before = (await pool(name))!;
+    const held = new Set([...(before.status?.allocations ?? []).map((a) => a.ip), ...(before.status?.cooling ?? []).map((x) => x.ip)]);
+    const eni = before.status!.enis![0]!;
+    const ip = (eni.secondaryIps ?? []).find((x) => !held.has(x))!;
+    expect(ip).toBeDefined();
+    const annotations = { [IP_ANNOTATION]: ip, 'network.kube-iaas.dev/eni': eni.eniId, 'network.kube-iaas.dev/device-index': String(eni.deviceIndex), 'network.kube-iaas.dev/route-table': '254' };
+    const orphan = pod(`${LABEL}-orphan`, name);
+    const claimant = pod(`${LABEL}-claimant`, name);
+    await c.kube.create(resources.Pod, { ...orphan, metadata: { ...orphan.metadata, annotations } });
+    await waitFor('orphan bound', async () => (await listPods()).some((p) => p.metadata?.name === orphan.metadata!.name && p.spec?.nodeName));
+    await new Promise((r) => setTimeout(r, 1_100)); // creation timestamps are in seconds: the orphan is older
+    await c.kube.create(resources.Pod, { ...claimant, metadata: { ...claimant.metadata, annotations } });
+    await waitFor('claimant bound', async () => (await listPods()).some((p) => p.metadata?.name === claimant.metadata!.name && p.spec?.nodeName));
+    op = await startMain();
+    try {
+      const recorded = await waitFor('both recorded', async () => {
+        const a = (await pool(name))?.status?.allocations ?? [];
+        const o = a.find((x) => x.podName === orphan.metadata!.name);
+        const k = a.find((x) => x.podName === claimant.metadata!.name);
+        return o && k ? { o, k } : undefined;
+      }, 30_000, 200);
+      // The older pod keeps the address it was annotated with; the other is given a new one.
+      expect(recorded.o.ip).toBe(ip);
+      expect(recorded.k.ip).not.toBe(ip);
+      await waitFor('claimant re-annotated', async () => (await listPods()).find((p) => p.metadata?.name === claimant.metadata!.name)?.metadata?.annotations?.[IP_ANNOTATION] === recorded.k.ip, 30_000, 200);
+      expect((await listPods()).find((p) => p.metadata?.name === orphan.metadata!.name)?.metadata?.annotations?.[IP_ANNOTATION]).toBe(ip);
+      await expectRecordMatchesAnnotations();
+    } finally {
+      await deleteTestPods();
     }
   });
 

@@ -9,10 +9,16 @@ export { freePort, waitFor } from '@kube-iaas/testbed/testing';
 
 export const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
-/** The operator's entry point run as a child process, with the flags every test wants. */
+/** The operator's entry point run as a child process, with the flags every test wants (leader election off unless asked for). */
 export const OperatorProcess = {
-  start: (extraArgs: string[] = []): Promise<TestbedOperator> => TestbedOperator.start(MAIN, ['--leader-elect=false', '--resync-period=1h', ...extraArgs]),
+  start: (extraArgs: string[] = []): Promise<TestbedOperator> =>
+    TestbedOperator.start(MAIN, [...(extraArgs.some((a) => a.startsWith('--leader-elect')) ? [] : ['--leader-elect=false']), '--resync-period=1h', ...extraArgs]),
 };
+
+/** Leader election on a test Lease with short timings: the one allocator annotates first and records after. */
+export function leaderArgs(identity: string): string[] {
+  return ['--leader-elect', '--leader-elect-namespace=default', '--leader-elect-id=eni-operator-it', `--leader-elect-identity=${identity}`, '--leader-elect-lease-duration=3s', '--leader-elect-renew-deadline=2s', '--leader-elect-retry-period=500ms'];
+}
 export type OperatorProcess = TestbedOperator;
 
 export function clients() {

@@ -27,6 +27,16 @@ function recorded(over: Partial<EniPoolStatus> = {}): EniPoolStatus {
 }
 
 describe('allocationStep (the fast path)', () => {
+  it('annotate-first (grantExpired false): an address whose cooldown ends in this step is not handed out in it', () => {
+    const st = recorded({ enis: [{ eniId: 'eni-0', deviceIndex: 0, secondaryIps: ['10.0.0.10'] }], cooling: [{ ip: '10.0.0.10', eniId: 'eni-0', releasedAt: new Date(T0.getTime() - 60_000).toISOString() }] });
+    const held = allocationStep({ status: st, alive: () => true, wanting: pods(1), cooldownMs: 30_000, now: T0, grantExpired: false });
+    expect(held.granted).toEqual([]);
+    expect(held.expired.map((c) => c.ip)).toEqual(['10.0.0.10']);
+    expect(held.changed).toBe(true); // the expiry is still written
+    const now = allocationStep({ status: st, alive: () => true, wanting: pods(1), cooldownMs: 30_000, now: T0 });
+    expect(now.granted.map((g) => g.ip)).toEqual(['10.0.0.10']);
+  });
+
   it('hands out the lowest free addresses of the lowest device index, nothing when nobody waits', () => {
     const s = allocationStep({ status: recorded(), alive: () => true, wanting: pods(2), cooldownMs: 30_000, now: T0 });
     expect(s.granted.map((g) => [g.podName, g.ip, g.eniId, g.routeTable])).toEqual([
