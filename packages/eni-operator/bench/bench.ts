@@ -35,8 +35,10 @@ const pool = () => c.kube.get<EniPool>(ENI_POOL_RESOURCE, xlarge);
 const seen = new Map<string, number>();
 const waiters = new Map<string, () => void>();
 const watch = new Informer<V1Pod>(c.kube, resources.Pod, { namespace: NS, labelSelector: `app=${LABEL}` });
+const created = new Map<string, () => void>();
 const look = (p: V1Pod) => {
   const name = p.metadata?.name ?? '';
+  created.get(name)?.();
   if (!p.metadata?.annotations?.[IP_ANNOTATION] || seen.has(name)) return;
   seen.set(name, performance.now());
   waiters.get(name)?.();
@@ -102,6 +104,8 @@ async function run(label: string, prefix: string, n: number, op: OperatorProcess
   await new Promise((r) => setTimeout(r, 1_000)); // growth the last pods triggered
   const times = operatorTimes(op);
   const opMs = names.map((x) => times.get(x)?.ms).filter((x): x is number => x !== undefined);
+  // Pods that found a free address (path warm) and those that waited for the pool to grow.
+  const warmMs = names.filter((x) => times.get(x)?.path === 'warm').map((x) => times.get(x)!.ms);
   const paths = names.reduce<Record<string, number>>((m, x) => ((m[times.get(x)?.path ?? '?'] = (m[times.get(x)?.path ?? '?'] ?? 0) + 1), m), {});
   const phase = (k: keyof Phases) => stats(names.map((x) => times.get(x)?.phases[k]).filter((x): x is number => x !== undefined));
   const phases = { queued: phase('queuedMs'), statusWrite: phase('statusWriteMs'), annotate: phase('annotateMs') };
@@ -111,6 +115,7 @@ async function run(label: string, prefix: string, n: number, op: OperatorProcess
     'load avg': +os.loadavg()[0]!.toFixed(1),
     pods: n,
     'operator ms p50 / p99': fmt(stats(opMs)),
+    'of it, warm path: n, p50 / p99': warmMs.length ? `${warmMs.length}: ${fmt(stats(warmMs))}` : '—',
     'status write ms': fmt(phases.statusWrite),
     'annotate ms': fmt(phases.annotate),
     'queued ms': fmt(phases.queued),
@@ -130,6 +135,26 @@ async function warmPool(): Promise<void> {
 console.log(JSON.stringify({ cpus: os.cpus().length, cpu: os.cpus()[0]?.model, memGiB: Math.round(os.totalmem() / 2 ** 30), node: process.version, loadavg: os.loadavg().map((x) => +x.toFixed(2)) }));
 await deleteBenchPods();
 const warmPods = Number(process.env.BENCH_WARM_PODS ?? 50);
+
+// 0. The API server's floor, no operator running: the bench's own watch sees the pod (as the
+//    operator's informer would), then one merge PATCH with the four annotations, timed. Whatever
+//    design annotates a bound pod pays at least this.
+{
+  const patchMs: number[] = [];
+  for (let i = 0; i < warmPods; i++) {
+    const name = `${LABEL}-floor-${i}`;
+    const delivered = new Promise<void>((r) => created.set(name, r));
+    await c.kube.create(resources.Pod, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { app: LABEL } }, spec: { nodeName: xlarge, containers: [{ name: 'c', image: 'nginx' }], terminationGracePeriodSeconds: 0 } });
+    await delivered;
+    created.delete(name);
+    const t0 = performance.now();
+    await c.kube.patch(resources.Pod, { name, namespace: NS }, { metadata: { annotations: { [IP_ANNOTATION]: `10.255.0.${i + 1}`, 'network.kube-iaas.dev/eni': 'eni-floor', 'network.kube-iaas.dev/device-index': '1', 'network.kube-iaas.dev/route-table': '2' } } });
+    patchMs.push(performance.now() - t0);
+  }
+  console.log(JSON.stringify({ label: 'floor: one pod PATCH after the watch sees the pod (no operator)', pods: warmPods, patchMs: stats(patchMs) }));
+  rows.push({ run: 'floor: the bench patches each pod itself, no operator (API server only)', 'load avg': +os.loadavg()[0]!.toFixed(1), pods: warmPods, 'operator ms p50 / p99': '—', 'of it, warm path: n, p50 / p99': '—', 'status write ms': '—', 'annotate ms': fmt(stats(patchMs)), 'queued ms': '—', 'wall ms p50 / p99': '—' });
+  await deleteBenchPods();
+}
 
 // 1a. Warm pool (warmEni=1), leader election off: record first, then annotate.
 const rf = await OperatorProcess.start(['--leaked-eni-sweep-interval=0', '--cooldown=1s']);

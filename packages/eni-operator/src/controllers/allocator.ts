@@ -40,6 +40,9 @@ export interface AllocatorDeps {
 }
 
 type Alive = (a: EniPoolAllocation) => boolean | undefined;
+
+const RECORD_IDLE_MS = 150;
+const RECORD_MAX_MS = 1_000;
 type Mode = 'annotate-first' | 'record-first';
 
 export function allocatorReconciler(deps: AllocatorDeps) {
@@ -94,6 +97,24 @@ export function allocatorReconciler(deps: AllocatorDeps) {
         }
       });
     recording.set(name, run);
+  }
+
+  // Grants of a burst go into one write: the write waits until the node has been quiet for
+  // RECORD_IDLE_MS (at most RECORD_MAX_MS after the first grant), so a status write of the pool rarely
+  // lands on the API server together with the next pod's patch. The grants are pending meanwhile.
+  const soon = new Map<string, { timer: ReturnType<typeof setTimeout>; first: number; alive: Alive }>();
+  function recordSoon(name: string, alive: Alive): void {
+    const t = performance.now();
+    const s = soon.get(name);
+    if (s) clearTimeout(s.timer);
+    const first = s?.first ?? t;
+    const timer = setTimeout(() => {
+      const e = soon.get(name);
+      soon.delete(name);
+      record(name, e?.alive ?? alive);
+    }, Math.max(0, Math.min(RECORD_IDLE_MS, first + RECORD_MAX_MS - t)));
+    timer.unref?.();
+    soon.set(name, { timer, first, alive });
   }
 
   /** Writes an allocation onto its pod; resolves with the phase timings for the log. */
@@ -180,7 +201,7 @@ export function allocatorReconciler(deps: AllocatorDeps) {
       // Not awaited: the next step for this node may start while these patches are under way (the
       // grants are pending, so it cannot hand the addresses out again).
       const patches = todo.map((a) => annotate(name, a, mode, served));
-      if (step.changed || adopted.length || deps.store.pendingCount(name) > 0) record(name, alive);
+      if (step.changed || adopted.length || deps.store.pendingCount(name) > 0) recordSoon(name, alive);
       const queuedMs = Math.max(0, ...step.granted.map((g) => (deps.clock.age(g.podUid) ?? 0) - (performance.now() - started)));
       const dispatched = performance.now();
       void Promise.all(patches).then(() => {
