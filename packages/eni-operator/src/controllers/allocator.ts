@@ -117,9 +117,11 @@ export function allocatorReconciler(deps: AllocatorDeps) {
     soon.set(name, { timer, first, alive });
   }
 
-  /** Writes an allocation onto its pod; resolves with the phase timings for the log. */
+  /** Writes an allocation onto its pod and, when the pod was timed, adds it to `served` for the log line. */
   async function annotate(name: string, a: EniPoolAllocation, mode: Mode, served: string[]): Promise<void> {
     inflight.set(a.podUid, a.ip);
+    // The operator's own share of the pod's time: from the informer's delivery to the patch sent.
+    const ownMs = deps.clock.age(a.podUid);
     try {
       const patched = await annotatePod(deps.client, a);
       if (!patched) {
@@ -130,11 +132,11 @@ export function allocatorReconciler(deps: AllocatorDeps) {
         return;
       }
       annotated.set(a.podUid, rv(patched));
+      poolMetrics.grants.inc({ mode });
       const t = deps.clock.served(a.podUid);
       if (t) {
         poolMetrics.allocationLatency.observe({ path: t.path }, t.ms / 1000);
-        poolMetrics.grants.inc({ mode });
-        served.push(`${a.podNamespace}/${a.podName}=${a.ip} ${t.ms.toFixed(1)}ms ${t.path}`);
+        served.push(`${a.podNamespace}/${a.podName}=${a.ip} ${t.ms.toFixed(1)}ms ${t.path} own=${(ownMs ?? 0).toFixed(1)}ms`);
       }
     } catch (err) {
       deps.log?.warn({ pod: `${a.podNamespace}/${a.podName}`, err: (err as Error).message }, 'annotating the pod failed; the allocator runs again');

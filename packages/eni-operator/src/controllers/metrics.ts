@@ -14,7 +14,7 @@ export const poolMetrics = {
   }),
   grants: counter({
     name: 'kube_iaas_eni_grants_total',
-    help: 'Addresses handed to pods, by mode: annotate-first (the sole leader annotates, then records) or record-first (recorded with an optimistic write, then annotated; leader election off).',
+    help: 'Address annotations written to pods, by mode: annotate-first (the sole leader annotates, then records) or record-first (recorded with an optimistic write, then annotated; leader election off).',
     labelNames: ['mode'],
   }),
   pendingConflicts: counter({ name: 'kube_iaas_eni_pending_conflicts_total', help: 'Grants annotated before being recorded that the record contradicted (another writer took the address); the pod got a new address.' }),
