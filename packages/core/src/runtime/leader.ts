@@ -162,10 +162,10 @@ export class LeaderElector {
       // campaign
       while (!this.#stopped) {
         const attempt = Date.now();
-      if ((await this.#tryAcquireOrRenew()) === 'held') {
-        this.#renewedFrom = attempt;
-        break;
-      }
+        if ((await this.#tryAcquireOrRenew()) === 'held') {
+          this.#renewedFrom = attempt;
+          break;
+        }
         await this.#sleep(this.retryPeriodMs * (1 + Math.random() * 0.2));
       }
       if (this.#stopped) return;
