@@ -76,7 +76,7 @@ export function poolReconciler(deps: PoolControllerDeps) {
         const r = withoutAddresses(p.status ?? {}, removals, wholeEnis, unlessHeld);
         return r.removed.length || r.removedEnis.length ? { status: r.status, result: r } : undefined;
       },
-      { leaving: (r) => leavingIps(r.removed, r.removedEnis, store.current(name)?.status) },
+      { leaving: (r) => r.left },
     );
     const done = w.result;
     if (!done) return 0;
@@ -179,9 +179,14 @@ export function poolReconciler(deps: PoolControllerDeps) {
       const deduped = dedupeEnis(actual.attached.map(toPoolEni), actual.attached.flatMap((n) => n.primaryPrivateIpAddress ?? []));
       if (deduped.duplicates.length > 0) {
         ctx.log.warn({ duplicates: deduped.duplicates }, 'an address is assigned to two ENIs; releasing the copies');
-        await store.update(name, (p) => ({ status: withoutAddresses(p.status ?? {}, deduped.duplicates, [], false).status, result: undefined }), {
-          leaving: () => deduped.duplicates.flatMap((d) => d.ips),
-        });
+        await store.update(
+          name,
+          (p) => {
+            const r = withoutAddresses(p.status ?? {}, deduped.duplicates, [], false);
+            return { status: r.status, result: r };
+          },
+          { leaving: (r) => r.left },
+        );
         await applyPoolPlan(applyCtx, actual, deduped.duplicates.map((d) => ({ op: 'unassignIps' as const, eniId: d.eniId, ips: d.ips })));
         return { requeueAfter: 1 };
       }
@@ -284,12 +289,6 @@ export function poolReconciler(deps: PoolControllerDeps) {
       throw e;
     }
   };
-}
-
-/** Every address a removal takes out of the record: the single ones and those of whole ENIs. */
-function leavingIps(removed: readonly Removal[], removedEnis: readonly string[], status: EniPoolStatus | undefined): string[] {
-  const whole = (status?.enis ?? []).filter((e) => removedEnis.includes(e.eniId)).flatMap((e) => e.secondaryIps ?? []);
-  return [...removed.flatMap((r) => r.ips), ...whole];
 }
 
 /** The ENIs as status records them: attached ENIs by device index, each with its (deduplicated) addresses. */

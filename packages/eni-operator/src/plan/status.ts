@@ -121,14 +121,16 @@ export interface Removal {
  * Takes addresses (or whole ENIs) out of the record before they are given back to AWS, so no
  * allocation can pick them meanwhile. With `unlessHeld`, an address an allocation or a cooldown holds
  * in this (newest) record is left in place and dropped from the removal; a whole ENI is only removed
- * when none of its addresses is held. Returns the new status and what was actually removed.
+ * when none of its addresses is held. Returns the new status, what was actually removed, and `left`:
+ * every address the removal takes (the single ones and those of whole ENIs), which must not be handed
+ * out while the write of the new status is under way.
  */
 export function withoutAddresses(
   status: EniPoolStatus,
   removals: readonly Removal[],
   wholeEnis: readonly string[],
   unlessHeld: boolean,
-): { status: EniPoolStatus; removed: Removal[]; removedEnis: string[] } {
+): { status: EniPoolStatus; removed: Removal[]; removedEnis: string[]; left: string[] } {
   const held = new Set([...(status.allocations ?? []).map((a) => a.ip), ...(status.cooling ?? []).map((c) => c.ip)]);
   const removed: Removal[] = [];
   const removedEnis: string[] = [];
@@ -140,15 +142,17 @@ export function withoutAddresses(
     drop.set(r.eniId, new Set(ips));
   }
   const enis: EniPoolEni[] = [];
+  const left = removed.flatMap((r) => r.ips);
   for (const e of status.enis ?? []) {
     if (wholeEnis.includes(e.eniId) && !(e.secondaryIps ?? []).some((ip) => held.has(ip))) {
       removedEnis.push(e.eniId);
+      left.push(...(e.secondaryIps ?? []));
       continue;
     }
     const d = drop.get(e.eniId);
     enis.push(d ? { ...e, secondaryIps: (e.secondaryIps ?? []).filter((ip) => !d.has(ip)) } : e);
   }
-  return { status: withCounts({ ...status, enis }), removed, removedEnis };
+  return { status: withCounts({ ...status, enis }), removed, removedEnis, left };
 }
 
 export interface PendingMerge {

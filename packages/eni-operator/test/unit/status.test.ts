@@ -109,10 +109,12 @@ describe('the record: counts, plan, removal before release', () => {
     const r = withoutAddresses(status, [{ eniId: 'eni-0', ips: ['10.0.0.12'] }, { eniId: 'eni-1', ips: ['10.0.1.10'] }], ['eni-1'], true);
     expect(r.removed).toEqual([{ eniId: 'eni-0', ips: ['10.0.0.12'] }]);
     expect(r.removedEnis).toEqual([]);
+    expect(r.left).toEqual(['10.0.0.12']);
     expect(r.status.enis?.find((e) => e.eniId === 'eni-0')?.secondaryIps).toEqual(['10.0.0.11', '10.0.0.10']);
     expect(r.status.enis?.find((e) => e.eniId === 'eni-1')?.secondaryIps).toEqual(['10.0.1.10']);
     const idle = withoutAddresses(recorded(), [], ['eni-1'], true);
     expect(idle.removedEnis).toEqual(['eni-1']);
+    expect(idle.left).toEqual(['10.0.1.10']); // a whole ENI's addresses leave with it
     expect(idle.status.enis?.map((e) => e.eniId)).toEqual(['eni-0']);
   });
 });
