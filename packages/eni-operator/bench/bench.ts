@@ -80,10 +80,13 @@ async function deleteBenchPods(): Promise<void> {
   await waitFor('bench pods gone', async () => (await c.kube.list<V1Pod>(resources.Pod, { namespace: NS, labelSelector: `app=${LABEL}` })).items.length === 0, 120_000);
 }
 
+/** A bench pod, bound to the c5.xlarge at creation. */
+const benchPod = (name: string): V1Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { app: LABEL } }, spec: { nodeName: xlarge, containers: [{ name: 'c', image: 'nginx' }], terminationGracePeriodSeconds: 0 } });
+
 async function onePod(name: string): Promise<number> {
   const done = new Promise<void>((r) => waiters.set(name, r));
   const t0 = performance.now();
-  await c.kube.create(resources.Pod, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { app: LABEL } }, spec: { nodeName: xlarge, containers: [{ name: 'c', image: 'nginx' }], terminationGracePeriodSeconds: 0 } });
+  await c.kube.create(resources.Pod, benchPod(name));
   await Promise.race([done, new Promise((_, rej) => setTimeout(() => rej(new Error(`${name} not annotated in 60 s`)), 60_000))]);
   waiters.delete(name);
   return seen.get(name)! - t0;
@@ -146,7 +149,7 @@ const warmPods = Number(process.env.BENCH_WARM_PODS ?? 50);
   for (let i = 0; i < warmPods; i++) {
     const name = `${LABEL}-floor-${i}`;
     const delivered = new Promise<void>((r) => created.set(name, r));
-    await c.kube.create(resources.Pod, { apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: NS, labels: { app: LABEL } }, spec: { nodeName: xlarge, containers: [{ name: 'c', image: 'nginx' }], terminationGracePeriodSeconds: 0 } });
+    await c.kube.create(resources.Pod, benchPod(name));
     await delivered;
     created.delete(name);
     const t0 = performance.now();

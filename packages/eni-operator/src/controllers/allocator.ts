@@ -55,17 +55,17 @@ export function allocatorReconciler(deps: AllocatorDeps) {
   const rv = (p: V1Pod | undefined) => Number(p?.metadata?.resourceVersion ?? 0);
   const cooldownOf = (pool: EniPool) => (pool.spec.cooldownSeconds ?? 30) * 1000;
 
-  /** The record after one allocation step on `p` (the newest pool, pending grants included). */
-  function recordStep(p: EniPool, alive: Alive, wanting: readonly PodRef[], force: boolean): { status: EniPoolStatus; result: AllocationStep } | undefined {
+  /** One allocation step on `p` (the newest pool, pending grants included). */
+  const stepOn = (p: EniPool, alive: Alive, wanting: readonly PodRef[]): AllocationStep =>
+    allocationStep({ status: p.status ?? {}, alive, wanting, cooldownMs: cooldownOf(p), now: now() });
+
+  /** The record after step `s` on `p`: allocations, cooldowns, counts and the Ready condition. */
+  function statusAfter(p: EniPool, s: AllocationStep): EniPoolStatus {
     const capacity = recordedCapacity(p.spec, p.status);
-    const st = p.status ?? {};
-    const s = allocationStep({ status: st, alive, wanting, cooldownMs: cooldownOf(p), now: now() });
-    if (!s.changed && !force) return undefined;
-    const counted = withCounts({ ...st, allocations: s.allocations, cooling: s.cooling });
-    const waiting = wanting.length ? s.waiting.length : podsWanting(deps.pods, p.metadata.name ?? '', s.allocations).length;
+    const counted = withCounts({ ...(p.status ?? {}), allocations: s.allocations, cooling: s.cooling });
+    const waiting = podsWanting(deps.pods, p.metadata.name ?? '', s.allocations).length;
     const atLimit = capacity ? planFromStatus(p.spec, counted, waiting, capacity).atLimit : false;
-    const status = withReady(counted, { waiting, atLimit, limit: capacity?.limit ?? 0, generation: p.metadata.generation ?? 0 });
-    return { status, result: s };
+    return withReady(counted, { waiting, atLimit, limit: capacity?.limit ?? 0, generation: p.metadata.generation ?? 0 });
   }
 
   // The record behind the annotate-first path: one write per pool at a time; a request while one is
@@ -78,7 +78,10 @@ export function allocatorReconciler(deps: AllocatorDeps) {
       return;
     }
     const run = deps.store
-      .update(name, (p) => recordStep(p, alive, [], true))
+      .update(name, (p) => {
+        const st = stepOn(p, alive, []);
+        return { status: statusAfter(p, st), result: st };
+      })
       .then(
         // What the write changed (cooldowns over, releases) may free addresses for waiting pods or
         // call for the pool to shrink: one more step for the node looks.
@@ -211,11 +214,13 @@ export function allocatorReconciler(deps: AllocatorDeps) {
         if (served.length) ctx.log.info({ served, mode, queuedMs: +queuedMs.toFixed(1), annotateMs: +(performance.now() - dispatched).toFixed(1) }, 'addresses handed out');
       });
     } else {
-      const w = await deps.store.update(name, (p) => recordStep(p, alive, podsWanting(deps.pods, name, p.status?.allocations ?? []), adopted.length > 0));
+      const w = await deps.store.update(name, (p) => {
+        step = stepOn(p, alive, podsWanting(deps.pods, name, p.status?.allocations ?? []));
+        return step.changed || adopted.length > 0 ? { status: statusAfter(p, step), result: step } : undefined;
+      });
+      if (!step) return; // the pool is gone
       const statusWriteMs = performance.now() - started;
-      step = w.result;
       written = w.pool ?? pool;
-      if (!step) step = allocationStep({ status: written.status ?? {}, alive, wanting: [], cooldownMs: cooldownOf(written), now: now() });
       const wroteAt = performance.now();
       // What this step granted, and any allocation whose pod still lacks it (a crash between the
       // status write and the patch, or another replica's grant it has not annotated yet).

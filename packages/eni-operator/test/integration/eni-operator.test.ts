@@ -24,12 +24,13 @@ const nodeOf = async (instanceId: string) => (await c.kube.list<V1Node>(resource
 const pool = (name: string) => c.kube.get<EniPool>(ENI_POOL_RESOURCE, name);
 const listPods = async () => (await c.kube.list<V1Pod>(resources.Pod, { namespace: NS, labelSelector: `app=${LABEL}` })).items;
 
-function pod(name: string, nodeName: string): V1Pod {
+/** A test pod pinned to `nodeName`, or left to the scheduler when no node is given. */
+function pod(name: string, nodeName?: string): V1Pod {
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: { name, namespace: NS, labels: { app: LABEL } },
-    spec: { nodeSelector: { 'kubernetes.io/hostname': nodeName }, containers: [{ name: 'c', image: 'nginx' }], terminationGracePeriodSeconds: 0 },
+    spec: { ...(nodeName ? { nodeSelector: { 'kubernetes.io/hostname': nodeName } } : {}), containers: [{ name: 'c', image: 'nginx' }], terminationGracePeriodSeconds: 0 },
   };
 }
 
@@ -266,7 +267,7 @@ describe('eni-operator on the testbed', () => {
     const shared = await watchSharedAddresses();
     try {
       const started = Date.now();
-      const all = Array.from({ length: 200 }, (_, i) => ({ ...pod(`${LABEL}-burst-${i}`, ''), spec: { containers: [{ name: 'c', image: 'nginx' }], terminationGracePeriodSeconds: 0 } }));
+      const all = Array.from({ length: 200 }, (_, i) => pod(`${LABEL}-burst-${i}`));
       await Promise.all(all.map((p) => c.kube.create(resources.Pod, p)));
       // 27 + 56 + 27 addresses; the scheduler binds up to max-pods (29 + 58 + 29).
       const served = await waitFor('110 pods served', async () => {
@@ -309,7 +310,7 @@ describe('eni-operator on the testbed', () => {
     const standby = await startMain('it-standby');
     const shared = await watchSharedAddresses();
     try {
-      const all = Array.from({ length: 40 }, (_, i) => ({ ...pod(`${LABEL}-failover-${i}`, ''), spec: { containers: [{ name: 'c', image: 'nginx' }], terminationGracePeriodSeconds: 0 } }));
+      const all = Array.from({ length: 40 }, (_, i) => pod(`${LABEL}-failover-${i}`));
       await Promise.all(all.map((p) => c.kube.create(resources.Pod, p)));
       await waitFor('first pods annotated', async () => (await listPods()).filter((p) => p.metadata?.annotations?.[IP_ANNOTATION]).length >= 5, 60_000, 20);
       await op.stop('SIGKILL');
