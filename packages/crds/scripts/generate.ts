@@ -3,7 +3,7 @@
 //   node scripts/generate.ts --check  only compare; exit 1 and name the stale files
 import { mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { CRD_DIR, renderAll } from './render.ts';
+import { GENERATED_DIRS, renderAll } from './render.ts';
 
 export const PACKAGE_ROOT = resolve(import.meta.dirname, '..');
 
@@ -19,11 +19,13 @@ function read(path: string): string | undefined {
 export function staleFiles(root: string = PACKAGE_ROOT): { stale: string[]; extra: string[] } {
   const files = renderAll();
   const stale = [...files].filter(([rel, content]) => read(join(root, rel)) !== content).map(([rel]) => rel);
-  let present: string[] = [];
-  try {
-    present = readdirSync(join(root, CRD_DIR)).map((f) => `${CRD_DIR}/${f}`);
-  } catch {
-    // no directory yet: everything is stale already
+  const present: string[] = [];
+  for (const dir of GENERATED_DIRS) {
+    try {
+      present.push(...readdirSync(join(root, dir)).map((f) => `${dir}/${f}`));
+    } catch {
+      // no directory yet: everything in it is stale already
+    }
   }
   const extra = present.filter((p) => !files.has(p));
   return { stale, extra };

@@ -57,3 +57,7 @@ export const KINDS = {
 } as const;
 
 export type KindName = keyof typeof KINDS;
+
+// The user-facing ClusterRoles of each kind (generated/user-roles/), aggregated into admin / edit / view.
+export { AGGREGATE_TO_ADMIN, AGGREGATE_TO_EDIT, AGGREGATE_TO_VIEW, userRoles } from './user-roles.ts';
+export type { ClusterRole, PolicyRule } from './user-roles.ts';

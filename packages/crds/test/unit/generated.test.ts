@@ -2,7 +2,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { CRD_DIR, renderAll } from '../../scripts/render.ts';
+import { GENERATED_DIRS, renderAll } from '../../scripts/render.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 const HOW = 'the sources in packages/crds/src/sources changed without regenerating: run `npm run generate -w @kube-iaas/crds` and commit the result';
@@ -34,9 +34,9 @@ describe('generated files', () => {
     if (got !== want) expect.fail(`packages/crds/${rel} is stale — ${HOW}.\n${firstDifference(want, got)}`);
   });
 
-  it(`${CRD_DIR} holds nothing no source produces`, () => {
-    const extra = readdirSync(join(ROOT, CRD_DIR))
-      .map((f) => `${CRD_DIR}/${f}`)
+  it.each(GENERATED_DIRS)('%s holds nothing no source produces', (dir) => {
+    const extra = readdirSync(join(ROOT, dir))
+      .map((f) => `${dir}/${f}`)
       .filter((p) => !files.has(p));
     if (extra.length) expect.fail(`leftover generated files ${extra.join(', ')} — ${HOW}.`);
   });
