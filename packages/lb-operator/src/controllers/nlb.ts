@@ -1,6 +1,7 @@
 // Stage 2: reconciles a NetworkLoadBalancer against AWS — resolve inputs, read actual state by owner
-// tags, plan, apply the fewest calls, write status (CR and Service). Input problems become conditions
-// and Warning Events before any AWS call, so a working NLB is never torn down by bad input.
+// tags, plan, apply the fewest calls, write the CR's status (stage 1 copies the DNS name into the
+// Service the CR serves). Input problems become conditions and Warning Events before any AWS call, so
+// a working NLB is never torn down by bad input.
 import type { V1Node, V1Service } from '@kubernetes/client-node';
 import type { NetworkLoadBalancer, NetworkLoadBalancerStatus } from '@kube-iaas/crds';
 import {
@@ -25,6 +26,7 @@ import {
   type StatusWriter,
 } from '@kube-iaas/core';
 import { FINALIZER, NLB_RESOURCE } from '../constants.ts';
+import { serviceRefConflict } from '../translate/serving.ts';
 import { applyPlan, type ApplyResult } from '../aws/apply.ts';
 import { ResolveError, type AwsEnvironment } from '../aws/environment.ts';
 import type { Inventory } from '../aws/inventory.ts';
@@ -80,22 +82,20 @@ export function nlbReconciler(deps: NlbControllerDeps) {
   const serviceOf = (cr: NetworkLoadBalancer): V1Service | undefined =>
     cr.spec.serviceRef ? deps.services.getByName(cr.spec.serviceRef.name, cr.metadata.namespace) : undefined;
 
-  /** Sets (or clears) the Service's status.loadBalancer.ingress[0].hostname. */
-  async function setServiceHostname(svc: V1Service | undefined, hostname: string | undefined): Promise<void> {
-    if (!svc?.metadata?.name) return;
-    const current = svc.status?.loadBalancer?.ingress?.[0]?.hostname;
-    if (current === hostname) return;
-    if (!hostname && !current) return;
-    const ingress = hostname ? [{ hostname }] : null;
-    await deps.client.patch(resources.Service, { name: svc.metadata.name, namespace: svc.metadata.namespace }, { status: { loadBalancer: { ingress } } }, { subresource: 'status' });
-  }
-
   async function fail(cr: NetworkLoadBalancer, svc: V1Service | undefined, reason: string, message: string, ready: boolean): Promise<void> {
     deps.events.warning(cr, reason, message, typeOpt);
     if (svc) deps.events.warning(svc, reason, message, { type: resources.Service });
     const gen = cr.metadata.generation ?? 0;
     const conditions = withConditions(cr, [syncedCondition(false, reason, message, gen), ...(ready ? [] : [readyCondition(false, reason, message, gen)])]);
     await deps.statusWriter.merge(NLB_RESOURCE, cr, { conditions });
+  }
+
+  /** Ready=False and Synced=False with `reason`, and a Warning on the CR only (its Service is not its to warn). */
+  async function refuse(cr: NetworkLoadBalancer, reason: string, message: string): Promise<void> {
+    deps.events.warning(cr, reason, message, typeOpt);
+    const gen = cr.metadata.generation ?? 0;
+    const conditions = withConditions(cr, [syncedCondition(false, reason, message, gen), readyCondition(false, reason, message, gen)]);
+    await deps.statusWriter.merge(NLB_RESOURCE, cr, { conditions, observedGeneration: gen }); // skipped when unchanged
   }
 
   async function cleanup(cr: NetworkLoadBalancer, ctx: ReconcileContext): Promise<void> {
@@ -108,8 +108,6 @@ export function nlbReconciler(deps: NlbControllerDeps) {
       await applyPlan({ clients, owner, actual, inventory: deps.inventory, onApplied: (a) => deps.events.normal(cr, EVENT_REASON[a.op], describeAction(a), typeOpt) }, actions);
       ctx.log.info({ actions: actions.map(describeAction) }, 'AWS resources removed');
     }
-    const svc = serviceOf(cr);
-    if (svc && cr.status?.dnsName && svc.status?.loadBalancer?.ingress?.[0]?.hostname === cr.status.dnsName) await setServiceHostname(svc, undefined);
     await removeFinalizer(deps.client, NLB_RESOURCE, cr, FINALIZER);
   }
 
@@ -120,9 +118,15 @@ export function nlbReconciler(deps: NlbControllerDeps) {
       if (hasFinalizer(cr, FINALIZER)) await cleanup(cr, ctx);
       return;
     }
+    const svc = serviceOf(cr);
+    // Before the finalizer and any AWS call: a CR naming a Service another NLB serves changes nothing.
+    const conflict = serviceRefConflict(cr, svc);
+    if (conflict) {
+      await refuse(cr, 'ServiceConflict', conflict);
+      return;
+    }
     cr = await addFinalizer(deps.client, NLB_RESOURCE, cr, FINALIZER);
     const gen = cr.metadata.generation ?? 0;
-    const svc = serviceOf(cr);
     const owner = ownerOf(cr);
     const scheme = cr.spec.scheme ?? 'internal';
 
@@ -204,7 +208,6 @@ export function nlbReconciler(deps: NlbControllerDeps) {
       status.conditions = status.conditions?.map((c) => (c.type === ConditionType.Synced ? { ...c, message: prevSynced.message } : c));
     }
     await deps.statusWriter.replace(NLB_RESOURCE, cr, status);
-    if (observed.dnsName) await setServiceHostname(svc, observed.dnsName);
     if (svc && plan.actions.length > 0) deps.events.normal(svc, 'EnsuredLoadBalancer', `NLB ${observed.loadBalancerName ?? ''} ${observed.dnsName ?? ''}`, { type: resources.Service });
     if (ruleProblem) return { requeueAfter: Math.max(ruleProblem.retryAfterMs ?? 0, 60_000) };
     if (!active) return { requeueAfter: deps.provisioningRequeueMs ?? 5_000 };
