@@ -3,7 +3,7 @@
 // Service the CR serves). Input problems become conditions and Warning Events before any AWS call, so
 // a working NLB is never torn down by bad input.
 import type { V1Node, V1Service } from '@kubernetes/client-node';
-import type { NetworkLoadBalancer, NetworkLoadBalancerStatus } from '@kube-iaas/crds';
+import { formatFieldErrors, validateNetworkLoadBalancerSpec, type NetworkLoadBalancer, type NetworkLoadBalancerStatus } from '@kube-iaas/crds';
 import {
   ConditionType,
   SubnetSelectionError,
@@ -123,6 +123,13 @@ export function nlbReconciler(deps: NlbControllerDeps) {
     const conflict = serviceRefConflict(cr, svc);
     if (conflict) {
       await refuse(cr, 'ServiceConflict', conflict);
+      return;
+    }
+    // The API server checks a spec only when it is written: one stored before the CRD learnt a rule
+    // (unknown attribute keys, say) is held to it here, before any AWS call.
+    const valid = validateNetworkLoadBalancerSpec(cr.spec);
+    if (!valid.ok) {
+      await fail(cr, svc, 'InvalidSpec', formatFieldErrors(valid.errors), !!cr.status?.loadBalancerArn);
       return;
     }
     cr = await addFinalizer(deps.client, NLB_RESOURCE, cr, FINALIZER);
