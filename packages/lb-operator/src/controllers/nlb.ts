@@ -26,7 +26,7 @@ import {
   type StatusWriter,
 } from '@kube-iaas/core';
 import { FINALIZER, NLB_RESOURCE } from '../constants.ts';
-import { serviceRefConflict } from '../translate/serving.ts';
+import { foreignInstances, serviceRefConflict } from '../translate/serving.ts';
 import { applyPlan, type ApplyResult } from '../aws/apply.ts';
 import { ResolveError, type AwsEnvironment } from '../aws/environment.ts';
 import type { Inventory } from '../aws/inventory.ts';
@@ -128,8 +128,9 @@ export function nlbReconciler(deps: NlbControllerDeps) {
     // The API server checks a spec only when it is written: one stored before the CRD learnt a rule
     // (unknown attribute keys, say) is held to it here, before any AWS call.
     const valid = validateNetworkLoadBalancerSpec(cr.spec);
-    if (!valid.ok) {
-      await fail(cr, svc, 'InvalidSpec', formatFieldErrors(valid.errors), !!cr.status?.loadBalancerArn);
+    const invalid = valid.ok ? foreignInstances(cr, deps.nodes.list()) : formatFieldErrors(valid.errors);
+    if (invalid) {
+      await fail(cr, svc, 'InvalidSpec', invalid, !!cr.status?.loadBalancerArn);
       return;
     }
     cr = await addFinalizer(deps.client, NLB_RESOURCE, cr, FINALIZER);

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { V1Service } from '@kubernetes/client-node';
+import type { V1Node, V1Service } from '@kubernetes/client-node';
 import type { NetworkLoadBalancer } from '@kube-iaas/crds';
 import { ANNOTATIONS } from '../../src/constants.ts';
-import { serviceHostname, serviceRefConflict, servesService, translateService } from '../../src/translate/index.ts';
+import { foreignInstances, serviceHostname, serviceRefConflict, servesService, translateService } from '../../src/translate/index.ts';
 
 function svc(name = 'web', opts: { type?: string; annotations?: Record<string, string>; uid?: string } = {}): V1Service {
   return {
@@ -68,5 +68,19 @@ describe('which NetworkLoadBalancer serves a Service', () => {
     deleting.metadata.deletionTimestamp = new Date() as unknown as NetworkLoadBalancer['metadata']['deletionTimestamp'];
     expect(serviceHostname(s, deleting)).toBeNull();
     expect(serviceHostname(s, undefined)).toBeUndefined();
+  });
+});
+
+describe('explicit target instances', () => {
+  const node = (id: string, labels: Record<string, string> = {}): V1Node => ({ metadata: { name: `n-${id}`, labels }, spec: { providerID: `aws:///cn-northwest-1a/${id}` } });
+  const nodes = [node('i-0aaa'), node('i-0bbb', { 'node.kubernetes.io/exclude-from-external-load-balancers': '' })];
+  const withIds = (ids: string[]): NetworkLoadBalancer => ({ ...byHand('mine', 'x'), spec: { listeners: [{ port: 80, targetPort: 30080 }], targets: { instanceIds: ids } } });
+  it('may be the instances of Nodes a Service could target', () => {
+    expect(foreignInstances(withIds(['i-0aaa']), nodes)).toBeUndefined();
+    expect(foreignInstances(byHand('mine', 'x'), nodes)).toBeUndefined();
+  });
+  it('may not be other instances of the VPC, nor excluded Nodes, and the field is named', () => {
+    expect(foreignInstances(withIds(['i-0aaa', 'i-0ccc']), nodes)).toMatch(/^spec\.targets\.instanceIds: i-0ccc is not the instance of a Node/);
+    expect(foreignInstances(withIds(['i-0bbb', 'i-0ccc']), nodes)).toMatch(/i-0bbb, i-0ccc are not instances/);
   });
 });
