@@ -70,6 +70,13 @@ const EVENT_REASON: Record<Action['op'], string> = {
   revokeIngress: 'RevokedIngress',
 };
 
+/**
+ * Both stages write the one `conditions` list (stage 1 its Accepted, stage 2 Ready and Synced), and a
+ * merge patch replaces a list whole: a write built from a stale copy would drop the other stage's
+ * condition for good. With the resourceVersion sent, it fails with 409 and the reconcile runs again.
+ */
+const OPTIMISTIC = { optimistic: true } as const;
+
 /** Conditions other than Ready/Synced (stage 1's Accepted) are kept as they are. */
 function withConditions(cr: NetworkLoadBalancer, updates: Parameters<typeof setConditions>[1]): Condition[] {
   return setConditions(cr.status?.conditions as Condition[] | undefined, updates);
@@ -87,7 +94,7 @@ export function nlbReconciler(deps: NlbControllerDeps) {
     if (svc) deps.events.warning(svc, reason, message, { type: resources.Service });
     const gen = cr.metadata.generation ?? 0;
     const conditions = withConditions(cr, [syncedCondition(false, reason, message, gen), ...(ready ? [] : [readyCondition(false, reason, message, gen)])]);
-    await deps.statusWriter.merge(NLB_RESOURCE, cr, { conditions });
+    await deps.statusWriter.merge(NLB_RESOURCE, cr, { conditions }, OPTIMISTIC);
   }
 
   /** Ready=False and Synced=False with `reason`, and a Warning on the CR only (its Service is not its to warn). */
@@ -95,7 +102,7 @@ export function nlbReconciler(deps: NlbControllerDeps) {
     deps.events.warning(cr, reason, message, typeOpt);
     const gen = cr.metadata.generation ?? 0;
     const conditions = withConditions(cr, [syncedCondition(false, reason, message, gen), readyCondition(false, reason, message, gen)]);
-    await deps.statusWriter.merge(NLB_RESOURCE, cr, { conditions, observedGeneration: gen }); // skipped when unchanged
+    await deps.statusWriter.merge(NLB_RESOURCE, cr, { conditions, observedGeneration: gen }, OPTIMISTIC); // skipped when unchanged
   }
 
   async function cleanup(cr: NetworkLoadBalancer, ctx: ReconcileContext): Promise<void> {
@@ -215,7 +222,7 @@ export function nlbReconciler(deps: NlbControllerDeps) {
     if (plan.actions.length === 0 && prevSynced?.status === 'True') {
       status.conditions = status.conditions?.map((c) => (c.type === ConditionType.Synced ? { ...c, message: prevSynced.message } : c));
     }
-    await deps.statusWriter.replace(NLB_RESOURCE, cr, status);
+    await deps.statusWriter.replace(NLB_RESOURCE, cr, status, OPTIMISTIC);
     if (svc && plan.actions.length > 0) deps.events.normal(svc, 'EnsuredLoadBalancer', `NLB ${observed.loadBalancerName ?? ''} ${observed.dnsName ?? ''}`, { type: resources.Service });
     if (ruleProblem) return { requeueAfter: Math.max(ruleProblem.retryAfterMs ?? 0, 60_000) };
     if (!active) return { requeueAfter: deps.provisioningRequeueMs ?? 5_000 };

@@ -51,7 +51,8 @@ async function setAccepted(deps: ServiceControllerDeps, cr: NetworkLoadBalancer,
   const prev = getCondition(cr.status?.conditions, ACCEPTED);
   if (prev && prev.status === (ok ? 'True' : 'False') && prev.reason === reason && prev.message === message) return;
   const conditions = setCondition(cr.status?.conditions, { type: ACCEPTED, status: ok, reason, message, observedGeneration: cr.metadata.generation ?? 0 });
-  await deps.statusWriter.merge(NLB_RESOURCE, cr, { conditions });
+  // Sent with the resourceVersion: stage 2 writes the same conditions list (see controllers/nlb.ts).
+  await deps.statusWriter.merge(NLB_RESOURCE, cr, { conditions }, { optimistic: true });
 }
 
 /** Writes the hostname of the NetworkLoadBalancer the Service owns into the Service's status, when it differs. */

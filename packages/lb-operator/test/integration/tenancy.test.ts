@@ -62,7 +62,7 @@ async function deleteNlb(ns: string, name: string): Promise<void> {
 }
 
 async function cleanUp(): Promise<void> {
-  for (const [ns, name] of [[A, 'hijack'], [B, 'reach-over'], [B, 'foreign']] as const) await deleteNlb(ns, name);
+  for (const [ns, name] of [[A, 'hijack'], [A, 'bad-attrs'], [B, 'reach-over'], [B, 'foreign']] as const) await deleteNlb(ns, name);
   for (const [ns, name] of [[A, WEB], [A, 'attrs'], [A, 'two-bad']] as const) await deleteService(ns, name);
 }
 
