@@ -11,6 +11,7 @@ import {
   classifyAwsError,
   hasFinalizer,
   isBeingDeleted,
+  isKubeConflict,
   readyCondition,
   removeFinalizer,
   resources,
@@ -103,6 +104,24 @@ export function nlbReconciler(deps: NlbControllerDeps) {
     const gen = cr.metadata.generation ?? 0;
     const conditions = withConditions(cr, [syncedCondition(false, reason, message, gen), readyCondition(false, reason, message, gen)]);
     await deps.statusWriter.merge(NLB_RESOURCE, cr, { conditions, observedGeneration: gen }, OPTIMISTIC); // skipped when unchanged
+  }
+
+  /**
+   * The status after a reconcile. When stage 1 wrote its condition meanwhile (409), the AWS work is
+   * not redone for it: the fresh object's other conditions are kept beside this reconcile's Ready and
+   * Synced. A changed spec (generation) is left to the next reconcile.
+   */
+  async function writeStatus(cr: NetworkLoadBalancer, status: NetworkLoadBalancerStatus): Promise<void> {
+    try {
+      await deps.statusWriter.replace(NLB_RESOURCE, cr, status, OPTIMISTIC);
+    } catch (e) {
+      if (!isKubeConflict(e)) throw e;
+      const fresh = await deps.client.get<NetworkLoadBalancer>(NLB_RESOURCE, cr.metadata.name ?? '', cr.metadata.namespace);
+      if (!fresh || fresh.metadata.generation !== cr.metadata.generation) throw e;
+      const mine = (c: { type: string }) => c.type === ConditionType.Ready || c.type === ConditionType.Synced;
+      const conditions = [...(fresh.status?.conditions ?? []).filter((c) => !mine(c)), ...(status.conditions ?? []).filter(mine)];
+      await deps.statusWriter.replace(NLB_RESOURCE, fresh, { ...status, conditions }, OPTIMISTIC);
+    }
   }
 
   async function cleanup(cr: NetworkLoadBalancer, ctx: ReconcileContext): Promise<void> {
@@ -222,7 +241,7 @@ export function nlbReconciler(deps: NlbControllerDeps) {
     if (plan.actions.length === 0 && prevSynced?.status === 'True') {
       status.conditions = status.conditions?.map((c) => (c.type === ConditionType.Synced ? { ...c, message: prevSynced.message } : c));
     }
-    await deps.statusWriter.replace(NLB_RESOURCE, cr, status, OPTIMISTIC);
+    await writeStatus(cr, status);
     if (svc && plan.actions.length > 0) deps.events.normal(svc, 'EnsuredLoadBalancer', `NLB ${observed.loadBalancerName ?? ''} ${observed.dnsName ?? ''}`, { type: resources.Service });
     if (ruleProblem) return { requeueAfter: Math.max(ruleProblem.retryAfterMs ?? 0, 60_000) };
     if (!active) return { requeueAfter: deps.provisioningRequeueMs ?? 5_000 };
