@@ -17,6 +17,7 @@ import {
   hasFinalizer,
   isBeingDeleted,
   isKubeAlreadyExists,
+  isKubeConflict,
   removeFinalizer,
   resources,
   setCondition,
@@ -50,9 +51,20 @@ function normalised(spec: unknown): unknown {
 async function setAccepted(deps: ServiceControllerDeps, cr: NetworkLoadBalancer, ok: boolean, reason: string, message: string): Promise<void> {
   const prev = getCondition(cr.status?.conditions, ACCEPTED);
   if (prev && prev.status === (ok ? 'True' : 'False') && prev.reason === reason && prev.message === message) return;
-  const conditions = setCondition(cr.status?.conditions, { type: ACCEPTED, status: ok, reason, message, observedGeneration: cr.metadata.generation ?? 0 });
-  // Sent with the resourceVersion: stage 2 writes the same conditions list (see controllers/nlb.ts).
-  await deps.statusWriter.merge(NLB_RESOURCE, cr, { conditions }, { optimistic: true });
+  const write = (base: NetworkLoadBalancer) =>
+    deps.statusWriter.merge(
+      NLB_RESOURCE,
+      base,
+      { conditions: setCondition(base.status?.conditions, { type: ACCEPTED, status: ok, reason, message, observedGeneration: base.metadata.generation ?? 0 }) },
+      { optimistic: true }, // stage 2 writes the same conditions list (see controllers/nlb.ts)
+    );
+  try {
+    await write(cr);
+  } catch (e) {
+    if (!isKubeConflict(e)) throw e;
+    const fresh = await deps.client.get<NetworkLoadBalancer>(NLB_RESOURCE, cr.metadata.name ?? '', cr.metadata.namespace);
+    if (fresh) await write(fresh);
+  }
 }
 
 /** Writes the hostname of the NetworkLoadBalancer the Service owns into the Service's status, when it differs. */
