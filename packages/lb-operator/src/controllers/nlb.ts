@@ -74,7 +74,8 @@ const EVENT_REASON: Record<Action['op'], string> = {
 /**
  * Both stages write the one `conditions` list (stage 1 its Accepted, stage 2 Ready and Synced), and a
  * merge patch replaces a list whole: a write built from a stale copy would drop the other stage's
- * condition for good. With the resourceVersion sent, it fails with 409 and the reconcile runs again.
+ * condition for good. With the resourceVersion sent, it fails with 409 instead: the status written after
+ * the AWS work is written again on the fresh object (`writeStatus`); the other writes run the reconcile again.
  */
 const OPTIMISTIC = { optimistic: true } as const;
 
