@@ -12,6 +12,14 @@ export {
   NLB_PROTOCOLS,
 } from './sources/network-load-balancer.ts';
 export {
+  NLB_ATTRIBUTES,
+  NLB_TARGET_GROUP_ATTRIBUTES,
+  attributeValueOk,
+  checkAttributes,
+  describeAttributeValue,
+} from './sources/nlb-attributes.ts';
+export type { AttributeProblem, AttributeTable, AttributeValue } from './sources/nlb-attributes.ts';
+export {
   APPLICATION_LOAD_BALANCER,
   APPLICATION_LOAD_BALANCER_VERSION,
   ALB_LIMITS,

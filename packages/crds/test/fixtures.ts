@@ -203,7 +203,8 @@ export const nlbGood: NetworkLoadBalancerSpec = {
   ipAddressType: 'ipv4',
   listeners: [{ name: 'http', port: 8080, protocol: 'TCP', targetPort: 30080 }],
   healthCheck: { protocol: 'TCP', intervalSeconds: 10, timeoutSeconds: 10, healthyThreshold: 3, unhealthyThreshold: 3 },
-  attributes: { 'load_balancing.cross_zone.enabled': 'true' },
+  attributes: { 'load_balancing.cross_zone.enabled': 'true', 'dns_record.client_routing_policy': 'availability_zone_affinity' },
+  targetGroupAttributes: { 'deregistration_delay.timeout_seconds': '30', 'proxy_protocol_v2.enabled': 'false', 'target_group_health.dns_failover.minimum_healthy_targets.percentage': 'off' },
   sourceRanges: ['0.0.0.0/0'],
   additionalTags: { team: 'web' },
 };
@@ -281,6 +282,42 @@ const nlb: KindFixture = {
       path: 'spec.listeners[1]',
     },
     { name: 'name starting with internal-', category: 'cel', spec: withSpec(nlbGood, { loadBalancerName: 'internal-web' }), path: 'spec.loadBalancerName', message: 'must not start with "internal-"' },
+    { name: 'unknown load balancer attribute', category: 'cel', spec: withSpec(nlbGood, { attributes: { a: 'b=c' } }), path: 'spec.attributes', message: 'unknown Network Load Balancer attribute' },
+    {
+      name: 'ALB-only attribute on an NLB',
+      category: 'cel',
+      spec: withSpec(nlbGood, { attributes: { 'idle_timeout.timeout_seconds': '60' } }),
+      path: 'spec.attributes',
+      message: 'unknown Network Load Balancer attribute',
+    },
+    {
+      name: 'boolean attribute not true or false',
+      category: 'cel',
+      spec: withSpec(nlbGood, { attributes: { 'deletion_protection.enabled': 'yes' } }),
+      path: 'spec.attributes',
+      message: 'deletion_protection.enabled must be "true" or "false"',
+    },
+    {
+      name: 'routing policy not one AWS knows',
+      category: 'cel',
+      spec: withSpec(nlbGood, { attributes: { 'dns_record.client_routing_policy': 'nearest' } }),
+      path: 'spec.attributes',
+      message: 'dns_record.client_routing_policy must be one of',
+    },
+    {
+      name: 'unknown target group attribute',
+      category: 'cel',
+      spec: withSpec(nlbGood, { targetGroupAttributes: { 'slow_start.duration_seconds': '30' } }),
+      path: 'spec.targetGroupAttributes',
+      message: 'unknown target group attribute',
+    },
+    {
+      name: 'deregistration delay out of range',
+      category: 'cel',
+      spec: withSpec(nlbGood, { targetGroupAttributes: { 'deregistration_delay.timeout_seconds': '3601' } }),
+      path: 'spec.targetGroupAttributes',
+      message: 'deregistration_delay.timeout_seconds must be a whole number from 0 to 3600',
+    },
   ],
 };
 

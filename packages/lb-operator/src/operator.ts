@@ -11,6 +11,7 @@ import { nlbReconciler } from './controllers/nlb.ts';
 import { serviceReconciler } from './controllers/service.ts';
 import { SWEEP_KEY, sweepReconciler } from './controllers/sweep.ts';
 import { instanceIdOf } from './plan/desired.ts';
+import { selectService, serviceHostname } from './translate/index.ts';
 
 export const lbFlags = {
   'vpc-id': flag.string({ description: 'VPC of the load balancers and target groups; default: the VPC of the target instances.', env: 'VPC_ID', default: '' }),
@@ -66,24 +67,47 @@ export class LbOperator extends Operator<typeof lbFlags> {
     const base = { client: this.client, events: this.events, statusWriter: this.statusWriter };
 
     // Status-only updates (our own writes) wake nothing: only what can change the outcome does.
+    // A Service status that no longer shows its own NLB's hostname (written by someone else) wakes stage 1
+    // at once; our own write makes them equal, so it wakes nothing.
+    const hostnameStale = (svc: V1Service) => {
+      const want = serviceHostname(svc, nlbs.get(objectKey(svc)));
+      return typeof want === 'string' && svc.status?.loadBalancer?.ingress?.[0]?.hostname !== want;
+    };
     const svcCtl = this.controller({ name: 'service', reconcile: serviceReconciler({ ...base, services, nlbs }), resyncKeys: () => services.keys() });
-    svcCtl.watch(services, undefined, { filter: metaOrSpecChanged });
+    svcCtl.watch(services, undefined, {
+      filter: (svc, old) => metaOrSpecChanged(svc, old) || (!deepEqual(svc.status?.loadBalancer, old.status?.loadBalancer) && hostnameStale(svc)),
+    });
     const controlledByService = (cr: NetworkLoadBalancer) => controllerOf(cr)?.kind === 'Service';
     nlbs.on({
       add: (cr) => controlledByService(cr) && svcCtl.enqueue(objectKey(cr)),
       delete: (cr) => controlledByService(cr) && svcCtl.enqueue(objectKey(cr)),
-      update: (cr, old) => controlledByService(cr) && (old === undefined || metaOrSpecChanged(cr, old)) && svcCtl.enqueue(objectKey(cr)),
+      // The DNS name in status is what stage 1 copies into the Service.
+      update: (cr, old) =>
+        controlledByService(cr) && (old === undefined || metaOrSpecChanged(cr, old) || cr.status?.dnsName !== old.status?.dnsName) && svcCtl.enqueue(objectKey(cr)),
     });
 
     const nlbCtl = this.controller({ name: 'networkloadbalancer', reconcile: nlbReconciler({ ...base, clients, env, inventory, nlbs, services, nodes, manageSecurityGroupRules: cfg.manageSecurityGroupRules }), resyncKeys: () => nlbs.keys() });
     nlbCtl.watch(nlbs, undefined, { filter: metaOrSpecChanged });
-    // A Service's ports (NodePorts) feed its NetworkLoadBalancer's target groups.
+    // A Service's ports (NodePorts) feed the target groups of every NetworkLoadBalancer naming it, and
+    // whether it is ours decides whether a hand-applied one naming it is in conflict.
+    const wakeNaming = (svc: V1Service) => {
+      for (const cr of nlbs.list()) {
+        if (cr.metadata.namespace === svc.metadata?.namespace && cr.spec.serviceRef?.name === svc.metadata?.name) nlbCtl.enqueue(objectKey(cr));
+      }
+    };
     services.on({
       update: (svc, old) => {
-        if (old !== undefined && deepEqual(svc.spec?.ports, old.spec?.ports) && !!svc.metadata?.deletionTimestamp === !!old.metadata?.deletionTimestamp) return;
-        if (nlbs.get(objectKey(svc))) nlbCtl.enqueue(objectKey(svc));
+        if (
+          old !== undefined &&
+          deepEqual(svc.spec?.ports, old.spec?.ports) &&
+          !!svc.metadata?.deletionTimestamp === !!old.metadata?.deletionTimestamp &&
+          selectService(svc) === selectService(old)
+        )
+          return;
+        wakeNaming(svc);
       },
-      add: (svc) => nlbs.get(objectKey(svc)) && nlbCtl.enqueue(objectKey(svc)),
+      add: wakeNaming,
+      delete: wakeNaming,
     });
     // Targets follow the Nodes: a Node joining, leaving or relabelled wakes every CR that uses Nodes.
     const wakeAll = () => {

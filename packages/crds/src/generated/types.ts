@@ -429,12 +429,25 @@ export interface NetworkLoadBalancerSpec {
   healthCheck?: NlbHealthCheck;
   /**
    * Load balancer attributes (aws-load-balancer-attributes), e.g. load_balancing.cross_zone.enabled:
-   * "true", deletion_protection.enabled: "true".
+   * "true", deletion_protection.enabled: "true". Only the attributes AWS documents for a Network Load
+   * Balancer, with values of their type: deletion_protection.enabled,
+   * load_balancing.cross_zone.enabled, access_logs.s3.enabled, access_logs.s3.bucket,
+   * access_logs.s3.prefix, ipv6.deny_all_igw_traffic, dns_record.client_routing_policy,
+   * zonal_shift.config.enabled, secondary_ips.auto_assigned.per_subnet.
    */
   attributes?: Record<string, string>;
   /**
    * Attributes of every target group (aws-load-balancer-target-group-attributes and -proxy-protocol),
-   * e.g. proxy_protocol_v2.enabled: "true", deregistration_delay.timeout_seconds: "30".
+   * e.g. proxy_protocol_v2.enabled: "true", deregistration_delay.timeout_seconds: "30". Only the
+   * attributes AWS documents for a Network Load Balancer's target groups, with values of their type:
+   * deregistration_delay.timeout_seconds, deregistration_delay.connection_termination.enabled,
+   * preserve_client_ip.enabled, proxy_protocol_v2.enabled, stickiness.enabled, stickiness.type,
+   * load_balancing.cross_zone.enabled, target_group_health.dns_failover.minimum_healthy_targets.count,
+   * target_group_health.dns_failover.minimum_healthy_targets.percentage,
+   * target_group_health.unhealthy_state_routing.minimum_healthy_targets.count,
+   * target_group_health.unhealthy_state_routing.minimum_healthy_targets.percentage,
+   * target_health_state.unhealthy.connection_termination.enabled,
+   * target_health_state.unhealthy.draining_interval_seconds.
    */
   targetGroupAttributes?: Record<string, string>;
   /**

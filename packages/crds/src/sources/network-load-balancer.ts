@@ -6,7 +6,6 @@ import {
   CATEGORY,
   INSTANCE_ID,
   ageColumn,
-  attributeMap,
   awsTags,
   cidrList,
   dnsLabelName,
@@ -18,6 +17,7 @@ import {
   statusCommon,
 } from './common.ts';
 import type { KindSource } from './common.ts';
+import { NLB_ATTRIBUTES, NLB_TARGET_GROUP_ATTRIBUTES, knownAttributeMap } from './nlb-attributes.ts';
 import { healthCheckSchema, loadBalancerName, securityGroupRuleRefs, subnetList } from './elb-common.ts';
 import type { HealthCheckShape } from './elb-common.ts';
 
@@ -164,11 +164,15 @@ const spec = obj(
       },
     ),
     healthCheck: healthCheck(true, 'NlbHealthCheck'),
-    attributes: attributeMap(
-      'Load balancer attributes (aws-load-balancer-attributes), e.g. load_balancing.cross_zone.enabled: "true", deletion_protection.enabled: "true".',
+    attributes: knownAttributeMap(
+      `Load balancer attributes (aws-load-balancer-attributes), e.g. load_balancing.cross_zone.enabled: "true", deletion_protection.enabled: "true". Only the attributes AWS documents for a Network Load Balancer, with values of their type: ${Object.keys(NLB_ATTRIBUTES).join(', ')}.`,
+      NLB_ATTRIBUTES,
+      'Network Load Balancer',
     ),
-    targetGroupAttributes: attributeMap(
-      'Attributes of every target group (aws-load-balancer-target-group-attributes and -proxy-protocol), e.g. proxy_protocol_v2.enabled: "true", deregistration_delay.timeout_seconds: "30".',
+    targetGroupAttributes: knownAttributeMap(
+      `Attributes of every target group (aws-load-balancer-target-group-attributes and -proxy-protocol), e.g. proxy_protocol_v2.enabled: "true", deregistration_delay.timeout_seconds: "30". Only the attributes AWS documents for a Network Load Balancer's target groups, with values of their type: ${Object.keys(NLB_TARGET_GROUP_ATTRIBUTES).join(', ')}.`,
+      NLB_TARGET_GROUP_ATTRIBUTES,
+      'target group',
     ),
     sourceRanges: cidrList(
       'Client CIDRs allowed to reach the targets (spec.loadBalancerSourceRanges or aws-load-balancer-source-ranges); everyone (0.0.0.0/0) when unset for internet-facing, the VPC CIDR for internal. Opened on the cluster-tagged node security group only.',

@@ -1,8 +1,9 @@
 // Stage 2: reconciles a NetworkLoadBalancer against AWS — resolve inputs, read actual state by owner
-// tags, plan, apply the fewest calls, write status (CR and Service). Input problems become conditions
-// and Warning Events before any AWS call, so a working NLB is never torn down by bad input.
+// tags, plan, apply the fewest calls, write the CR's status (stage 1 copies the DNS name into the
+// Service the CR serves). Input problems become conditions and Warning Events before any AWS call, so
+// a working NLB is never torn down by bad input.
 import type { V1Node, V1Service } from '@kubernetes/client-node';
-import type { NetworkLoadBalancer, NetworkLoadBalancerStatus } from '@kube-iaas/crds';
+import { formatFieldErrors, validateNetworkLoadBalancerSpec, type NetworkLoadBalancer, type NetworkLoadBalancerStatus } from '@kube-iaas/crds';
 import {
   ConditionType,
   SubnetSelectionError,
@@ -10,6 +11,7 @@ import {
   classifyAwsError,
   hasFinalizer,
   isBeingDeleted,
+  isKubeConflict,
   readyCondition,
   removeFinalizer,
   resources,
@@ -25,6 +27,7 @@ import {
   type StatusWriter,
 } from '@kube-iaas/core';
 import { FINALIZER, NLB_RESOURCE } from '../constants.ts';
+import { foreignInstances, serviceRefConflict } from '../translate/serving.ts';
 import { applyPlan, type ApplyResult } from '../aws/apply.ts';
 import { ResolveError, type AwsEnvironment } from '../aws/environment.ts';
 import type { Inventory } from '../aws/inventory.ts';
@@ -68,6 +71,14 @@ const EVENT_REASON: Record<Action['op'], string> = {
   revokeIngress: 'RevokedIngress',
 };
 
+/**
+ * Both stages write the one `conditions` list (stage 1 its Accepted, stage 2 Ready and Synced), and a
+ * merge patch replaces a list whole: a write built from a stale copy would drop the other stage's
+ * condition for good. With the resourceVersion sent, it fails with 409 instead: the status written after
+ * the AWS work is written again on the fresh object (`writeStatus`); the other writes run the reconcile again.
+ */
+const OPTIMISTIC = { optimistic: true } as const;
+
 /** Conditions other than Ready/Synced (stage 1's Accepted) are kept as they are. */
 function withConditions(cr: NetworkLoadBalancer, updates: Parameters<typeof setConditions>[1]): Condition[] {
   return setConditions(cr.status?.conditions as Condition[] | undefined, updates);
@@ -80,22 +91,38 @@ export function nlbReconciler(deps: NlbControllerDeps) {
   const serviceOf = (cr: NetworkLoadBalancer): V1Service | undefined =>
     cr.spec.serviceRef ? deps.services.getByName(cr.spec.serviceRef.name, cr.metadata.namespace) : undefined;
 
-  /** Sets (or clears) the Service's status.loadBalancer.ingress[0].hostname. */
-  async function setServiceHostname(svc: V1Service | undefined, hostname: string | undefined): Promise<void> {
-    if (!svc?.metadata?.name) return;
-    const current = svc.status?.loadBalancer?.ingress?.[0]?.hostname;
-    if (current === hostname) return;
-    if (!hostname && !current) return;
-    const ingress = hostname ? [{ hostname }] : null;
-    await deps.client.patch(resources.Service, { name: svc.metadata.name, namespace: svc.metadata.namespace }, { status: { loadBalancer: { ingress } } }, { subresource: 'status' });
-  }
-
   async function fail(cr: NetworkLoadBalancer, svc: V1Service | undefined, reason: string, message: string, ready: boolean): Promise<void> {
     deps.events.warning(cr, reason, message, typeOpt);
     if (svc) deps.events.warning(svc, reason, message, { type: resources.Service });
     const gen = cr.metadata.generation ?? 0;
     const conditions = withConditions(cr, [syncedCondition(false, reason, message, gen), ...(ready ? [] : [readyCondition(false, reason, message, gen)])]);
-    await deps.statusWriter.merge(NLB_RESOURCE, cr, { conditions });
+    await deps.statusWriter.merge(NLB_RESOURCE, cr, { conditions }, OPTIMISTIC);
+  }
+
+  /** Ready=False and Synced=False with `reason`, and a Warning on the CR only (its Service is not its to warn). */
+  async function refuse(cr: NetworkLoadBalancer, reason: string, message: string): Promise<void> {
+    deps.events.warning(cr, reason, message, typeOpt);
+    const gen = cr.metadata.generation ?? 0;
+    const conditions = withConditions(cr, [syncedCondition(false, reason, message, gen), readyCondition(false, reason, message, gen)]);
+    await deps.statusWriter.merge(NLB_RESOURCE, cr, { conditions, observedGeneration: gen }, OPTIMISTIC); // skipped when unchanged
+  }
+
+  /**
+   * The status after a reconcile. When stage 1 wrote its condition meanwhile (409), the AWS work is
+   * not redone for it: the fresh object's other conditions are kept beside this reconcile's Ready and
+   * Synced. A changed spec (generation) is left to the next reconcile.
+   */
+  async function writeStatus(cr: NetworkLoadBalancer, status: NetworkLoadBalancerStatus): Promise<void> {
+    try {
+      await deps.statusWriter.replace(NLB_RESOURCE, cr, status, OPTIMISTIC);
+    } catch (e) {
+      if (!isKubeConflict(e)) throw e;
+      const fresh = await deps.client.get<NetworkLoadBalancer>(NLB_RESOURCE, cr.metadata.name ?? '', cr.metadata.namespace);
+      if (!fresh || fresh.metadata.generation !== cr.metadata.generation) throw e;
+      const mine = (c: { type: string }) => c.type === ConditionType.Ready || c.type === ConditionType.Synced;
+      const conditions = [...(fresh.status?.conditions ?? []).filter((c) => !mine(c)), ...(status.conditions ?? []).filter(mine)];
+      await deps.statusWriter.replace(NLB_RESOURCE, fresh, { ...status, conditions }, OPTIMISTIC);
+    }
   }
 
   async function cleanup(cr: NetworkLoadBalancer, ctx: ReconcileContext): Promise<void> {
@@ -108,8 +135,6 @@ export function nlbReconciler(deps: NlbControllerDeps) {
       await applyPlan({ clients, owner, actual, inventory: deps.inventory, onApplied: (a) => deps.events.normal(cr, EVENT_REASON[a.op], describeAction(a), typeOpt) }, actions);
       ctx.log.info({ actions: actions.map(describeAction) }, 'AWS resources removed');
     }
-    const svc = serviceOf(cr);
-    if (svc && cr.status?.dnsName && svc.status?.loadBalancer?.ingress?.[0]?.hostname === cr.status.dnsName) await setServiceHostname(svc, undefined);
     await removeFinalizer(deps.client, NLB_RESOURCE, cr, FINALIZER);
   }
 
@@ -120,9 +145,23 @@ export function nlbReconciler(deps: NlbControllerDeps) {
       if (hasFinalizer(cr, FINALIZER)) await cleanup(cr, ctx);
       return;
     }
+    const svc = serviceOf(cr);
+    // Before the finalizer and any AWS call: a CR naming a Service another NLB serves changes nothing.
+    const conflict = serviceRefConflict(cr, svc);
+    if (conflict) {
+      await refuse(cr, 'ServiceConflict', conflict);
+      return;
+    }
+    // The API server checks a spec only when it is written: one stored before the CRD learnt a rule
+    // (unknown attribute keys, say) is held to it here, before any AWS call.
+    const valid = validateNetworkLoadBalancerSpec(cr.spec);
+    const invalid = valid.ok ? foreignInstances(cr, deps.nodes.list()) : formatFieldErrors(valid.errors);
+    if (invalid) {
+      await fail(cr, svc, 'InvalidSpec', invalid, !!cr.status?.loadBalancerArn);
+      return;
+    }
     cr = await addFinalizer(deps.client, NLB_RESOURCE, cr, FINALIZER);
     const gen = cr.metadata.generation ?? 0;
-    const svc = serviceOf(cr);
     const owner = ownerOf(cr);
     const scheme = cr.spec.scheme ?? 'internal';
 
@@ -203,8 +242,7 @@ export function nlbReconciler(deps: NlbControllerDeps) {
     if (plan.actions.length === 0 && prevSynced?.status === 'True') {
       status.conditions = status.conditions?.map((c) => (c.type === ConditionType.Synced ? { ...c, message: prevSynced.message } : c));
     }
-    await deps.statusWriter.replace(NLB_RESOURCE, cr, status);
-    if (observed.dnsName) await setServiceHostname(svc, observed.dnsName);
+    await writeStatus(cr, status);
     if (svc && plan.actions.length > 0) deps.events.normal(svc, 'EnsuredLoadBalancer', `NLB ${observed.loadBalancerName ?? ''} ${observed.dnsName ?? ''}`, { type: resources.Service });
     if (ruleProblem) return { requeueAfter: Math.max(ruleProblem.retryAfterMs ?? 0, 60_000) };
     if (!active) return { requeueAfter: deps.provisioningRequeueMs ?? 5_000 };

@@ -1,7 +1,10 @@
-// Stage 1: keeps each selected Service's NetworkLoadBalancer equal to its translation. Bad annotations
-// give a Warning Event on the Service and an `Accepted=False` condition on an existing CR, and leave the
-// CR (and so the working NLB) as it is. A Service that is deleted or no longer selected gets its CR
-// deleted, waits (finalizer) until stage 2 has removed the AWS resources, then lets go.
+// Stage 1: keeps each selected Service's NetworkLoadBalancer equal to its translation, and the Service's
+// status.loadBalancer equal to that NetworkLoadBalancer's DNS name. Only this controller writes a
+// Service's status, and only from the NetworkLoadBalancer the Service owns, so no other resource naming
+// the Service can change what its clients resolve. Bad annotations give a Warning Event on the Service
+// per annotation and an `Accepted=False` condition listing them all on an existing CR, and leave the CR
+// (and so the working NLB) as it is. A Service that is deleted or no longer selected gets its CR deleted,
+// waits (finalizer) until stage 2 has removed the AWS resources, then lets go.
 import type { V1Service } from '@kubernetes/client-node';
 import type { NetworkLoadBalancer } from '@kube-iaas/crds';
 import { validateNetworkLoadBalancerSpec } from '@kube-iaas/crds';
@@ -14,6 +17,7 @@ import {
   hasFinalizer,
   isBeingDeleted,
   isKubeAlreadyExists,
+  isKubeConflict,
   removeFinalizer,
   resources,
   setCondition,
@@ -25,7 +29,7 @@ import {
   type StatusWriter,
 } from '@kube-iaas/core';
 import { FINALIZER, NLB_RESOURCE } from '../constants.ts';
-import { formatTranslateErrors, selectService, translateService } from '../translate/index.ts';
+import { formatTranslateErrors, selectService, serviceHostname, translateService } from '../translate/index.ts';
 
 /** Condition stage 1 writes on the CR: whether the Service's current annotations were taken. */
 export const ACCEPTED = 'Accepted';
@@ -47,8 +51,34 @@ function normalised(spec: unknown): unknown {
 async function setAccepted(deps: ServiceControllerDeps, cr: NetworkLoadBalancer, ok: boolean, reason: string, message: string): Promise<void> {
   const prev = getCondition(cr.status?.conditions, ACCEPTED);
   if (prev && prev.status === (ok ? 'True' : 'False') && prev.reason === reason && prev.message === message) return;
-  const conditions = setCondition(cr.status?.conditions, { type: ACCEPTED, status: ok, reason, message, observedGeneration: cr.metadata.generation ?? 0 });
-  await deps.statusWriter.merge(NLB_RESOURCE, cr, { conditions });
+  const write = (base: NetworkLoadBalancer) =>
+    deps.statusWriter.merge(
+      NLB_RESOURCE,
+      base,
+      { conditions: setCondition(base.status?.conditions, { type: ACCEPTED, status: ok, reason, message, observedGeneration: base.metadata.generation ?? 0 }) },
+      { optimistic: true }, // stage 2 writes the same conditions list (see controllers/nlb.ts)
+    );
+  try {
+    await write(cr);
+  } catch (e) {
+    if (!isKubeConflict(e)) throw e;
+    const fresh = await deps.client.get<NetworkLoadBalancer>(NLB_RESOURCE, cr.metadata.name ?? '', cr.metadata.namespace);
+    if (fresh) await write(fresh);
+  }
+}
+
+/** Writes the hostname of the NetworkLoadBalancer the Service owns into the Service's status, when it differs. */
+async function syncHostname(deps: ServiceControllerDeps, svc: V1Service, cr: NetworkLoadBalancer | undefined): Promise<void> {
+  const want = serviceHostname(svc, cr);
+  if (want === undefined) return;
+  const ingress = svc.status?.loadBalancer?.ingress;
+  if (want === null ? !ingress?.length : ingress?.length === 1 && ingress[0]?.hostname === want && !ingress[0].ip) return;
+  await deps.client.patch(
+    resources.Service,
+    { name: svc.metadata?.name ?? '', namespace: svc.metadata?.namespace },
+    { status: { loadBalancer: { ingress: want === null ? null : [{ hostname: want }] } } },
+    { subresource: 'status' },
+  );
 }
 
 export function serviceReconciler(deps: ServiceControllerDeps) {
@@ -76,10 +106,13 @@ export function serviceReconciler(deps: ServiceControllerDeps) {
       return;
     }
 
+    // The status follows the NLB the Service owns whatever its annotations say now.
+    if (cr && ours) await syncHostname(deps, svc, cr);
     const result = translateService(svc);
     if (!result.ok) {
       const message = formatTranslateErrors(result.errors);
-      deps.events.warning(svc, 'InvalidLoadBalancerSpec', `${message}; the load balancer is left as it is`, { type: resources.Service });
+      // One Event per bad field, so a long message cannot push another field out of the Event's 1 KiB.
+      for (const e of result.errors) deps.events.warning(svc, 'InvalidLoadBalancerSpec', `${formatTranslateErrors([e])}; the load balancer is left as it is`, { type: resources.Service });
       if (cr && ours) await setAccepted(deps, cr, false, 'InvalidServiceSpec', message);
       ctx.log.warn({ errors: result.errors }, 'Service cannot be translated');
       return;

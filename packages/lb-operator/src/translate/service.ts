@@ -2,7 +2,8 @@
 // describes the whole desired NLB. Same namespace and name, owned by the Service. No I/O: subnet discovery,
 // nodes and NodePort changes are read by stage 2.
 import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
-import { NETWORK_LOAD_BALANCER, NLB_MAX_LISTENERS, validateNetworkLoadBalancerSpec } from '@kube-iaas/crds';
+import { NETWORK_LOAD_BALANCER, NLB_ATTRIBUTES, NLB_MAX_LISTENERS, NLB_TARGET_GROUP_ATTRIBUTES, checkAttributes, validateNetworkLoadBalancerSpec } from '@kube-iaas/crds';
+import type { AttributeTable } from '@kube-iaas/crds';
 import type { NetworkLoadBalancer, NetworkLoadBalancerSpec, NlbHealthCheck, NlbListener } from '@kube-iaas/crds';
 import { ownerReference, resources } from '@kube-iaas/core';
 import { ANNOTATIONS, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../constants.ts';
@@ -31,6 +32,8 @@ type Sources = Array<[specPath: string, field: string]>;
 class Builder {
   readonly errors: TranslateError[] = [];
   readonly sources: Sources = [];
+  /** Spec paths left incomplete by an error already reported, whose schema errors would only repeat it. */
+  readonly tainted = new Set<string>();
   readonly annotations: Record<string, string>;
 
   constructor(annotations: Record<string, string>) {
@@ -54,8 +57,14 @@ class Builder {
     return r.value;
   }
 
-  error(field: string, message: string): void {
+  error(field: string, message: string, taints?: string): void {
     this.errors.push({ field, message });
+    if (taints) this.tainted.add(taints);
+  }
+
+  isTainted(path: string): boolean {
+    for (const t of this.tainted) if (path === t || path.startsWith(`${t}.`) || path.startsWith(`${t}[`)) return true;
+    return false;
   }
 
   /** Maps a validator path (`spec.healthCheck.path`) to the annotation or Service field behind it. */
@@ -162,7 +171,7 @@ function isTlsPort(t: TlsSettings | undefined, p: V1ServicePort): boolean {
 function listeners(b: Builder, svc: V1Service, t: TlsSettings | undefined): NlbListener[] {
   const ports = svc.spec?.ports ?? [];
   if (ports.length === 0) {
-    b.error('spec.ports', 'a Service of type LoadBalancer needs at least one port');
+    b.error('spec.ports', 'a Service of type LoadBalancer needs at least one port', 'spec.listeners');
     return [];
   }
   // TCP and UDP on the same port number are one TCP_UDP listener.
@@ -170,11 +179,11 @@ function listeners(b: Builder, svc: V1Service, t: TlsSettings | undefined): NlbL
   ports.forEach((p, index) => {
     const protocol = p.protocol ?? 'TCP';
     if (protocol !== 'TCP' && protocol !== 'UDP') {
-      b.error(`spec.ports[${index}].protocol`, `${protocol} is not supported by a Network Load Balancer (TCP or UDP)`);
+      b.error(`spec.ports[${index}].protocol`, `${protocol} is not supported by a Network Load Balancer (TCP or UDP)`, 'spec.listeners');
       return;
     }
     if (!p.nodePort) {
-      b.error(`spec.ports[${index}].nodePort`, 'the port has no NodePort (allocateLoadBalancerNodePorts is false?); instance targets need one');
+      b.error(`spec.ports[${index}].nodePort`, 'the port has no NodePort (allocateLoadBalancerNodePorts is false?); instance targets need one', 'spec.listeners');
       return;
     }
     const seen = byPort.get(p.port);
@@ -183,13 +192,13 @@ function listeners(b: Builder, svc: V1Service, t: TlsSettings | undefined): NlbL
       return;
     }
     if (seen.port.nodePort !== p.nodePort) {
-      b.error(`spec.ports[${index}].nodePort`, `TCP and UDP on port ${p.port} become one TCP_UDP listener and need the same NodePort (${seen.port.nodePort} and ${p.nodePort})`);
+      b.error(`spec.ports[${index}].nodePort`, `TCP and UDP on port ${p.port} become one TCP_UDP listener and need the same NodePort (${seen.port.nodePort} and ${p.nodePort})`, 'spec.listeners');
       return;
     }
     seen.protocols.add(protocol);
   });
   if (byPort.size > NLB_MAX_LISTENERS) {
-    b.error('spec.ports', `${byPort.size} listener ports, but an NLB allows at most ${NLB_MAX_LISTENERS}`);
+    b.error('spec.ports', `${byPort.size} listener ports, but an NLB allows at most ${NLB_MAX_LISTENERS}`, 'spec.listeners');
   }
   if (t?.ports) {
     for (const want of t.ports) {
@@ -206,7 +215,7 @@ function listeners(b: Builder, svc: V1Service, t: TlsSettings | undefined): NlbL
     const udp = protocols.has('UDP');
     if (isTlsPort(t, p) && t) {
       if (udp) {
-        b.error(ANNOTATIONS.sslPorts, `port ${p.port} is UDP and cannot be a TLS listener`);
+        b.error(ANNOTATIONS.sslPorts, `port ${p.port} is UDP and cannot be a TLS listener`, 'spec.listeners');
         continue;
       }
       l.protocol = 'TLS';
@@ -223,11 +232,25 @@ function listeners(b: Builder, svc: V1Service, t: TlsSettings | undefined): NlbL
   return out.sort((a, b2) => a.port - b2.port);
 }
 
+/**
+ * The attributes of one annotation, each key and value checked against what AWS documents for it.
+ * Bad ones are reported under the annotation's name and left out, so the schema check that follows
+ * does not report them a second time under the spec field.
+ */
+function knownAttributes(b: Builder, key: string, table: AttributeTable, what: string, specPath: string): Record<string, string> {
+  const attrs = { ...(b.read(key, parseKeyValues, specPath) ?? {}) };
+  for (const p of checkAttributes(table, attrs, what)) {
+    b.error(key, p.message);
+    delete attrs[p.key];
+  }
+  return attrs;
+}
+
 function attributes(b: Builder): { lb: Record<string, string>; tg: Record<string, string> } {
-  const lb = { ...(b.read(ANNOTATIONS.attributes, parseKeyValues, 'spec.attributes') ?? {}) };
+  const lb = knownAttributes(b, ANNOTATIONS.attributes, NLB_ATTRIBUTES, 'Network Load Balancer', 'spec.attributes');
   const crossZone = b.read(ANNOTATIONS.crossZone, parseBoolean, 'spec.attributes');
   if (crossZone !== undefined) lb['load_balancing.cross_zone.enabled'] = String(crossZone);
-  const tg = { ...(b.read(ANNOTATIONS.targetGroupAttributes, parseKeyValues, 'spec.targetGroupAttributes') ?? {}) };
+  const tg = knownAttributes(b, ANNOTATIONS.targetGroupAttributes, NLB_TARGET_GROUP_ATTRIBUTES, 'target group', 'spec.targetGroupAttributes');
   const proxy = b.read(
     ANNOTATIONS.proxyProtocol,
     (raw): Parsed<boolean> => (raw.trim() === '*' ? { ok: true, value: true } : { ok: false, message: `unsupported value ${JSON.stringify(raw)}: the only value is "*" (proxy protocol v2 on every port)` }),
@@ -273,16 +296,21 @@ function buildSpec(b: Builder, svc: V1Service, selectedBy: SelectedBy): NetworkL
 /**
  * Translates a Service into its NetworkLoadBalancer. Returns errors (each naming the annotation or
  * Service field) when the Service is not selected, an annotation is malformed, or the resulting spec
- * would be refused by the API server (checked with the CRD's own validator).
+ * would be refused by the API server (checked with the CRD's own validator). Every problem is
+ * reported, not the first: the schema check runs even after a malformed annotation, on the spec
+ * built from the others.
  */
 export function translateService(svc: V1Service): TranslateResult {
   const selectedBy = selectService(svc);
   if (!selectedBy) return { ok: false, errors: [{ field: 'spec.type', message: 'not a LoadBalancer Service selected by kube-iaas.dev/nlb' }] };
   const b = new Builder(svc.metadata?.annotations ?? {});
   const spec = buildSpec(b, svc, selectedBy);
-  if (b.errors.length > 0) return { ok: false, errors: b.errors };
   const v = validateNetworkLoadBalancerSpec(spec);
-  if (!v.ok) return { ok: false, errors: v.errors.map((e) => ({ field: b.fieldFor(e.path), message: e.path === b.fieldFor(e.path) ? e.message : `${e.message} (${e.path})` })) };
+  const schemaErrors = v.ok
+    ? []
+    : v.errors.filter((e) => !b.isTainted(e.path)).map((e) => ({ field: b.fieldFor(e.path), message: e.path === b.fieldFor(e.path) ? e.message : `${e.message} (${e.path})` }));
+  const errors = [...b.errors, ...schemaErrors];
+  if (errors.length > 0 || !v.ok) return { ok: false, errors };
   const resource: NetworkLoadBalancer = {
     apiVersion: NETWORK_LOAD_BALANCER.apiVersion,
     kind: NETWORK_LOAD_BALANCER.kind,

@@ -229,6 +229,53 @@ describe('translateService: attributes, targets, ranges, tags', () => {
     const e = errors(svc({ annotations: { [ANNOTATIONS.type]: 'nlb', [ANNOTATIONS.attributes]: 'x', [ANNOTATIONS.healthcheckTimeout]: 'y' } }));
     expect(e.map((x) => x.field).sort()).toEqual([ANNOTATIONS.attributes, ANNOTATIONS.healthcheckTimeout].sort());
   });
+  it('reports malformed annotations and schema errors together, each under its own annotation (issue 22, #11)', () => {
+    const e = errors(
+      svc({
+        annotations: {
+          [ANNOTATIONS.type]: 'nlb',
+          [ANNOTATIONS.scheme]: 'public',
+          [ANNOTATIONS.attributes]: 'deletion_protection.enabled',
+          [ANNOTATIONS.healthcheckInterval]: '1',
+          [ANNOTATIONS.alpnPolicy]: 'HTTP3',
+          [ANNOTATIONS.sslCert]: 'arn:aws:acm:cn-northwest-1:123456789012:certificate/x',
+        },
+      }),
+    );
+    expect(e.map((x) => x.field).sort()).toEqual([ANNOTATIONS.alpnPolicy, ANNOTATIONS.attributes, ANNOTATIONS.healthcheckInterval, ANNOTATIONS.scheme].sort());
+    expect(e.find((x) => x.field === ANNOTATIONS.scheme)?.message).toContain('Unsupported value: "public"');
+  });
+  it('does not repeat a port problem as a schema error on spec.listeners', () => {
+    const e = errors(svc({ ports: [{ port: 8080, protocol: 'SCTP', targetPort: 8080, nodePort: 31905 }] }));
+    expect(e.map((x) => x.field)).toEqual(['spec.ports[0].protocol']);
+  });
+  it('checks attribute keys and values against what AWS documents, naming the annotation and the key (issue 22, #8)', () => {
+    const e = errors(
+      svc({
+        annotations: {
+          [ANNOTATIONS.type]: 'nlb',
+          [ANNOTATIONS.attributes]: 'a=b=c, deletion_protection.enabled=yes, load_balancing.cross_zone.enabled=true',
+          [ANNOTATIONS.targetGroupAttributes]: 'deregistration_delay.timeout_seconds=forever, stickiness.type=lb_cookie',
+        },
+      }),
+    );
+    const starts = ['unknown Network Load Balancer attribute "a"', 'deletion_protection.enabled="yes": must be', 'deregistration_delay.timeout_seconds="forever": must be', 'stickiness.type="lb_cookie": must be one of "source_ip"'];
+    expect(e.map((x) => x.field)).toEqual([ANNOTATIONS.attributes, ANNOTATIONS.attributes, ANNOTATIONS.targetGroupAttributes, ANNOTATIONS.targetGroupAttributes]);
+    e.forEach((x, i) => expect(x.message.startsWith(starts[i] ?? '?')).toBe(true));
+    // An ALB attribute is not an NLB one.
+    expect(errors(svc({ annotations: { [ANNOTATIONS.type]: 'nlb', [ANNOTATIONS.attributes]: 'idle_timeout.timeout_seconds=60' } }))[0]?.field).toBe(ANNOTATIONS.attributes);
+    const r = ok(
+      svc({
+        annotations: {
+          [ANNOTATIONS.type]: 'nlb',
+          [ANNOTATIONS.attributes]: 'dns_record.client_routing_policy=availability_zone_affinity,access_logs.s3.enabled=true,access_logs.s3.bucket=my-logs',
+          [ANNOTATIONS.targetGroupAttributes]: 'target_group_health.dns_failover.minimum_healthy_targets.count=off,preserve_client_ip.enabled=true',
+        },
+      }),
+    );
+    expect(Object.keys(r.resource.spec.attributes ?? {})).toHaveLength(3);
+    expect(Object.keys(r.resource.spec.targetGroupAttributes ?? {})).toHaveLength(2);
+  });
 });
 
 describe('parseKeyValues', () => {
