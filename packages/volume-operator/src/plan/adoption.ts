@@ -15,7 +15,7 @@ const OWNER_KEYS = [OWNER_CLUSTER_TAG, OWNER_KIND_TAG, OWNER_TAG, OWNER_UID_TAG]
  * it would already hand the data to the wrong claim. So a volume is refused when its tags say it
  * belongs elsewhere:
  * - tagged for another cluster (`kubernetes.io/cluster/<other>` or the legacy `KubernetesCluster`);
- * - carrying kube-iaas owner tags (any of the four) that do not name this AwsVolume, by name and UID:
+ * - carrying kube-iaas owner tags (any of the four) that do not name this AwsVolume (name, and UID if tagged):
  *   another AwsVolume's volume, a leftover of a deleted one (the orphan sweep may still take it), or
  *   another cluster's.
  * Untagged volumes, volumes tagged `shared` for this cluster, and volumes handed over by reclaim
@@ -30,7 +30,8 @@ export function judgeAdoption(volumeId: string, tags: Tags, cluster: string, own
     };
   }
   if (!OWNER_KEYS.some((k) => tags[k] !== undefined)) return { ok: true, ours: false };
-  if (isOwnedBy(tags, cluster, owner) && tags[OWNER_UID_TAG] === owner.uid) return { ok: true, ours: true };
+  // By name and UID; a UID-less set naming this AwsVolume is how an admin hands a volume to it by hand (the guard reads it the same way).
+  if (isOwnedBy(tags, cluster, owner)) return { ok: true, ours: true };
   const t = taggedOwner(tags);
   const whose = t
     ? `${t.kind} ${t.namespace ? `${t.namespace}/` : ''}${t.name}${t.uid ? ` (uid ${t.uid})` : ''}${t.cluster !== cluster ? ` of kube-iaas cluster ${t.cluster}` : ''}`

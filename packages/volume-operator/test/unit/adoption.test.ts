@@ -17,6 +17,9 @@ describe('judgeAdoption: which volumes an AwsVolume may use', () => {
   });
   it('recognises its own volume by name and UID', () => {
     expect(judgeAdoption('vol-1', ownedTags(CLUSTER, me), CLUSTER, me)).toEqual({ ok: true, ours: true });
+    // Handed to it by hand: owner tags naming it, without a UID (the guard accepts the same).
+    const { [OWNER_UID_TAG]: _uid, ...byName } = ownedTags(CLUSTER, me);
+    expect(judgeAdoption('vol-1', byName, CLUSTER, me)).toEqual({ ok: true, ours: true });
   });
   it("refuses another AwsVolume's volume, naming the owner and the field", () => {
     const v = judgeAdoption('vol-1', ownedTags(CLUSTER, victim), CLUSTER, me);
