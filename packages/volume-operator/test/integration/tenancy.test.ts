@@ -175,6 +175,19 @@ describe('volume-operator: safety between tenants', () => {
     await ec2.send(new DeleteVolumeCommand({ VolumeId: id }));
     await waitFor('AwsVolume gone after its volume', async () => !(await kube.get(AWS_VOLUME_TYPE, name)), 30_000);
     await waitFor('its PV gone', async () => !(await kube.get(PV, name)));
+
+    // The other way out: switching the deleting AwsVolume to Retain lets it go and keeps the volume.
+    const kept = await volumeWith({});
+    const name2 = `imp-keep-${suffix}`;
+    await kube.create(AWS_VOLUME_TYPE, handMade(name2, { volumeId: kept }));
+    await readyCondition(name2, 'Available');
+    await kube.delete(AWS_VOLUME_TYPE, { name: name2 });
+    await waitFor('Synced=False DeleteVolumeFailed', async () => (await kube.get<AwsVolume>(AWS_VOLUME_TYPE, name2))?.status?.conditions?.some((c) => c.reason === 'DeleteVolumeFailed'));
+    await kube.patch(AWS_VOLUME_TYPE, { name: name2 }, { spec: { reclaimPolicy: 'Retain' } });
+    await waitFor('AwsVolume gone with Retain', async () => !(await kube.get(AWS_VOLUME_TYPE, name2)), 30_000);
+    expect(tagMap(await describeVolume(kept))).toEqual({});
+    expect((await describeVolume(kept))?.State).toBe('available');
+    await kube.delete(PV, { name: name2 });
   });
 
   it('a claim name of 253 characters in a namespace of 63 gets a volume: AwsVolume labels hashed, EBS tags with the full names', async () => {
