@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import type { AwsVolume, AwsVolumeSpec } from '@kube-iaas/crds';
 import { AWS_VOLUME_TYPE, CLAIM_NAME_LABEL, CLAIM_NAMESPACE_LABEL, DRIVER_NAME, SELECTED_NODE_ANNOTATION, ZONE_LABELS } from '../constants.ts';
-import { parseParameters, renderTags, resolveVolumeSettings, type ParameterError } from './parameters.ts';
+import { checkRenderedTags, parseParameters, renderTags, resolveVolumeSettings, type ParameterError } from './parameters.ts';
 import { parseQuantity, roundUpGiB } from './quantity.ts';
 import type { PersistentVolumeClaim, StorageClass, TopologySelectorTerm } from './types.ts';
 
@@ -155,6 +155,8 @@ export function translateClaim(pvc: PersistentVolumeClaim, sc: StorageClass | un
   if (s.throughput !== undefined) spec.throughput = s.throughput;
   if (s.kmsKeyId !== undefined) spec.kmsKeyId = s.kmsKeyId;
   const tags = renderTags(params.value.tags, { pvcName: claimName, pvcNamespace: namespace, pvName: name });
+  const tagErrors = checkRenderedTags(sc.parameters, tags);
+  if (tagErrors.length) return { kind: 'invalid', errors: tagErrors };
   if (Object.keys(tags).length) spec.tags = tags;
   return {
     kind: 'volume',

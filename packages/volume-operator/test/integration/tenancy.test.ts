@@ -211,7 +211,19 @@ describe('volume-operator: safety between tenants', () => {
     // Events on a claim of that name can be written too (their names are longer than 253).
     await waitFor('ProvisioningSucceeded on the claim', async () => (await eventsFor(ns, name)).find((e) => e.reason === 'ProvisioningSucceeded'));
 
+    // A class tag template that outgrows AWS's 256 characters for such a claim is refused up front, naming it.
+    const tagged = `${suffix}-tagged-sc`;
+    await kube.create(SC, storageClass(tagged, { type: 'gp3', tagSpecification_1: 'claim={{ .PVCNamespace }}/{{ .PVCName }}' }));
+    classes.push(tagged);
+    const name2 = `other.${'e'.repeat(253 - 6)}`;
+    await kube.create(PVC, claim(ns, name2, tagged, '1Gi'));
+    const ev = await waitFor('ProvisioningFailed on the second claim', async () => (await eventsFor(ns, name2)).find((e) => e.reason === 'ProvisioningFailed'));
+    expect(ev.message).toContain('tagSpecification_1: tag claim would be 317 characters for this claim');
+    expect((await kube.list<AwsVolume>(AWS_VOLUME_TYPE)).items.filter((a) => a.spec.claimRef?.name === name2)).toEqual([]);
+    expect((await volumesTagged(PVC_NAMESPACE_TAG, ns)).length).toBe(1);
+
     await kube.delete(PVC, { name, namespace: ns });
+    await kube.delete(PVC, { name: name2, namespace: ns });
     await waitFor('volume deleted', async () => !(await describeVolume(vol?.VolumeId ?? '')));
     await kube.delete(NS, { name: ns });
   });
