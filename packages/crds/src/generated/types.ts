@@ -32,7 +32,8 @@ export interface AwsVolumeSpec {
   /**
    * ID of an existing EBS volume to import instead of creating one (vol-…). Once set it cannot be
    * changed or removed. The operator adopts the volume only if it is in this cluster's account and
-   * region.
+   * region and no other owner holds it: a volume tagged for another cluster, or carrying kube-iaas
+   * owner tags of another AwsVolume, is refused (Ready=False, reason Conflict) and left untouched.
    */
   volumeId?: string;
   /**

@@ -97,7 +97,7 @@ const spec = obj(
   'Desired EBS volume. Written by the volume-operator from a PVC and its StorageClass, or by hand to pre-create a volume or to import an existing one (spec.volumeId).',
   {
     volumeId: str(
-      'ID of an existing EBS volume to import instead of creating one (vol-…). Once set it cannot be changed or removed. The operator adopts the volume only if it is in this cluster\'s account and region.',
+      'ID of an existing EBS volume to import instead of creating one (vol-…). Once set it cannot be changed or removed. The operator adopts the volume only if it is in this cluster\'s account and region and no other owner holds it: a volume tagged for another cluster, or carrying kube-iaas owner tags of another AwsVolume, is refused (Ready=False, reason Conflict) and left untouched.',
       { pattern: VOLUME_ID, rules: [transitionRule('self == oldSelf', 'spec.volumeId is immutable')] },
     ),
     availabilityZone: str(

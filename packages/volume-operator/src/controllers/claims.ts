@@ -1,6 +1,6 @@
 // Stage 1, the external-provisioner's half: a claim of our class becomes an AwsVolume; a bound claim
 // asking for more grows its AwsVolume's spec.sizeGiB.
-import { isKubeAlreadyExists, resources, type ReconcileResult } from '@kube-iaas/core';
+import { RetryAfterError, classifyError, errorMessage, isKubeAlreadyExists, resources, type ReconcileResult } from '@kube-iaas/core';
 import type { AwsVolume } from '@kube-iaas/crds';
 import { AWS_VOLUME_TYPE, ZONE_LABELS } from '../constants.ts';
 import { volumeMetrics } from '../metrics.ts';
@@ -38,7 +38,8 @@ export async function reconcileClaim(ctx: VolumeContext, key: string): Promise<R
   }
 
   const name = volumeNameForClaim(pvc);
-  if (inf.awsVolumes.get(name)) return; // the volume controller takes it from here
+  const existing = inf.awsVolumes.get(name);
+  if (existing) return reportForeign(ctx, pvc, existing); // else the volume controller takes it from here
 
   const selected = pvc.metadata.annotations?.[SELECTED_NODE_ANNOTATION];
   const t = translateClaim(pvc, sc, { clusterZones: await ctx.ebs.clusterZones(), selectedNodeZone: selected ? nodeZone(inf.nodes.get(selected)) : undefined });
@@ -53,8 +54,37 @@ export async function reconcileClaim(ctx: VolumeContext, key: string): Promise<R
     await ctx.client.create<AwsVolume>(AWS_VOLUME_TYPE, t.volume);
     ctx.events.normal(pvc, 'Provisioning', `External provisioner is provisioning volume for claim "${key}" (AwsVolume ${name})`, { type: PVC });
   } catch (err) {
-    if (!isKubeAlreadyExists(err)) throw err;
+    if (isKubeAlreadyExists(err)) {
+      const live = await ctx.client.get<AwsVolume>(AWS_VOLUME_TYPE, name);
+      if (live) return reportForeign(ctx, pvc, live);
+    }
+    // Whatever stopped the create (an admission policy, a quota, a webhook, an API server error) is
+    // only in this process's log otherwise; the claim would show nothing but ExternalProvisioning.
+    const message = `failed to provision volume with StorageClass "${scName}": cannot create AwsVolume ${name}: ${errorMessage(err)}`;
+    ctx.events.warning(pvc, 'ProvisioningFailed', message, { type: PVC });
+    ctx.log.warn({ claim: key, awsVolume: name, err: errorMessage(err) }, 'cannot create the AwsVolume of a claim');
+    // Retried with backoff even when the API server calls it final (422 from a policy): the policy
+    // may be changed, and nothing else would wake this claim.
+    if (classifyError(err).terminal) throw new RetryAfterError(message, 0, { cause: err });
+    throw err;
   }
+  return;
+}
+
+/**
+ * An AwsVolume of the name this claim's volume must have (`pvc-<claim uid>`) that is not for this claim:
+ * only a hand-written one can be. It is left alone (it may be someone's volume) and the claim says why
+ * it waits; deleting that AwsVolume wakes the claim again.
+ */
+function reportForeign(ctx: VolumeContext, pvc: PersistentVolumeClaim, av: AwsVolume): ReconcileResult {
+  const ref = av.spec.claimRef;
+  if (ref && ref.namespace === pvc.metadata?.namespace && ref.name === pvc.metadata?.name && (!ref.uid || ref.uid === pvc.metadata?.uid)) return;
+  ctx.events.warning(
+    pvc,
+    'ProvisioningFailed',
+    `failed to provision volume: AwsVolume ${av.metadata.name ?? ''} already exists and its spec.claimRef does not name this claim (by namespace, name and uid); delete that AwsVolume to let this claim be provisioned`,
+    { type: PVC },
+  );
   return;
 }
 

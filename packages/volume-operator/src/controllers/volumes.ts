@@ -2,10 +2,11 @@
 // wait until available, grow it, write the PV, report status; on deletion detach and delete (reclaim
 // Delete) or hand the volume over (Retain).
 import {
-  OWNER_UID_TAG,
+  RetryAfterError,
   TerminalError,
   addFinalizer,
   classifyAwsError,
+  classifyError,
   errorMessage,
   hasFinalizer,
   isBeingDeleted,
@@ -23,6 +24,7 @@ import type { AwsVolume, AwsVolumeStatus } from '@kube-iaas/crds';
 import { AWS_VOLUME_FINALIZER, AWS_VOLUME_TYPE } from '../constants.ts';
 import { volumeOwner } from '../aws/ebs.ts';
 import { volumeMetrics } from '../metrics.ts';
+import { judgeAdoption } from '../plan/adoption.ts';
 import { judgeKmsKey } from '../plan/kms.ts';
 import { diffVolume } from '../plan/volume.ts';
 import { buildPersistentVolume } from '../translate/pv.ts';
@@ -96,7 +98,7 @@ async function fail(ctx: VolumeContext, av: AwsVolume, reason: string, message: 
   ]).catch(() => undefined);
   const pvc = claimOf(ctx, av);
   if (pvc && !av.status?.persistentVolumeName) ctx.events.warning(pvc, 'ProvisioningFailed', `failed to provision volume ${av.metadata.name}: ${message}`, { type: PVC });
-  else ctx.events.warning(av, reason, message, { type: AWS_VOLUME_TYPE });
+  ctx.events.warning(av, reason, message, { type: AWS_VOLUME_TYPE });
   if (retry) throw new Error(message);
   throw new TerminalError(message);
 }
@@ -165,6 +167,11 @@ export async function reconcileAwsVolume(ctx: VolumeContext, name: string): Prom
 
   const owner = volumeOwner(av);
   let vol = await locate(ctx, av);
+  if (vol) {
+    // Before anything is written for it (status, PV): a volume another owner holds is not imported.
+    const verdict = judgeAdoption(vol.id, vol.tags, ctx.ebs.cluster, owner);
+    if (!verdict.ok) return fail(ctx, av, 'Conflict', verdict.message);
+  }
   if (!vol) {
     if (av.spec.volumeId) return fail(ctx, av, 'VolumeNotFound', `EBS volume ${av.spec.volumeId} (spec.volumeId) does not exist in ${ctx.ebs.aws.region}`);
     const zones = await ctx.ebs.clusterZones();
@@ -266,19 +273,44 @@ async function syncCapacity(ctx: VolumeContext, pv: PersistentVolume, vol: Volum
   ctx.events.normal(claim, 'FileSystemResizeRequired', `Require file system resize of volume on node (volume grown to ${size})`, { type: PVC });
 }
 
+/**
+ * Deletion. No error here is left terminal: the finalizer would hold the AwsVolume until its next edit
+ * or resync even after the cause went away (a volume the guard may not delete was deleted by hand, a
+ * permission was granted). Every failure is retried with the queue's per-key backoff; the volume being
+ * gone counts as done.
+ */
 async function finalize(ctx: VolumeContext, av: AwsVolume): Promise<ReconcileResult> {
+  try {
+    return await finalizeOnce(ctx, av);
+  } catch (err) {
+    const c = classifyError(err);
+    if (!c.terminal) throw err;
+    throw new RetryAfterError(`deleting AwsVolume ${av.metadata.name ?? ''}: ${c.message}`, 0, { cause: err });
+  }
+}
+
+async function finalizeOnce(ctx: VolumeContext, av: AwsVolume): Promise<ReconcileResult> {
   if (!hasFinalizer(av, AWS_VOLUME_FINALIZER)) return;
   const name = av.metadata.name ?? '';
   const owner = volumeOwner(av);
   const policy = av.spec.reclaimPolicy ?? 'Delete';
   const known = av.status?.volumeId ?? av.spec.volumeId;
-  const vols: Volume[] = [];
+  const found: Volume[] = [];
   if (known) {
     const v = await ctx.ebs.describe(known);
-    if (v) vols.push(v);
+    if (v) found.push(v);
   }
   // Anything else created for this AwsVolume (e.g. by a retry on an emulator that ignores ClientToken).
-  for (const v of await ctx.ebs.findOwned(av)) if (!vols.some((x) => x.id === v.id)) vols.push(v);
+  for (const v of await ctx.ebs.findOwned(av)) if (!found.some((x) => x.id === v.id)) found.push(v);
+
+  // A volume another owner holds (an import refused with Conflict) is not this AwsVolume's to detach,
+  // delete or untag, and must not hold its deletion up either.
+  const vols: Array<Volume & { ours: boolean }> = [];
+  for (const v of found) {
+    const verdict = judgeAdoption(v.id, v.tags, ctx.ebs.cluster, owner);
+    if (verdict.ok) vols.push({ ...v, ours: verdict.ours });
+    else ctx.events.normal(av, 'VolumeNotOwned', `EBS volume ${v.id} belongs to another owner; left as it is`, { type: AWS_VOLUME_TYPE });
+  }
 
   if (policy === 'Delete') {
     let waiting = false;
@@ -301,7 +333,9 @@ async function finalize(ctx: VolumeContext, av: AwsVolume): Promise<ReconcileRes
       } catch (err) {
         const c = classifyAwsError(err);
         if (c.kind === 'terminal') {
-          await writeStatus(ctx, av, {}, [{ type: 'Synced', status: false, reason: 'DeleteVolumeFailed', message: `DeleteVolume ${v.id}: ${c.code}: ${c.message}` }]).catch(() => undefined);
+          const message = `DeleteVolume ${v.id}: ${c.code}: ${c.message}; retried with backoff until it succeeds or the volume is gone`;
+          await writeStatus(ctx, av, {}, [{ type: 'Synced', status: false, reason: 'DeleteVolumeFailed', message }]).catch(() => undefined);
+          ctx.events.warning(av, 'DeleteVolumeFailed', message, { type: AWS_VOLUME_TYPE });
         }
         throw err;
       }
@@ -311,12 +345,12 @@ async function finalize(ctx: VolumeContext, av: AwsVolume): Promise<ReconcileRes
       return { requeueAfter: POLL_MS };
     }
     const pv = ctx.informers.volumes.get(name);
-    if (pv && (!pv.spec?.csi?.volumeHandle || vols.some((v) => v.id === pv.spec?.csi?.volumeHandle) || pv.spec.csi.volumeHandle === known)) {
+    if (pv && (!pv.spec?.csi?.volumeHandle || found.some((v) => v.id === pv.spec?.csi?.volumeHandle) || pv.spec.csi.volumeHandle === known)) {
       await ctx.client.delete(PV, { name });
     }
   } else {
     for (const v of vols) {
-      if (!v.tags[OWNER_UID_TAG]) continue;
+      if (!v.ours) continue;
       try {
         volumeMetrics.operations.inc({ operation: 'release' });
         await ctx.ebs.release(owner, v.id);

@@ -1,8 +1,9 @@
 // PVC + StorageClass → AwsVolume: the operator's first stage, pure. The caller looks up the selected
 // node's zone and the cluster's zones; everything else comes from the two objects.
+import { createHash } from 'node:crypto';
 import type { AwsVolume, AwsVolumeSpec } from '@kube-iaas/crds';
 import { AWS_VOLUME_TYPE, CLAIM_NAME_LABEL, CLAIM_NAMESPACE_LABEL, DRIVER_NAME, SELECTED_NODE_ANNOTATION, ZONE_LABELS } from '../constants.ts';
-import { parseParameters, renderTags, resolveVolumeSettings, type ParameterError } from './parameters.ts';
+import { checkRenderedTags, parseParameters, renderTags, resolveVolumeSettings, type ParameterError } from './parameters.ts';
 import { parseQuantity, roundUpGiB } from './quantity.ts';
 import type { PersistentVolumeClaim, StorageClass, TopologySelectorTerm } from './types.ts';
 
@@ -23,6 +24,21 @@ export type ClaimTranslation =
 /** The name of the PV (and AwsVolume) a claim produces: `pvc-<claim uid>`, as the external-provisioner names it. */
 export function volumeNameForClaim(pvc: PersistentVolumeClaim): string {
   return `pvc-${pvc.metadata?.uid ?? ''}`;
+}
+
+const LABEL_VALUE_MAX = 63;
+const LABEL_HASH_CHARS = 16;
+
+/**
+ * A claim's namespace or name as a label value. Label values are limited to 63 characters while a
+ * claim's name may have 253, so a longer name becomes its first 46 characters, `-` and the first 16 hex
+ * digits of its SHA-256 (63 in all): still readable, distinct for distinct names, and accepted by the
+ * API server. The labels are for `kubectl get -l`; the exact link is `spec.claimRef` (a selectable field).
+ */
+export function claimLabelValue(value: string): string {
+  if (value.length <= LABEL_VALUE_MAX) return value;
+  const hash = createHash('sha256').update(value).digest('hex').slice(0, LABEL_HASH_CHARS);
+  return `${value.slice(0, LABEL_VALUE_MAX - LABEL_HASH_CHARS - 1)}-${hash}`;
 }
 
 /** True when the claim asks our provisioner (by its class, or by the PV controller's annotation). */
@@ -139,13 +155,15 @@ export function translateClaim(pvc: PersistentVolumeClaim, sc: StorageClass | un
   if (s.throughput !== undefined) spec.throughput = s.throughput;
   if (s.kmsKeyId !== undefined) spec.kmsKeyId = s.kmsKeyId;
   const tags = renderTags(params.value.tags, { pvcName: claimName, pvcNamespace: namespace, pvName: name });
+  const tagErrors = checkRenderedTags(sc.parameters, tags);
+  if (tagErrors.length) return { kind: 'invalid', errors: tagErrors };
   if (Object.keys(tags).length) spec.tags = tags;
   return {
     kind: 'volume',
     volume: {
       apiVersion: AWS_VOLUME_TYPE.apiVersion as AwsVolume['apiVersion'],
       kind: 'AwsVolume',
-      metadata: { name, labels: { [CLAIM_NAMESPACE_LABEL]: namespace, [CLAIM_NAME_LABEL]: claimName } },
+      metadata: { name, labels: { [CLAIM_NAMESPACE_LABEL]: claimLabelValue(namespace), [CLAIM_NAME_LABEL]: claimLabelValue(claimName) } },
       spec,
     },
   };

@@ -239,3 +239,21 @@ export function renderTags(tags: Readonly<Record<string, string>>, claim: { pvcN
   for (const [k, v] of Object.entries(tags)) out[k] = v.replace(TAG_TEMPLATE, (_m, name: string) => values[name] ?? '');
   return out;
 }
+
+const TAG_VALUE_MAX = 256;
+
+/**
+ * Tag values after the templates are filled in for one claim. The class's own check (at most 256
+ * characters) sees the template, not the claim: `{{ .PVCNamespace }}/{{ .PVCName }}` is 317 characters
+ * for a 253-character name in a 63-character namespace, which EC2 would refuse at CreateVolume. Each
+ * error names the `tagSpecification_N` parameter the tag came from.
+ */
+export function checkRenderedTags(parameters: Readonly<Record<string, string>> | undefined, rendered: Readonly<Record<string, string>>): ParameterError[] {
+  const errors: ParameterError[] = [];
+  for (const [k, v] of Object.entries(rendered)) {
+    if (v.length <= TAG_VALUE_MAX) continue;
+    const source = Object.keys(parameters ?? {}).find((p) => TAG_SPEC.test(p.toLowerCase()) && String(parameters?.[p]).split('=')[0]?.trim() === k) ?? 'tagSpecification_N';
+    errors.push({ parameter: source, message: `${source}: tag ${k} would be ${v.length} characters for this claim once its names are filled in; AWS allows at most ${TAG_VALUE_MAX} per tag value` });
+  }
+  return errors;
+}

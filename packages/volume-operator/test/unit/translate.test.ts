@@ -174,6 +174,17 @@ describe('claim → AwsVolume', () => {
     const r = translateClaim(pvc('10Gi'), sc({ reclaimPolicy: 'Retain', parameters: { type: 'io2', iops: '5000', tagSpecification_1: 'claim={{ .PVCNamespace }}/{{ .PVCName }}' } }), { clusterZones: ZONES });
     expect(r.kind === 'volume' && r.volume.spec).toMatchObject({ volumeType: 'io2', iops: 5000, reclaimPolicy: 'Retain', tags: { claim: 'default/data' } });
   });
+  it('claims with the longest legal names: labels hashed to 63 characters; a tag template that outgrows 256 characters is refused naming its parameter', () => {
+    const long = pvc('1Gi');
+    long.metadata = { ...long.metadata, name: `c${'x'.repeat(252)}`, namespace: `n${'y'.repeat(62)}` };
+    const ok = translateClaim(long, sc({ parameters: { type: 'gp3', tagSpecification_1: 'pvc={{ .PVCName }}' } }), { clusterZones: ZONES });
+    expect(ok.kind === 'volume' && ok.volume.metadata.labels).toEqual({ 'storage.kube-iaas.dev/claim-namespace': long.metadata.namespace, 'storage.kube-iaas.dev/claim-name': expect.stringMatching(/^cx{45}-[0-9a-f]{16}$/) });
+    expect(ok.kind === 'volume' && ok.volume.spec.claimRef?.name).toBe(long.metadata.name);
+    const bad = translateClaim(long, sc({ parameters: { type: 'gp3', TagSpecification_2: 'claim={{ .PVCNamespace }}/{{ .PVCName }}' } }), { clusterZones: ZONES });
+    expect(bad.kind === 'invalid' && bad.errors).toEqual([
+      { parameter: 'TagSpecification_2', message: 'TagSpecification_2: tag claim would be 317 characters for this claim once its names are filled in; AWS allows at most 256 per tag value' },
+    ]);
+  });
   it('computes the expanded size of a bound claim, never shrinking', () => {
     expect(expandedSizeGiB(pvc('40Gi'), 30)).toBe(40);
     expect(expandedSizeGiB(pvc('30Gi'), 30)).toBeUndefined();
