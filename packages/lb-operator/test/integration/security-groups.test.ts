@@ -3,9 +3,9 @@
 // process; Kubernetes and moto are read directly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Service } from '@kubernetes/client-node';
-import { DescribeSecurityGroupRulesCommand, type SecurityGroupRule } from '@aws-sdk/client-ec2';
+import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, type SecurityGroupRule } from '@aws-sdk/client-ec2';
 import type { NetworkLoadBalancer } from '@kube-iaas/crds';
-import { OWNER_KIND_TAG, OWNER_TAG, describeSecurityGroups, resources, type KubeObject, type Tags } from '@kube-iaas/core';
+import { OWNER_KIND_TAG, OWNER_TAG, describeSecurityGroups, ownerDescription, resources, type KubeObject, type Tags } from '@kube-iaas/core';
 import { readState } from '@kube-iaas/testbed';
 import { testbedEnv } from '@kube-iaas/testbed/testing';
 import { ANNOTATIONS, NLB_RESOURCE } from '../../src/constants.ts';
@@ -193,6 +193,45 @@ describe('security groups and node ports between tenants', () => {
       expect(rules.map((r) => r.CidrIpv4).sort()).toEqual(cidrs(seed, 20).sort());
       expect(rules.every((r) => r.IpProtocol === 'tcp' && r.FromPort === 80 && r.ToPort === 80)).toBe(true);
     }
+  });
+
+  it('an NLB created without security groups (the old layout, rules on the node group) keeps its DNS name and traffic: merged rules are added before the old ones go', async () => {
+    const ns = 'tenant-c';
+    const name = 'legacy';
+    // An NLB as an earlier version made it: no security groups, one node-group rule per client CIDR on
+    // the NodePort and one per public subnet for health checks, each described with the owner.
+    await op.stop();
+    op = await OperatorProcess.start(['--manage-security-group-rules=false']);
+    await c.kube.create(resources.Service, service(ns, name, { [ANNOTATIONS.sourceRanges]: '203.0.113.0/25,203.0.113.128/25' }));
+    const cr = await readyNlb(ns, name);
+    const lb = (await ourElbResources(c, CLUSTER, ownerIs(ns, name))).lbs[0]!;
+    expect(lb.securityGroupIds).toEqual([]);
+    const nodePort = cr.status?.targetGroups?.[0]?.targetPort ?? 0;
+    expect(nodePort).toBeGreaterThan(0);
+    const description = ownerDescription(CLUSTER, { kind: 'NetworkLoadBalancer', namespace: ns, name, uid: cr.metadata.uid ?? '' });
+    const publicCidrs = account.subnets.filter((x) => x.role === 'public').map((x) => x.cidr);
+    const old = ['203.0.113.0/25', '203.0.113.128/25', ...publicCidrs];
+    await c.ec2.send(
+      new AuthorizeSecurityGroupIngressCommand({ GroupId: NODE_SG, IpPermissions: [{ IpProtocol: 'tcp', FromPort: nodePort, ToPort: nodePort, IpRanges: old.map((CidrIp) => ({ CidrIp, Description: description })) }] }),
+    );
+    await op.stop();
+
+    op = await OperatorProcess.start();
+    // Wake it: a resync period of 1h would otherwise wait.
+    await c.kube.patch(NLB_RESOURCE, { name, namespace: ns }, { metadata: { labels: { touched: String(Date.now()) } } });
+    const ours = async () => (await ingressRules(NODE_SG)).filter((r) => r.Description === description);
+    await waitFor('node-group rules merged', async () => {
+      const cidrsNow = (await ours()).map((r) => r.CidrIpv4).sort();
+      return JSON.stringify(cidrsNow) === JSON.stringify(['203.0.113.0/24', ...publicCidrs].sort());
+    }, 60_000);
+    const after = (await ourElbResources(c, CLUSTER, ownerIs(ns, name))).lbs;
+    expect(after.map((l) => [l.arn, l.dnsName, l.securityGroupIds])).toEqual([[lb.arn, lb.dnsName, []]]);
+    expect((await readyNlb(ns, name)).status?.dnsName).toBe(lb.dnsName);
+    // The merged rule came before the old ones went.
+    const evs = (await c.kube.list<Ev & { lastTimestamp?: string; eventTime?: string; metadata?: { creationTimestamp?: string } }>(resources.Event, { namespace: ns })).items.filter((e) => e.involvedObject?.name === name);
+    const when = (reason: string) => evs.filter((e) => e.reason === reason && e.message?.includes('203.0.113.')).map((e) => e.metadata?.creationTimestamp ?? '')[0] ?? '';
+    expect(when('AuthorizedIngress')).not.toBe('');
+    expect(when('RevokedIngress') >= when('AuthorizedIngress')).toBe(true);
   });
 
   it('deleting the tenants\' Services removes their NLBs and frontend groups; the shared backend group and its one node rule stay', async () => {
