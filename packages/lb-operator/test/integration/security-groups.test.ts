@@ -18,7 +18,7 @@ const NODE_SG = account.clusterSecurityGroupId;
 const TENANTS = ['tenant-a', 'tenant-b', 'tenant-c'];
 const ownerIs = (ns: string, name: string) => (t: Tags) => t[OWNER_KIND_TAG] === 'NetworkLoadBalancer' && t[OWNER_TAG] === `${ns}/${name}`;
 
-type Ev = KubeObject & { reason?: string; type?: string; message?: string; involvedObject?: { kind?: string; name?: string } };
+type Ev = KubeObject & { reason?: string; type?: string; message?: string; involvedObject?: { kind?: string; name?: string; uid?: string } };
 
 let c: Clients;
 let op: OperatorProcess;
@@ -47,10 +47,14 @@ async function readyNlb(ns: string, name: string): Promise<NetworkLoadBalancer> 
   }, 90_000);
 }
 
+/** A Warning on this very object (by UID: Events of an earlier object of the same name do not count). */
 async function warningOn(ns: string, kind: string, name: string, includes: string): Promise<Ev> {
+  const resource = kind === 'Service' ? resources.Service : NLB_RESOURCE;
+  const uid = (await c.kube.get<KubeObject>(resource, name, ns))?.metadata?.uid;
+  expect(uid).toBeDefined();
   return waitFor(`Warning on ${kind} ${ns}/${name} mentioning ${includes}`, async () => {
     const evs = await c.kube.list<Ev>(resources.Event, { namespace: ns });
-    return evs.items.find((e) => e.type === 'Warning' && e.involvedObject?.kind === kind && e.involvedObject.name === name && e.message?.includes(includes));
+    return evs.items.find((e) => e.type === 'Warning' && e.involvedObject?.kind === kind && e.involvedObject.uid === uid && e.message?.includes(includes));
   }, 60_000);
 }
 
@@ -239,6 +243,7 @@ describe('security groups and node ports between tenants', () => {
     const left = await describeSecurityGroups(c.ec2, { filters: [{ Name: `tag:${OWNER_KIND_TAG}`, Values: ['NetworkLoadBalancer'] }, { Name: 'tag:kube-iaas.dev/cluster', Values: [CLUSTER] }] });
     expect(left.filter((g) => TENANTS.some((ns) => g.tags[OWNER_TAG]?.startsWith(`${ns}/`)))).toEqual([]);
     const backend = await backendGroupId();
+    expect(backend).toBeDefined();
     expect((await ingressRules(NODE_SG)).filter((r) => r.ReferencedGroupInfo?.GroupId === backend)).toHaveLength(1);
   });
 });
