@@ -3,9 +3,9 @@
 // process; Kubernetes and moto are read directly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Service } from '@kubernetes/client-node';
-import { AuthorizeSecurityGroupIngressCommand, DescribeSecurityGroupRulesCommand, type SecurityGroupRule } from '@aws-sdk/client-ec2';
+import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DescribeSecurityGroupRulesCommand, type SecurityGroupRule } from '@aws-sdk/client-ec2';
 import type { NetworkLoadBalancer } from '@kube-iaas/crds';
-import { OWNER_KIND_TAG, OWNER_TAG, describeSecurityGroups, ownerDescription, resources, type KubeObject, type Tags } from '@kube-iaas/core';
+import { OWNER_KIND_TAG, OWNER_TAG, describeSecurityGroups, ownedTags, ownerDescription, resources, toTagSpecifications, type KubeObject, type Tags } from '@kube-iaas/core';
 import { readState } from '@kube-iaas/testbed';
 import { testbedEnv } from '@kube-iaas/testbed/testing';
 import { ANNOTATIONS, NLB_RESOURCE } from '../../src/constants.ts';
@@ -245,5 +245,19 @@ describe('security groups and node ports between tenants', () => {
     const backend = await backendGroupId();
     expect(backend).toBeDefined();
     expect((await ingressRules(NODE_SG)).filter((r) => r.ReferencedGroupInfo?.GroupId === backend)).toHaveLength(1);
+  });
+
+  it('the frontend group of a NetworkLoadBalancer that is gone is collected by the orphan sweep', async () => {
+    const ghost = { kind: 'NetworkLoadBalancer', namespace: 'tenant-b', name: 'ghost', uid: '00000000-dead-beef-0000-000000000001' };
+    const out = await c.ec2.send(
+      new CreateSecurityGroupCommand({ GroupName: 'k8s-tenant-b-ghost-frontend', Description: 'left by a crashed operator', VpcId: account.vpcId, TagSpecifications: toTagSpecifications('security-group', ownedTags(CLUSTER, ghost)) }),
+    );
+    expect(out.GroupId).toBeDefined();
+    await waitFor('orphan group collected', async () => (await describeSecurityGroups(c.ec2, { filters: [{ Name: 'group-id', Values: [out.GroupId!] }] })).length === 0, 30_000);
+    // Events about a Namespace (cluster-scoped) are recorded in `default`.
+    await waitFor('OrphansCollected naming the group', async () => {
+      const evs = await c.kube.list<Ev>(resources.Event, { namespace: 'default' });
+      return evs.items.some((e) => e.reason === 'OrphansCollected' && e.involvedObject?.name === 'tenant-b' && e.message?.includes('1 security group(s)') && e.message.includes('ghost'));
+    });
   });
 });
