@@ -1,15 +1,17 @@
 // The cluster's shared backend security group (found by its tags, created once per VPC) and its rules
 // on the node groups. Thin I/O around plan/backend.ts; calls run in the backend owner's guard scope, so
 // the guard checks the group's tags and that each rule added to a shared node group names that owner.
-import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand } from '@aws-sdk/client-ec2';
-import { classifyAwsError, describeSecurityGroupRules, describeSecurityGroups, ownedByOwnerFilters, toTagSpecifications, type AwsClients } from '@kube-iaas/core';
-import { BACKEND_OWNER, backendDescription, backendGroupName, backendGroupTags, missingBackendRules, type BackendRule, type NodeGroupRule } from '../plan/backend.ts';
+import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
+import { classifyAwsError, describeSecurityGroupRules, isNotFound, describeSecurityGroups, ownedByOwnerFilters, toTagSpecifications, type AwsClients } from '@kube-iaas/core';
+import { BACKEND_OWNER, backendDescription, backendGroupName, backendGroupTags, missingBackendRules, staleBackendRules, type BackendRule, type NodeGroupRule } from '../plan/backend.ts';
 import type { PortPolicy } from '../plan/ports.ts';
 
 export interface EnsuredBackend {
   groupId: string;
   /** Rules added to node groups by this call (for Events). */
   added: BackendRule[];
+  /** Rules over ports no longer allowed, removed by this call. */
+  removed: NodeGroupRule[];
 }
 
 /**
@@ -33,12 +35,13 @@ export class BackendGroups {
     const groupId = await this.#group(vpcId);
     const key = `${groupId}|${[...nodeGroupIds].sort().join(',')}|${[...protocols].sort().join(',')}`;
     const at = this.#checked.get(key);
-    if (at !== undefined && Date.now() - at < this.#recheckMs) return { groupId, added: [] };
+    if (at !== undefined && Date.now() - at < this.#recheckMs) return { groupId, added: [], removed: [] };
     const existing: NodeGroupRule[] = [];
     for (const g of nodeGroupIds) {
       for (const r of await describeSecurityGroupRules(this.#clients.ec2, g)) if (!r.egress) existing.push({ ...r, groupId: g });
     }
-    const missing = missingBackendRules(nodeGroupIds, groupId, protocols, this.#policy, existing);
+    const stale = staleBackendRules(nodeGroupIds, groupId, this.#policy, existing);
+    const missing = missingBackendRules(nodeGroupIds, groupId, protocols, this.#policy, existing.filter((e) => !stale.includes(e)));
     const added: BackendRule[] = [];
     const description = backendDescription(this.#clients.cluster);
     await this.#clients.guard.asOwner(BACKEND_OWNER, async () => {
@@ -56,9 +59,18 @@ export class BackendGroups {
           if (classifyAwsError(e).code !== 'InvalidPermission.Duplicate') throw e;
         }
       }
+      // After the adds, so a range that only widened is never missing in between.
+      for (const r of stale) {
+        if (!r.id) continue;
+        try {
+          await this.#clients.ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: r.groupId, SecurityGroupRuleIds: [r.id] }));
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+      }
     });
     this.#checked.set(key, Date.now());
-    return { groupId, added };
+    return { groupId, added, removed: stale };
   }
 
   /** Forget what was checked, so the next `ensure` looks again (after an AWS error that may be ours). */

@@ -200,6 +200,7 @@ export function nlbReconciler(deps: NlbControllerDeps) {
         throw e;
       }
       for (const r of ensured.added) deps.events.normal(cr, 'AuthorizedIngress', `allow ${describeBackendRule(r)} from the shared backend group ${ensured.groupId} on ${r.groupId}`, typeOpt);
+      for (const r of ensured.removed) deps.events.normal(cr, 'RevokedIngress', `revoke ${r.protocol}/${r.fromPort ?? ''}-${r.toPort ?? ''} from the shared backend group ${ensured.groupId} on ${r.groupId}: no longer an allowed port`, typeOpt);
       d = desiredState({ ...inputs, backendGroupId: ensured.groupId });
       if (!d.ok) throw new Error('desired state became invalid with the backend group');
     }

@@ -33,6 +33,7 @@ export interface BackendRule {
 
 /** An existing ingress rule of a node group, as far as this matters. */
 export interface NodeGroupRule {
+  id?: string | undefined;
   groupId: string;
   protocol: string;
   fromPort?: number | undefined;
@@ -79,6 +80,21 @@ export function missingBackendRules(
     }
   }
   return out;
+}
+
+/**
+ * Rules from the backend group over ports the policy no longer allows (a port taken out of
+ * --allowed-target-ports, a narrower --node-port-range). Only the operator refers to the backend group,
+ * so every rule naming it is the operator's.
+ */
+export function staleBackendRules(nodeGroupIds: readonly string[], backendGroupId: string, policy: PortPolicy, existing: readonly NodeGroupRule[]): NodeGroupRule[] {
+  const wanted = backendRanges(policy);
+  return existing.filter(
+    (e) =>
+      nodeGroupIds.includes(e.groupId) &&
+      e.referencedGroupId === backendGroupId &&
+      !wanted.some((r) => (e.protocol === 'tcp' || e.protocol === 'udp') && e.fromPort === r.from && e.toPort === r.to),
+  );
 }
 
 export function describeBackendRule(r: BackendRule): string {

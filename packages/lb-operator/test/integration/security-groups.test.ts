@@ -260,4 +260,33 @@ describe('security groups and node ports between tenants', () => {
       return evs.items.some((e) => e.reason === 'OrphansCollected' && e.involvedObject?.name === 'tenant-b' && e.message?.includes('1 security group(s)') && e.message.includes('ghost'));
     });
   });
+
+  it('a cluster admin may allow more node ports (--allowed-target-ports=10250); the backend rule follows the flag both ways', async () => {
+    const ns = 'tenant-a';
+    await op.stop();
+    op = await OperatorProcess.start(['--allowed-target-ports=10250']);
+    await c.kube.create(NLB_RESOURCE, {
+      apiVersion: 'elb.kube-iaas.dev/v1alpha1',
+      kind: 'NetworkLoadBalancer',
+      metadata: { name: 'kubelet', namespace: ns },
+      spec: { scheme: 'internal', listeners: [{ port: 10250, protocol: 'TCP', targetPort: 10250 }], targets: { instanceIds: [...account.instanceIds] } },
+    });
+    await readyNlb(ns, 'kubelet');
+    const backend = await backendGroupId();
+    const fromBackend = async () => (await ingressRules(NODE_SG)).filter((r) => r.ReferencedGroupInfo?.GroupId === backend).map((r) => [r.IpProtocol, r.FromPort, r.ToPort]);
+    expect((await fromBackend()).sort()).toEqual([['tcp', 10250, 10250], ['tcp', 30000, 32767]]);
+    expect((await ingressRules(NODE_SG)).filter((r) => r.FromPort === 10250 && r.CidrIpv4)).toEqual([]);
+
+    // Without the flag the NLB to 10250 is refused (and kept: it works), and the extra rule goes.
+    await op.stop();
+    op = await OperatorProcess.start();
+    await c.kube.patch(NLB_RESOURCE, { name: 'kubelet', namespace: ns }, { metadata: { labels: { touched: String(Date.now()) } } });
+    const synced = await waitFor('Synced=False', () => condition(ns, 'kubelet', 'Synced').then((x) => (x?.status === 'False' ? x : undefined)), 60_000);
+    expect(synced.message).toContain('spec.listeners[0].targetPort');
+    expect((await ourElbResources(c, CLUSTER, ownerIs(ns, 'kubelet'))).lbs).toHaveLength(1);
+    await c.kube.create(resources.Service, service(ns, 'after'));
+    await readyNlb(ns, 'after');
+    await waitFor('backend rule for 10250 revoked', async () => JSON.stringify(await fromBackend()) === JSON.stringify([['tcp', 30000, 32767]]), 30_000);
+    await removeAll();
+  });
 });

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import type { NetworkLoadBalancer } from '@kube-iaas/crds';
 import { mergeCidrs } from '../../src/plan/cidr.ts';
-import { backendRanges, missingBackendRules } from '../../src/plan/backend.ts';
+import { backendRanges, missingBackendRules, staleBackendRules } from '../../src/plan/backend.ts';
 import { checkPorts, DEFAULT_PORT_POLICY, parsePortRange, parsePortRanges, type PortPolicy } from '../../src/plan/ports.ts';
 import { desiredState, planChanges, planDeletion, type ActualState, type DesiredInputs, type DesiredState } from '../../src/plan/index.ts';
 
@@ -219,5 +219,17 @@ describe('frontend and backend security groups', () => {
       { from: 10250, to: 10250 },
       { from: 30000, to: 32768 },
     ]);
+  });
+
+  it('backend rules over ports no longer allowed are stale; the NodePort range and allowed ports are not', () => {
+    const policy: PortPolicy = { ...DEFAULT_PORT_POLICY, allowedTargetPorts: [{ from: 8443, to: 8443 }] };
+    const existing = [
+      { id: 'r1', groupId: 'sg-node', protocol: 'tcp', fromPort: 30000, toPort: 32767, referencedGroupId: 'sg-backend' },
+      { id: 'r2', groupId: 'sg-node', protocol: 'tcp', fromPort: 8443, toPort: 8443, referencedGroupId: 'sg-backend' },
+      { id: 'r3', groupId: 'sg-node', protocol: 'tcp', fromPort: 10250, toPort: 10250, referencedGroupId: 'sg-backend' },
+      { id: 'r4', groupId: 'sg-node', protocol: 'tcp', fromPort: 10250, toPort: 10250, referencedGroupId: 'sg-someone-else' },
+      { id: 'r5', groupId: 'sg-node', protocol: '-1', referencedGroupId: 'sg-backend' },
+    ];
+    expect(staleBackendRules(['sg-node'], 'sg-backend', policy, existing).map((r) => r.id)).toEqual(['r3', 'r5']);
   });
 });
