@@ -10,8 +10,10 @@ import { Inventory } from './aws/inventory.ts';
 import { nlbReconciler } from './controllers/nlb.ts';
 import { serviceReconciler } from './controllers/service.ts';
 import { SWEEP_KEY, sweepReconciler } from './controllers/sweep.ts';
+import { BackendGroups } from './aws/backend.ts';
 import { instanceIdOf } from './plan/desired.ts';
 import { selectService, serviceHostname } from './translate/index.ts';
+import { DEFAULT_MAX_SOURCE_RANGES, parsePortRange, parsePortRanges, type PortPolicy } from './plan/ports.ts';
 
 export const lbFlags = {
   'vpc-id': flag.string({ description: 'VPC of the load balancers and target groups; default: the VPC of the target instances.', env: 'VPC_ID', default: '' }),
@@ -22,8 +24,28 @@ export const lbFlags = {
   }),
   'install-crds': flag.bool({ description: 'Install (server-side apply) the NetworkLoadBalancer CRD at start; turn off when manifests install it.', default: true }),
   'manage-security-group-rules': flag.bool({
-    description: 'Add (and remove) ingress rules for the NodePorts on the cluster-tagged node security group. Turn off when that group already allows the NodePort range from the clients and the VPC (an AWS security group holds 60 inbound rules by default; each NLB needs at least one).',
+    description:
+      'Give each NLB its own frontend security group (client CIDRs on the listener ports) and the shared backend group, which the cluster-tagged node security group trusts on the allowed node ports. Off: NLBs get no security groups and the operator adds no rules.',
     default: true,
+  }),
+  'node-port-range': flag.string({
+    description: "The API server's --service-node-port-range: load balancers may only send traffic and health checks to these node ports (the operator cannot read the API server's flags).",
+    default: '30000-32767',
+    validate: (v) => (parsePortRange(v) ? undefined : 'must be a port range such as 30000-32767'),
+  }),
+  'allowed-target-ports': flag.list({
+    description: 'Node ports outside --node-port-range that load balancers may also reach, cluster-wide (e.g. 8443,9000-9100). Empty: none.',
+    default: [],
+    validate: (v) => {
+      const r = parsePortRanges(v);
+      return r.ok ? undefined : `"${r.item}" is not a port or port range such as 9000-9100`;
+    },
+  }),
+  'max-source-ranges': flag.int({
+    description: 'Client CIDRs one NetworkLoadBalancer may open (spec.sourceRanges / aws-load-balancer-source-ranges), counted after merging adjacent and contained blocks.',
+    default: DEFAULT_MAX_SOURCE_RANGES,
+    min: 1,
+    max: 60,
   }),
   ...awsFlags,
 } as const;
@@ -60,6 +82,13 @@ export class LbOperator extends Operator<typeof lbFlags> {
     const env = new AwsEnvironment(clients, { vpcId: cfg.vpcId });
     const inventory = new Inventory(clients);
     this.inventory = inventory;
+    const allowed = parsePortRanges(cfg.allowedTargetPorts);
+    const policy: PortPolicy = {
+      nodePortRange: parsePortRange(cfg.nodePortRange) ?? { from: 30000, to: 32767 },
+      allowedTargetPorts: allowed.ok ? allowed.ranges : [],
+      maxSourceRanges: cfg.maxSourceRanges,
+    };
+    const backend = cfg.manageSecurityGroupRules ? new BackendGroups(clients, policy) : undefined;
 
     const services = this.informer<V1Service>(resources.Service);
     const nlbs = this.informer<NetworkLoadBalancer>(NLB_RESOURCE);
@@ -86,7 +115,7 @@ export class LbOperator extends Operator<typeof lbFlags> {
         controlledByService(cr) && (old === undefined || metaOrSpecChanged(cr, old) || cr.status?.dnsName !== old.status?.dnsName) && svcCtl.enqueue(objectKey(cr)),
     });
 
-    const nlbCtl = this.controller({ name: 'networkloadbalancer', reconcile: nlbReconciler({ ...base, clients, env, inventory, nlbs, services, nodes, manageSecurityGroupRules: cfg.manageSecurityGroupRules }), resyncKeys: () => nlbs.keys() });
+    const nlbCtl = this.controller({ name: 'networkloadbalancer', reconcile: nlbReconciler({ ...base, clients, env, inventory, nlbs, services, nodes, manageSecurityGroupRules: cfg.manageSecurityGroupRules, policy, ...(backend ? { backend } : {}) }), resyncKeys: () => nlbs.keys() });
     nlbCtl.watch(nlbs, undefined, { filter: metaOrSpecChanged });
     // A Service's ports (NodePorts) feed the target groups of every NetworkLoadBalancer naming it, and
     // whether it is ours decides whether a hand-applied one naming it is in conflict.

@@ -175,7 +175,7 @@ const spec = obj(
       'target group',
     ),
     sourceRanges: cidrList(
-      'Client CIDRs allowed to reach the targets (spec.loadBalancerSourceRanges or aws-load-balancer-source-ranges); everyone (0.0.0.0/0) when unset for internet-facing, the VPC CIDR for internal. Opened on the cluster-tagged node security group only.',
+      'Client CIDRs allowed to reach the targets (spec.loadBalancerSourceRanges or aws-load-balancer-source-ranges); everyone (0.0.0.0/0) when unset for internet-facing, the VPC CIDR for internal. Opened on the frontend security group of the load balancer (on the cluster-tagged node security group only for an NLB created without security groups); at most --max-source-ranges after merging.',
       60,
     ),
     additionalTags: awsTags(

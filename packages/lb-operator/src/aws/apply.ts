@@ -17,12 +17,19 @@ import {
   ModifyTargetGroupCommand,
   RegisterTargetsCommand,
   SetIpAddressTypeCommand,
+  SetSecurityGroupsCommand,
   SetSubnetsCommand,
   type Action as ElbAction,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { AuthorizeSecurityGroupIngressCommand, RevokeSecurityGroupIngressCommand, type IpPermission } from '@aws-sdk/client-ec2';
-import { classifyAwsError, isNotFound, toElbTags, type AwsClients, type OwnerRef } from '@kube-iaas/core';
-import type { Action, ActualRule, ActualState, DesiredListener, HealthCheckSettings, RuleSpec } from '../plan/types.ts';
+import {
+  AuthorizeSecurityGroupIngressCommand,
+  CreateSecurityGroupCommand,
+  DeleteSecurityGroupCommand,
+  RevokeSecurityGroupIngressCommand,
+  type IpPermission,
+} from '@aws-sdk/client-ec2';
+import { classifyAwsError, isNotFound, toElbTags, toTagSpecifications, type AwsClients, type OwnerRef } from '@kube-iaas/core';
+import type { Action, ActualFrontendRule, ActualRule, ActualState, DesiredListener, FrontendRule, HealthCheckSettings, RuleSpec } from '../plan/types.ts';
 import type { Inventory } from './inventory.ts';
 
 export interface CreatedLoadBalancer {
@@ -42,8 +49,11 @@ export interface ApplyResult {
   targetGroupArns: Map<string, string>;
   /** Listener ARNs by port on the kept or created NLB. */
   listenerArns: Map<number, string>;
-  /** Rules of this owner after the plan ran. */
+  /** Rules of this owner on the node groups after the plan ran. */
   rules: ActualRule[];
+  /** The frontend group (kept or created) and its rules after the plan ran. */
+  frontendGroupId?: string;
+  frontendRules: ActualFrontendRule[];
   /** How many calls changed something. */
   calls: number;
   /**
@@ -59,6 +69,8 @@ export interface ApplyContext {
   actual: ActualState;
   /** The load balancer that stays, if one does. */
   keepArn?: string | undefined;
+  /** The frontend group that stays, if one does. */
+  frontendGroupId?: string | undefined;
   inventory?: Inventory | undefined;
   /** After each successful action (Events, logs). */
   onApplied?: (a: Action) => void;
@@ -86,6 +98,11 @@ function permission(r: RuleSpec, description: string): IpPermission {
   return { IpProtocol: r.protocol, FromPort: r.port, ToPort: r.port, ...range };
 }
 
+function frontendPermission(r: FrontendRule, description: string): IpPermission {
+  const range = r.cidr.includes(':') ? { Ipv6Ranges: [{ CidrIpv6: r.cidr, Description: description }] } : { IpRanges: [{ CidrIp: r.cidr, Description: description }] };
+  return { IpProtocol: r.protocol, FromPort: r.fromPort, ToPort: r.toPort, ...range };
+}
+
 const isDuplicateRule = (e: unknown) => classifyAwsError(e).code === 'InvalidPermission.Duplicate';
 
 /**
@@ -95,7 +112,15 @@ const isDuplicateRule = (e: unknown) => classifyAwsError(e).code === 'InvalidPer
 export async function applyPlan(ctx: ApplyContext, actions: readonly Action[], opts: { ownerScope?: boolean } = {}): Promise<ApplyResult> {
   const { clients, owner } = ctx;
   const { elbv2, ec2 } = clients;
-  const result: ApplyResult = { targetGroupArns: new Map(ctx.actual.targetGroups.map((t) => [t.name, t.arn])), listenerArns: new Map(), rules: [...ctx.actual.rules], calls: 0 };
+  const keptFrontend = ctx.actual.frontendGroups.find((g) => g.id === ctx.frontendGroupId);
+  const result: ApplyResult = {
+    targetGroupArns: new Map(ctx.actual.targetGroups.map((t) => [t.name, t.arn])),
+    listenerArns: new Map(),
+    rules: [...ctx.actual.rules],
+    ...(keptFrontend ? { frontendGroupId: keptFrontend.id } : {}),
+    frontendRules: [...(keptFrontend?.rules ?? [])],
+    calls: 0,
+  };
   for (const l of ctx.actual.listeners) if (l.loadBalancerArn === ctx.keepArn) result.listenerArns.set(l.port, l.arn);
   const lbArn = (): string => {
     const arn = result.loadBalancer?.arn ?? ctx.keepArn;
@@ -106,6 +131,10 @@ export async function applyPlan(ctx: ApplyContext, actions: readonly Action[], o
     const arn = result.targetGroupArns.get(name);
     if (!arn) throw new Error(`target group ${name} is neither found nor created`);
     return arn;
+  };
+  const frontendId = (): string => {
+    if (!result.frontendGroupId) throw new Error('plan needs a frontend security group before it has one');
+    return result.frontendGroupId;
   };
   const listenerInput = (l: DesiredListener) => {
     const defaultActions: ElbAction[] = [{ Type: 'forward', TargetGroupArn: tgArn(l.targetGroupName) }];
@@ -122,8 +151,10 @@ export async function applyPlan(ctx: ApplyContext, actions: readonly Action[], o
   const run = async (a: Action): Promise<void> => {
     switch (a.op) {
       case 'createLoadBalancer': {
+        // Security groups can only be given to an NLB at creation; later changes need it created with some.
+        const groups = a.lb.backendGroupId ? { SecurityGroups: [frontendId(), a.lb.backendGroupId] } : {};
         const out = await elbv2.send(
-          new CreateLoadBalancerCommand({ Name: a.lb.name, Type: 'network', Scheme: a.lb.scheme, IpAddressType: a.lb.ipAddressType, Subnets: a.lb.subnetIds, Tags: toElbTags(a.lb.tags) }),
+          new CreateLoadBalancerCommand({ Name: a.lb.name, Type: 'network', Scheme: a.lb.scheme, IpAddressType: a.lb.ipAddressType, Subnets: a.lb.subnetIds, ...groups, Tags: toElbTags(a.lb.tags) }),
         );
         const lb = out.LoadBalancers?.[0];
         if (!lb?.LoadBalancerArn) throw new Error('CreateLoadBalancer returned no load balancer');
@@ -230,6 +261,54 @@ export async function applyPlan(ctx: ApplyContext, actions: readonly Action[], o
         result.rules = result.rules.filter((r) => !gone.has(r.id));
         return;
       }
+      case 'createSecurityGroup': {
+        const out = await ec2.send(
+          new CreateSecurityGroupCommand({ GroupName: a.group.name, Description: a.group.description, VpcId: a.group.vpcId, TagSpecifications: toTagSpecifications('security-group', a.group.tags) }),
+        );
+        if (!out.GroupId) throw new Error('CreateSecurityGroup returned no group');
+        result.frontendGroupId = out.GroupId;
+        result.frontendRules = [];
+        return;
+      }
+      case 'authorizeFrontend': {
+        const groupId = a.groupId ?? frontendId();
+        try {
+          const out = await ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: a.rules.map((r) => frontendPermission(r, a.description)) }));
+          for (const sr of out.SecurityGroupRules ?? []) {
+            const cidr = sr.CidrIpv4 ?? sr.CidrIpv6;
+            if (!sr.SecurityGroupRuleId || !cidr) continue;
+            result.frontendRules.push({ id: sr.SecurityGroupRuleId, protocol: (sr.IpProtocol ?? 'tcp') as 'tcp' | 'udp', fromPort: sr.FromPort ?? 0, toPort: sr.ToPort ?? 0, cidr });
+          }
+        } catch (e) {
+          // The group is this load balancer's own: a quota error here hurts no one else.
+          result.ruleError = e;
+        }
+        return;
+      }
+      case 'revokeFrontend': {
+        try {
+          await ec2.send(new RevokeSecurityGroupIngressCommand({ GroupId: a.groupId, SecurityGroupRuleIds: a.rules.map((r) => r.id) }));
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+        const gone = new Set(a.rules.map((r) => r.id));
+        result.frontendRules = result.frontendRules.filter((r) => !gone.has(r.id));
+        return;
+      }
+      case 'setSecurityGroups':
+        await elbv2.send(new SetSecurityGroupsCommand({ LoadBalancerArn: a.arn, SecurityGroups: [a.frontendGroupId ?? frontendId(), a.backendGroupId] }));
+        return;
+      case 'deleteSecurityGroup':
+        try {
+          await ec2.send(new DeleteSecurityGroupCommand({ GroupId: a.groupId }));
+        } catch (e) {
+          if (!isNotFound(e)) throw e;
+        }
+        if (result.frontendGroupId === a.groupId) {
+          delete result.frontendGroupId;
+          result.frontendRules = [];
+        }
+        return;
       case 'createListener': {
         const out = await elbv2.send(new CreateListenerCommand({ LoadBalancerArn: lbArn(), ...listenerInput(a.listener) }));
         const arn = out.Listeners?.[0]?.ListenerArn;

@@ -5,12 +5,14 @@ import type { NetworkLoadBalancerStatus } from '@kube-iaas/crds';
 import {
   describeLoadBalancers,
   describeSecurityGroupRules,
+  describeSecurityGroups,
   isDescribedBy,
   matchesOwner,
+  ownedByOwnerFilters,
   type AwsClients,
   type OwnerRef,
 } from '@kube-iaas/core';
-import type { ActualLoadBalancer, ActualRule, ActualState, ActualTargetGroup, DesiredState } from '../plan/types.ts';
+import type { ActualFrontendGroup, ActualLoadBalancer, ActualRule, ActualState, ActualTargetGroup, DesiredState } from '../plan/types.ts';
 import { describeListeners, describeLoadBalancerAttributes, describeTargetGroupAttributes, describeTargetGroupsFull, describeTargetHealth } from './elbv2.ts';
 import type { Inventory } from './inventory.ts';
 
@@ -41,7 +43,7 @@ export async function readActual(i: ReadInputs): Promise<ActualState> {
   const loadBalancers: ActualLoadBalancer[] = [];
   for (const lb of found) {
     if (!ours(lb.tags)) continue;
-    const a: ActualLoadBalancer = { arn: lb.arn, name: lb.name, type: lb.type, scheme: lb.scheme, subnetIds: lb.zones.flatMap((z) => (z.subnetId ? [z.subnetId] : [])).sort(), tags: lb.tags };
+    const a: ActualLoadBalancer = { arn: lb.arn, name: lb.name, type: lb.type, scheme: lb.scheme, subnetIds: lb.zones.flatMap((z) => (z.subnetId ? [z.subnetId] : [])).sort(), securityGroupIds: [...lb.securityGroupIds].sort(), tags: lb.tags };
     if (lb.ipAddressType) a.ipAddressType = lb.ipAddressType;
     if (lb.dnsName) a.dnsName = lb.dnsName;
     if (lb.canonicalHostedZoneId) a.canonicalHostedZoneId = lb.canonicalHostedZoneId;
@@ -77,9 +79,22 @@ export async function readActual(i: ReadInputs): Promise<ActualState> {
       }),
   );
 
-  // Security-group rules described with this owner.
+  // The frontend group(s): security groups carrying this owner's tags, with their client rules.
+  const frontendGroups: ActualFrontendGroup[] = [];
+  for (const g of await describeSecurityGroups(ec2, { filters: ownedByOwnerFilters(cluster, owner, { byUid: true }) })) {
+    const groupRules: ActualFrontendGroup['rules'] = [];
+    for (const r of await describeSecurityGroupRules(ec2, g.id)) {
+      const cidr = r.cidrIpv4 ?? r.cidrIpv6;
+      if (r.egress || !cidr || (r.protocol !== 'tcp' && r.protocol !== 'udp') || r.fromPort === undefined) continue;
+      groupRules.push({ id: r.id, protocol: r.protocol, fromPort: r.fromPort, toPort: r.toPort ?? r.fromPort, cidr });
+    }
+    frontendGroups.push({ id: g.id, name: g.name, rules: groupRules });
+  }
+
+  // Rules described with this owner on the node groups (status lists the frontend group's too).
   const groups = new Set(i.securityGroupIds);
   for (const r of status?.securityGroupRules ?? []) groups.add(r.securityGroupId);
+  for (const g of frontendGroups) groups.delete(g.id);
   const rules: ActualRule[] = [];
   for (const groupId of [...groups].sort()) {
     for (const r of await describeSecurityGroupRules(ec2, groupId)) {
@@ -92,5 +107,5 @@ export async function readActual(i: ReadInputs): Promise<ActualState> {
     }
   }
 
-  return { loadBalancers, listeners, targetGroups, rules };
+  return { loadBalancers, listeners, targetGroups, rules, frontendGroups };
 }

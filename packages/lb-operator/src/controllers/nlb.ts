@@ -9,6 +9,7 @@ import {
   SubnetSelectionError,
   addFinalizer,
   classifyAwsError,
+  controllerOf,
   hasFinalizer,
   isBeingDeleted,
   isKubeConflict,
@@ -32,7 +33,10 @@ import { applyPlan, type ApplyResult } from '../aws/apply.ts';
 import { ResolveError, type AwsEnvironment } from '../aws/environment.ts';
 import type { Inventory } from '../aws/inventory.ts';
 import { readActual } from '../aws/read.ts';
-import { desiredState, describeAction, ownerOf, planChanges, planDeletion, replacementReason, targetInstances, type Action } from '../plan/index.ts';
+import type { BackendGroups } from '../aws/backend.ts';
+import { describeBackendRule } from '../plan/backend.ts';
+import { annotationFor, checkPorts, DEFAULT_PORT_POLICY, type PortPolicy } from '../plan/ports.ts';
+import { desiredState, describeAction, ownerOf, planChanges, planDeletion, replacementReason, targetInstances, type Action, type PlanError } from '../plan/index.ts';
 import { observedStatus } from '../plan/status.ts';
 
 export interface NlbControllerDeps {
@@ -45,8 +49,12 @@ export interface NlbControllerDeps {
   nodes: Informer<V1Node>;
   events: EventRecorder;
   statusWriter: StatusWriter;
-  /** Add rules on the node security groups (default true); off: only remove rules added before. */
+  /** Manage security groups and rules (default true); off: only remove rules added before. */
   manageSecurityGroupRules?: boolean;
+  /** Node ports a load balancer may reach and the source-range cap; core defaults when unset. */
+  policy?: PortPolicy;
+  /** The shared backend group; required when security groups are managed. */
+  backend?: BackendGroups;
   /** How soon to look again while the NLB is provisioning. */
   provisioningRequeueMs?: number;
 }
@@ -69,6 +77,11 @@ const EVENT_REASON: Record<Action['op'], string> = {
   deleteListener: 'DeletedListener',
   deleteTargetGroup: 'DeletedTargetGroup',
   revokeIngress: 'RevokedIngress',
+  createSecurityGroup: 'CreatedSecurityGroup',
+  authorizeFrontend: 'AuthorizedIngress',
+  revokeFrontend: 'RevokedIngress',
+  setSecurityGroups: 'UpdatedLoadBalancer',
+  deleteSecurityGroup: 'DeletedSecurityGroup',
 };
 
 /**
@@ -78,6 +91,17 @@ const EVENT_REASON: Record<Action['op'], string> = {
  * the AWS work is written again on the fresh object (`writeStatus`); the other writes run the reconcile again.
  */
 const OPTIMISTIC = { optimistic: true } as const;
+
+/** `field: message`, naming the Service annotation too when the CR was translated from a Service. */
+function errorText(cr: NetworkLoadBalancer, errors: readonly PlanError[]): string {
+  const fromService = controllerOf(cr)?.kind === 'Service';
+  return errors
+    .map((x) => {
+      const annotation = fromService ? annotationFor(x.field) : undefined;
+      return `${x.field}${annotation ? ` (${annotation})` : ''}: ${x.message}`;
+    })
+    .join('; ');
+}
 
 /** Conditions other than Ready/Synced (stage 1's Accepted) are kept as they are. */
 function withConditions(cr: NetworkLoadBalancer, updates: Parameters<typeof setConditions>[1]): Condition[] {
@@ -160,6 +184,14 @@ export function nlbReconciler(deps: NlbControllerDeps) {
       await fail(cr, svc, 'InvalidSpec', invalid, !!cr.status?.loadBalancerArn);
       return;
     }
+    const policy = deps.policy ?? DEFAULT_PORT_POLICY;
+    // Ports and source ranges too, AWS reads included: a spec that asks for a node port outside the
+    // allowed ranges, or too many client CIDRs, changes nothing in AWS.
+    const refused = checkPorts(cr, policy);
+    if (refused.length > 0) {
+      await fail(cr, svc, 'InvalidSpec', errorText(cr, refused), !!cr.status?.loadBalancerArn);
+      return;
+    }
     cr = await addFinalizer(deps.client, NLB_RESOURCE, cr, FINALIZER);
     const gen = cr.metadata.generation ?? 0;
     const owner = ownerOf(cr);
@@ -187,10 +219,28 @@ export function nlbReconciler(deps: NlbControllerDeps) {
       }
       throw e;
     }
-    const d = desiredState({ cluster: clients.cluster, nlb: cr, service: svc, instanceIds, ...resolved });
+    const inputs = { cluster: clients.cluster, nlb: cr, service: svc, instanceIds, policy, ...resolved };
+    let d = desiredState(inputs);
     if (!d.ok) {
-      await fail(cr, svc, 'InvalidSpec', d.errors.map((x) => `${x.field}: ${x.message}`).join('; '), !!cr.status?.loadBalancerArn);
+      await fail(cr, svc, 'InvalidSpec', errorText(cr, d.errors), !!cr.status?.loadBalancerArn);
       return;
+    }
+    // Valid: make sure the shared backend group exists and the node groups trust it, then plan with it.
+    if (deps.backend && resolved.securityGroupIds.length > 0) {
+      const protocols = new Set<'tcp' | 'udp'>(['tcp']);
+      if (d.desired.targetGroups.some((t) => t.protocol === 'UDP' || t.protocol === 'TCP_UDP')) protocols.add('udp');
+      let ensured;
+      try {
+        ensured = await deps.backend.ensure(resolved.vpcId, resolved.securityGroupIds, protocols);
+      } catch (e) {
+        const c = classifyAwsError(e);
+        await fail(cr, svc, c.kind === 'throttled' ? 'AwsThrottled' : 'AwsError', `backend security group: ${c.code}: ${c.message}`, !!cr.status?.loadBalancerArn).catch(() => undefined);
+        throw e;
+      }
+      for (const r of ensured.added) deps.events.normal(cr, 'AuthorizedIngress', `allow ${describeBackendRule(r)} from the shared backend group ${ensured.groupId} on ${r.groupId}`, typeOpt);
+      for (const r of ensured.removed) deps.events.normal(cr, 'RevokedIngress', `revoke ${r.protocol}/${r.fromPort ?? ''}-${r.toPort ?? ''} from the shared backend group ${ensured.groupId} on ${r.groupId}: no longer an allowed port`, typeOpt);
+      d = desiredState({ ...inputs, backendGroupId: ensured.groupId });
+      if (!d.ok) throw new Error('desired state became invalid with the backend group');
     }
     const desired = d.desired;
 
@@ -204,7 +254,7 @@ export function nlbReconciler(deps: NlbControllerDeps) {
     let applied: ApplyResult;
     try {
       applied = await applyPlan(
-        { clients, owner, actual, keepArn: plan.keep?.arn, inventory: deps.inventory, onApplied: (a) => deps.events.normal(cr, EVENT_REASON[a.op], describeAction(a), typeOpt) },
+        { clients, owner, actual, keepArn: plan.keep?.arn, frontendGroupId: plan.frontend?.id, inventory: deps.inventory, onApplied: (a) => deps.events.normal(cr, EVENT_REASON[a.op], describeAction(a), typeOpt) },
         plan.actions,
       );
     } catch (e) {
@@ -217,7 +267,7 @@ export function nlbReconciler(deps: NlbControllerDeps) {
     const observed = observedStatus(desired, actual, plan.keep, applied);
     const ruleProblem = applied.ruleError ? classifyAwsError(applied.ruleError) : undefined;
     if (ruleProblem) {
-      const msg = `security-group rules for the NodePorts could not be added: ${ruleProblem.code}: ${ruleProblem.message}`;
+      const msg = `security-group rules for the clients could not be added: ${ruleProblem.code}: ${ruleProblem.message}`;
       deps.events.warning(cr, 'SecurityGroupRulesFailed', msg, typeOpt);
       if (svc) deps.events.warning(svc, 'SecurityGroupRulesFailed', msg, { type: resources.Service });
     }

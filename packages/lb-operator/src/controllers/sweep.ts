@@ -4,7 +4,11 @@
 import type { NetworkLoadBalancer } from '@kube-iaas/crds';
 import {
   describeSecurityGroupRules,
+  describeSecurityGroups,
   counter,
+  ownedByClusterFilters,
+  taggedOwner,
+  OWNER_KIND_TAG,
   parseOwnerDescription,
   type AwsClients,
   type EventRecorder,
@@ -81,22 +85,36 @@ export function sweepReconciler(deps: SweepDeps) {
       }
     }
     if (rules.length > 0) actions.push({ op: 'revokeIngress', rules });
+
+    // Frontend groups of NetworkLoadBalancers that are gone; last, as their NLBs go first.
+    const groups = await describeSecurityGroups(clients.ec2, { filters: [...ownedByClusterFilters(clients.cluster), { Name: `tag:${OWNER_KIND_TAG}`, Values: [NLB_KIND] }] });
+    for (const g of groups) {
+      const o = taggedOwner(g.tags);
+      if (!o) continue;
+      const ns = o.namespace ?? '';
+      const uid = cached(ns, o.name);
+      if (uid !== undefined && (o.uid === undefined || o.uid === uid)) continue;
+      if (!(await gone({ namespace: ns, name: o.name, uid: o.uid }))) continue;
+      if (!orphans.some((x) => x.namespace === ns && x.name === o.name && x.uid === o.uid)) orphans.push({ namespace: ns, name: o.name, uid: o.uid });
+      actions.push({ op: 'deleteSecurityGroup', groupId: g.id, name: g.name });
+    }
     if (actions.length === 0) return { requeueAfter: deps.intervalMs };
 
     // Deletes run without an owner scope: the guard still requires each resource to be owned by this cluster.
     const done: Action[] = [];
     try {
-      await applyPlan({ clients, owner: { kind: NLB_KIND, name: 'orphan-sweep', uid: '' }, actual: { loadBalancers: [], listeners: [], targetGroups: [], rules: [] }, inventory: deps.inventory, onApplied: (a) => done.push(a) }, actions, { ownerScope: false });
+      await applyPlan({ clients, owner: { kind: NLB_KIND, name: 'orphan-sweep', uid: '' }, actual: { loadBalancers: [], listeners: [], targetGroups: [], rules: [], frontendGroups: [] }, inventory: deps.inventory, onApplied: (a) => done.push(a) }, actions, { ownerScope: false });
     } finally {
-      const n = { loadbalancer: 0, targetgroup: 0, rule: 0 };
+      const n = { loadbalancer: 0, targetgroup: 0, rule: 0, securitygroup: 0 };
       for (const a of done) {
         if (a.op === 'deleteLoadBalancer') n.loadbalancer++;
+        else if (a.op === 'deleteSecurityGroup') n.securitygroup++;
         else if (a.op === 'deleteTargetGroup') n.targetgroup++;
         else if (a.op === 'revokeIngress') n.rule += a.rules.length;
       }
       for (const [kind, count] of Object.entries(n)) if (count > 0) collected.inc({ kind }, count);
       if (done.length > 0) {
-        const what = `${n.loadbalancer} load balancer(s), ${n.targetgroup} target group(s), ${n.rule} security-group rule(s)`;
+        const what = `${n.loadbalancer} load balancer(s), ${n.targetgroup} target group(s), ${n.rule} security-group rule(s), ${n.securitygroup} security group(s)`;
         ctx.log.info({ orphans: orphans.map((o) => `${o.namespace}/${o.name}`), collected: n }, 'orphans collected');
         for (const ns of new Set(orphans.map((o) => o.namespace))) {
           deps.events.normal({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, 'OrphansCollected', `collected ${what} of deleted NetworkLoadBalancers: ${orphans.filter((o) => o.namespace === ns).map((o) => o.name).join(', ')}`);

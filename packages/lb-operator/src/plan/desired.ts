@@ -2,11 +2,12 @@
 // it (the Service's NodePorts, the target instances, the VPC, subnets and node security groups).
 import type { V1Node, V1Service } from '@kubernetes/client-node';
 import { NETWORK_LOAD_BALANCER, type NetworkLoadBalancer, type NlbHealthCheckOverride, type NlbListener } from '@kube-iaas/crds';
-import { ownedTags, ownerDescription, serviceTags, targetGroupTags, type OwnerRef } from '@kube-iaas/core';
+import { nameTag, ownedTags, ownerDescription, serviceTags, targetGroupTags, type OwnerRef } from '@kube-iaas/core';
 import { EXCLUDE_FROM_LB_LABEL } from '../constants.ts';
 import { cidrContains } from './cidr.ts';
-import { loadBalancerName, targetGroupName } from './names.ts';
-import type { DesiredListener, DesiredState, DesiredTargetGroup, HealthCheckSettings, ListenerProtocol, RuleSpec } from './types.ts';
+import { frontendGroupName, loadBalancerName, targetGroupName } from './names.ts';
+import { checkNodePort, checkPorts, clientCidrs, DEFAULT_PORT_POLICY, type PortPolicy } from './ports.ts';
+import type { DesiredFrontendGroup, DesiredListener, DesiredState, DesiredTargetGroup, FrontendRule, HealthCheckSettings, ListenerProtocol, RuleSpec } from './types.ts';
 
 /** A problem that stops planning; `field` is a path in the NetworkLoadBalancer (or the Service). */
 export interface PlanError {
@@ -26,8 +27,15 @@ export interface DesiredInputs {
   vpcCidr?: string | undefined;
   /** The subnets the load balancer is placed in (health checks come from their CIDRs). */
   subnets: ReadonlyArray<{ id: string; cidrBlock: string }>;
-  /** Cluster-tagged node security groups that get the rules (never an untagged one). */
+  /**
+   * Cluster-tagged node security groups (never an untagged one): rules for an NLB without security
+   * groups go there. Empty when the operator does not manage security-group rules.
+   */
   securityGroupIds: string[];
+  /** The shared backend group; set when the operator manages security groups. */
+  backendGroupId?: string | undefined;
+  /** Which node ports may be reached, how many client CIDRs; the defaults when unset. */
+  policy?: PortPolicy | undefined;
 }
 
 export const NLB_KIND: string = NETWORK_LOAD_BALANCER.kind;
@@ -109,7 +117,8 @@ export { ruleKey };
 /** Builds the desired state, or the errors (naming the CR field) that keep it from being built. */
 export function desiredState(inputs: DesiredInputs): { ok: true; desired: DesiredState } | { ok: false; errors: PlanError[] } {
   const { cluster, nlb, service } = inputs;
-  const errors: PlanError[] = [];
+  const policy = inputs.policy ?? DEFAULT_PORT_POLICY;
+  const errors: PlanError[] = checkPorts(nlb, policy);
   const owner = ownerOf(nlb);
   const scheme = nlb.spec.scheme ?? 'internal';
   const names = { cluster, namespace: owner.namespace ?? '', name: owner.name, uid: owner.uid, scheme };
@@ -128,6 +137,10 @@ export function desiredState(inputs: DesiredInputs): { ok: true; desired: Desire
           : 'required without spec.serviceRef',
       });
       return;
+    }
+    if (!l.targetPort) {
+      const e = checkNodePort(`spec.listeners[${i}].targetPort`, port, policy);
+      if (e) errors.push(e);
     }
     const protocol = targetProtocolOf(l);
     const tgName = targetGroupName({ ...names, listenerPort: l.port, protocol, targetPort: port });
@@ -151,19 +164,31 @@ export function desiredState(inputs: DesiredInputs): { ok: true; desired: Desire
   });
   if (errors.length > 0) return { ok: false, errors };
 
-  const clientCidrs = nlb.spec.sourceRanges?.length ? nlb.spec.sourceRanges : scheme === 'internet-facing' ? ['0.0.0.0/0'] : inputs.vpcCidr ? [inputs.vpcCidr] : [];
+  const clients = clientCidrs(nlb, inputs.vpcCidr);
   const rules = new Map<string, RuleSpec>();
   const add = (r: RuleSpec) => rules.set(ruleKey(r), r);
   for (const groupId of inputs.securityGroupIds) {
     for (const tg of targetGroups) {
-      for (const protocol of ipProtocols(tg.protocol)) for (const cidr of clientCidrs) add({ groupId, protocol, port: tg.port, cidr });
+      for (const protocol of ipProtocols(tg.protocol)) for (const cidr of clients) add({ groupId, protocol, port: tg.port, cidr });
       // Health checks come from the load balancer's addresses in its subnets, over TCP.
       const hcPort = tg.healthCheck.port === 'traffic-port' ? tg.port : Number(tg.healthCheck.port);
       for (const s of inputs.subnets) {
-        const covered = tg.protocol !== 'UDP' && hcPort === tg.port && clientCidrs.some((c) => cidrContains(c, s.cidrBlock));
+        const covered = tg.protocol !== 'UDP' && hcPort === tg.port && clients.some((c) => cidrContains(c, s.cidrBlock));
         if (!covered) add({ groupId, protocol: 'tcp', port: hcPort, cidr: s.cidrBlock });
       }
     }
+  }
+
+  const description = ownerDescription(cluster, owner);
+  let frontend: DesiredFrontendGroup | undefined;
+  if (inputs.backendGroupId) {
+    frontend = {
+      name: frontendGroupName(names),
+      description: `Frontend of the NLB of NetworkLoadBalancer ${owner.namespace ?? ''}/${owner.name} (kube-iaas)`,
+      vpcId: inputs.vpcId,
+      tags: ownedTags(cluster, owner, { ...nameTag(frontendGroupName(names)), ...(svcRef ? serviceTags(svcRef) : {}) }),
+      rules: frontendRules(listeners, clients),
+    };
   }
 
   return {
@@ -176,12 +201,43 @@ export function desiredState(inputs: DesiredInputs): { ok: true; desired: Desire
         subnetIds: inputs.subnets.map((s) => s.id).sort(),
         tags: ownedTags(cluster, owner, { ...userTags, ...(svcRef ? serviceTags(svcRef) : {}) }),
         attributes: { ...(nlb.spec.attributes ?? {}) },
+        ...(inputs.backendGroupId ? { backendGroupId: inputs.backendGroupId } : {}),
       },
       targetGroups,
       listeners,
       targets: inputs.instanceIds,
       rules: [...rules.values()],
-      ruleDescription: ownerDescription(cluster, owner),
+      ruleDescription: description,
+      ...(frontend ? { frontend } : {}),
     },
   };
+}
+
+/** Contiguous ports as ranges, so a Service with many ports costs few rules. */
+function portRanges(ports: Iterable<number>): Array<{ from: number; to: number }> {
+  const out: Array<{ from: number; to: number }> = [];
+  for (const p of [...new Set(ports)].sort((a, b) => a - b)) {
+    const last = out[out.length - 1];
+    if (last && p === last.to + 1) last.to = p;
+    else out.push({ from: p, to: p });
+  }
+  return out;
+}
+
+/**
+ * The frontend group's rules: every client CIDR to the listener ports, per IP protocol. Health checks
+ * need nothing here: they leave the NLB through the backend group, which the node group trusts.
+ */
+export function frontendRules(listeners: readonly DesiredListener[], cidrs: readonly string[]): FrontendRule[] {
+  const ports = { tcp: [] as number[], udp: [] as number[] };
+  for (const l of listeners) for (const p of ipProtocols(l.protocol)) ports[p].push(l.port);
+  const out: FrontendRule[] = [];
+  for (const protocol of ['tcp', 'udp'] as const) {
+    for (const r of portRanges(ports[protocol])) for (const cidr of cidrs) out.push({ protocol, fromPort: r.from, toPort: r.to, cidr });
+  }
+  return out;
+}
+
+export function frontendRuleKey(r: FrontendRule): string {
+  return `${r.protocol}|${r.fromPort}|${r.toPort}|${r.cidr}`;
 }

@@ -1,13 +1,15 @@
 // Pure: the fewest AWS calls that turn the actual state into the desired one, in dependency order.
 import { changedEntries, deepEqual, diffSets, diffTags } from '@kube-iaas/core';
-import { ruleKey } from './desired.ts';
+import { frontendRuleKey, ruleKey } from './desired.ts';
 import type {
   Action,
+  ActualFrontendGroup,
   ActualListener,
   ActualLoadBalancer,
   ActualRule,
   ActualState,
   ActualTargetGroup,
+  DesiredFrontendGroup,
   DesiredListener,
   DesiredState,
   HealthCheckSettings,
@@ -48,6 +50,11 @@ function pickKeep(desired: DesiredState, lbs: readonly ActualLoadBalancer[]): Ac
   return [...matching].sort((a, b) => (a.createdTime?.getTime() ?? 0) - (b.createdTime?.getTime() ?? 0) || (a.arn < b.arn ? -1 : 1))[0];
 }
 
+/** The frontend group to keep: the one with the desired name, else the first (IDs sorted). */
+function pickFrontend(desired: DesiredFrontendGroup, groups: readonly ActualFrontendGroup[]): ActualFrontendGroup | undefined {
+  return groups.find((g) => g.name === desired.name) ?? [...groups].sort((a, b) => (a.id < b.id ? -1 : 1))[0];
+}
+
 /**
  * The plan for one NetworkLoadBalancer. Order: make room for a reused name, create the NLB, update it,
  * target groups, targets, security-group rules, listeners; then remove what is no longer used
@@ -58,11 +65,29 @@ export function planChanges(desired: DesiredState, actual: ActualState): Plan {
   const keep = pickKeep(desired, actual.loadBalancers);
   const others = actual.loadBalancers.filter((lb) => lb !== keep);
 
+  // Security groups. AWS accepts groups on an NLB only if it was created with some, so an NLB made
+  // without them (before the frontend/backend model) keeps its rules on the node group until it is
+  // replaced; every new NLB is created with its own frontend group and the cluster's backend group.
+  const legacy = keep !== undefined && keep.securityGroupIds.length === 0;
+  const backendGroupId = desired.loadBalancer.backendGroupId;
+  const useGroups = desired.frontend !== undefined && backendGroupId !== undefined && !legacy;
+  const frontend = useGroups && desired.frontend ? pickFrontend(desired.frontend, actual.frontendGroups) : undefined;
+  if (useGroups && desired.frontend) {
+    if (!frontend) actions.push({ op: 'createSecurityGroup', group: desired.frontend });
+    const have = new Set((frontend?.rules ?? []).map(frontendRuleKey));
+    const missing = desired.frontend.rules.filter((r) => !have.has(frontendRuleKey(r)));
+    if (missing.length > 0) actions.push({ op: 'authorizeFrontend', ...(frontend ? { groupId: frontend.id } : {}), rules: missing, description: desired.ruleDescription });
+  }
+
   // A replaced NLB whose name the new one reuses (a fixed spec.loadBalancerName) must go first.
   const collide = keep ? [] : others.filter((lb) => lb.name === desired.loadBalancer.name);
   for (const lb of collide) actions.push({ op: 'deleteLoadBalancer', arn: lb.arn, name: lb.name, why: 'name-collision' });
-  if (!keep) actions.push({ op: 'createLoadBalancer', lb: desired.loadBalancer });
+  if (!keep) actions.push({ op: 'createLoadBalancer', lb: useGroups ? desired.loadBalancer : withoutGroups(desired.loadBalancer) });
   else {
+    if (useGroups && backendGroupId) {
+      const want = [backendGroupId, ...(frontend ? [frontend.id] : [])].sort();
+      if (!frontend || !deepEqual([...keep.securityGroupIds].sort(), want)) actions.push({ op: 'setSecurityGroups', arn: keep.arn, backendGroupId, ...(frontend ? { frontendGroupId: frontend.id } : {}) });
+    }
     if (!deepEqual([...keep.subnetIds].sort(), desired.loadBalancer.subnetIds)) actions.push({ op: 'setSubnets', arn: keep.arn, subnetIds: desired.loadBalancer.subnetIds });
     if (keep.ipAddressType && keep.ipAddressType !== desired.loadBalancer.ipAddressType) actions.push({ op: 'setIpAddressType', arn: keep.arn, ipAddressType: desired.loadBalancer.ipAddressType });
     const tagDiff = diffTags(desired.loadBalancer.tags, keep.tags);
@@ -92,10 +117,12 @@ export function planChanges(desired: DesiredState, actual: ActualState): Plan {
     if (t.toRemove.length > 0) actions.push({ op: 'deregisterTargets', arn: a.arn, name: a.name, ids: t.toRemove });
   }
 
-  // Security-group rules: add before the listeners open, remove after they close.
+  // Node-group rules (only for an NLB without security groups): add before the listeners open, remove
+  // after they close. With groups, the old rules of a replaced NLB go only once the new one serves.
+  const nodeRules = useGroups ? [] : desired.rules;
   const actualRules = new Map<string, ActualRule>(actual.rules.map((r) => [ruleKey(r), r]));
-  const desiredRuleKeys = new Set(desired.rules.map(ruleKey));
-  const missing = desired.rules.filter((r) => !actualRules.has(ruleKey(r)));
+  const desiredRuleKeys = new Set(nodeRules.map(ruleKey));
+  const missing = nodeRules.filter((r) => !actualRules.has(ruleKey(r)));
   if (missing.length > 0) actions.push({ op: 'authorizeIngress', rules: missing, description: desired.ruleDescription });
 
   // Listeners on the kept NLB, by port.
@@ -118,8 +145,22 @@ export function planChanges(desired: DesiredState, actual: ActualState): Plan {
   for (const tg of actual.targetGroups) if (!desiredTgNames.has(tg.name)) actions.push({ op: 'deleteTargetGroup', arn: tg.arn, name: tg.name });
   const extra = actual.rules.filter((r) => !desiredRuleKeys.has(ruleKey(r)));
   if (extra.length > 0) actions.push({ op: 'revokeIngress', rules: extra });
+  if (frontend && desired.frontend) {
+    const want = new Set(desired.frontend.rules.map(frontendRuleKey));
+    const stale = frontend.rules.filter((r) => !want.has(frontendRuleKey(r)));
+    if (stale.length > 0) actions.push({ op: 'revokeFrontend', groupId: frontend.id, rules: stale });
+  }
+  // Groups of this owner that no NLB will use (a duplicate after a crash, or the group of an NLB that
+  // went back to having none); the NLBs deleted above release theirs.
+  const inUse = new Set([...(frontend ? [frontend.id] : []), ...(keep?.securityGroupIds ?? [])]);
+  for (const g of actual.frontendGroups) if (!inUse.has(g.id)) actions.push({ op: 'deleteSecurityGroup', groupId: g.id, name: g.name });
 
-  return keep ? { keep, actions } : { actions };
+  return { ...(keep ? { keep } : {}), ...(frontend ? { frontend } : {}), actions };
+}
+
+function withoutGroups(lb: DesiredState['loadBalancer']): DesiredState['loadBalancer'] {
+  const { backendGroupId: _unused, ...rest } = lb;
+  return rest;
 }
 
 /** Everything of this owner, removed in dependency order (listeners go with their NLB). */
@@ -128,6 +169,8 @@ export function planDeletion(actual: ActualState): Action[] {
   for (const lb of actual.loadBalancers) actions.push({ op: 'deleteLoadBalancer', arn: lb.arn, name: lb.name, why: 'deleted' });
   for (const tg of actual.targetGroups) actions.push({ op: 'deleteTargetGroup', arn: tg.arn, name: tg.name });
   if (actual.rules.length > 0) actions.push({ op: 'revokeIngress', rules: [...actual.rules] });
+  // The frontend group last: AWS frees it only once the NLB is gone.
+  for (const g of actual.frontendGroups) actions.push({ op: 'deleteSecurityGroup', groupId: g.id, name: g.name });
   return actions;
 }
 
@@ -168,5 +211,19 @@ export function describeAction(a: Action): string {
       return `delete target group ${a.name}`;
     case 'revokeIngress':
       return `revoke ${a.rules.map((r) => `${r.protocol}/${r.port} from ${r.cidr}`).join(', ')}`;
+    case 'createSecurityGroup':
+      return `create frontend security group ${a.group.name}`;
+    case 'authorizeFrontend':
+      return `allow ${a.rules.map(frontendRuleText).join(', ')} on the frontend security group${a.groupId ? ` ${a.groupId}` : ''}`;
+    case 'revokeFrontend':
+      return `revoke ${a.rules.map(frontendRuleText).join(', ')} from the frontend security group ${a.groupId}`;
+    case 'setSecurityGroups':
+      return `set the NLB's security groups to its frontend group${a.frontendGroupId ? ` ${a.frontendGroupId}` : ''} and the backend group ${a.backendGroupId}`;
+    case 'deleteSecurityGroup':
+      return `delete security group ${a.name} (${a.groupId})`;
   }
+}
+
+function frontendRuleText(r: { protocol: string; fromPort: number; toPort: number; cidr: string }): string {
+  return `${r.protocol}/${r.fromPort === r.toPort ? r.fromPort : `${r.fromPort}-${r.toPort}`} from ${r.cidr}`;
 }

@@ -28,3 +28,11 @@ export function loadBalancerName(i: NameInputs): string {
 export function targetGroupName(i: NameInputs & { listenerPort: number; protocol: string; targetPort: number }): string {
   return elbName(i.namespace, i.name, [i.cluster, i.namespace, i.name, i.uid, i.scheme, i.listenerPort, i.protocol, i.targetPort]);
 }
+
+/**
+ * The name of the load balancer's frontend security group (unique per VPC, like the group). It does
+ * not depend on the scheme: one group serves the CR across a replacement.
+ */
+export function frontendGroupName(i: Omit<NameInputs, 'scheme'>): string {
+  return elbName(i.namespace, i.name, [i.cluster, i.namespace, i.name, i.uid, 'frontend']);
+}

@@ -2,13 +2,15 @@
 // what the plan's calls returned.
 import { loadBalancerStatusFields } from '@kube-iaas/core';
 import type { NetworkLoadBalancerStatus } from '@kube-iaas/crds';
-import type { ActualLoadBalancer, ActualRule, ActualState, DesiredState } from './types.ts';
+import type { ActualFrontendRule, ActualLoadBalancer, ActualRule, ActualState, DesiredState } from './types.ts';
 
 export interface Applied {
   loadBalancer?: { arn: string; name: string; scheme: string; dnsName?: string; canonicalHostedZoneId?: string; state?: string; subnetIds: string[] } | undefined;
   targetGroupArns: ReadonlyMap<string, string>;
   listenerArns: ReadonlyMap<number, string>;
   rules: readonly ActualRule[];
+  frontendGroupId?: string | undefined;
+  frontendRules?: readonly ActualFrontendRule[];
 }
 
 export type ObservedStatus = Omit<NetworkLoadBalancerStatus, 'conditions' | 'observedGeneration'>;
@@ -38,7 +40,10 @@ export function observedStatus(desired: DesiredState, actual: ActualState, keep:
     if (ta) s.targetGroupArn = ta;
     return s;
   });
-  out.securityGroupRules = [...applied.rules]
+  // Rules on the node groups (an NLB without security groups) and on the NLB's own frontend group.
+  const frontendGroupId = applied.frontendGroupId;
+  const frontend = frontendGroupId ? (applied.frontendRules ?? []).map((r) => ({ groupId: frontendGroupId, id: r.id, description: desired.ruleDescription })) : [];
+  out.securityGroupRules = [...applied.rules, ...frontend]
     .sort((a, b) => (a.id < b.id ? -1 : 1))
     .map((r) => ({ securityGroupId: r.groupId, ruleId: r.id, ...(r.description ? { description: r.description } : {}) }));
   return out;

@@ -24,6 +24,12 @@ export interface DesiredLoadBalancer {
   tags: Tags;
   /** Only the attributes the spec sets; others are left as they are. */
   attributes: Record<string, string>;
+  /**
+   * The cluster's shared backend security group. Set when the operator manages security groups: the
+   * NLB is created with its own frontend group and this one (AWS only accepts security groups on an
+   * NLB created with some, so this is decided at creation).
+   */
+  backendGroupId?: string;
 }
 
 export interface DesiredTargetGroup {
@@ -55,14 +61,37 @@ export interface RuleSpec {
   cidr: string;
 }
 
+/** An ingress rule of the load balancer's frontend security group: clients to listener ports. */
+export interface FrontendRule {
+  protocol: 'tcp' | 'udp';
+  fromPort: number;
+  toPort: number;
+  cidr: string;
+}
+
+/** The load balancer's own security group, created and deleted with it. */
+export interface DesiredFrontendGroup {
+  name: string;
+  description: string;
+  vpcId: string;
+  tags: Tags;
+  rules: FrontendRule[];
+}
+
 export interface DesiredState {
   loadBalancer: DesiredLoadBalancer;
   targetGroups: DesiredTargetGroup[];
   listeners: DesiredListener[];
   /** Instance IDs registered in every target group. */
   targets: string[];
-  /** Ingress rules on the cluster-tagged node security group(s). */
+  /**
+   * Ingress rules on the cluster-tagged node security group(s), for an NLB that has no security groups
+   * (created before the frontend/backend model, or with rule management off): AWS cannot add groups
+   * to such an NLB, so it keeps being served this way until it is replaced.
+   */
   rules: RuleSpec[];
+  /** The frontend group; undefined when the operator does not manage security groups. */
+  frontend?: DesiredFrontendGroup;
   /** Description put on every rule; names the owner. */
   ruleDescription: string;
 }
@@ -78,6 +107,8 @@ export interface ActualLoadBalancer {
   canonicalHostedZoneId?: string;
   state?: string;
   createdTime?: Date;
+  /** Attached security groups; empty for an NLB created without any. */
+  securityGroupIds: string[];
   tags: Tags;
   /** Present when read (only when the spec sets attributes). */
   attributes?: Record<string, string>;
@@ -113,12 +144,24 @@ export interface ActualRule extends RuleSpec {
   description?: string;
 }
 
+export interface ActualFrontendRule extends FrontendRule {
+  id: string;
+}
+
+export interface ActualFrontendGroup {
+  id: string;
+  name: string;
+  rules: ActualFrontendRule[];
+}
+
 export interface ActualState {
   loadBalancers: ActualLoadBalancer[];
   listeners: ActualListener[];
   targetGroups: ActualTargetGroup[];
   /** Rules whose description names this owner. */
   rules: ActualRule[];
+  /** Security groups carrying this owner's tags (its frontend group; more only after a crash). */
+  frontendGroups: ActualFrontendGroup[];
 }
 
 export type Action =
@@ -138,10 +181,18 @@ export type Action =
   | { op: 'modifyListener'; arn: string; listener: DesiredListener }
   | { op: 'deleteListener'; arn: string; port: number }
   | { op: 'deleteTargetGroup'; arn: string; name: string }
-  | { op: 'revokeIngress'; rules: ActualRule[] };
+  | { op: 'revokeIngress'; rules: ActualRule[] }
+  | { op: 'createSecurityGroup'; group: DesiredFrontendGroup }
+  /** `groupId` undefined: the group created earlier in the same plan. */
+  | { op: 'authorizeFrontend'; groupId?: string; rules: FrontendRule[]; description: string }
+  | { op: 'revokeFrontend'; groupId: string; rules: ActualFrontendRule[] }
+  | { op: 'setSecurityGroups'; arn: string; backendGroupId: string; frontendGroupId?: string }
+  | { op: 'deleteSecurityGroup'; groupId: string; name: string };
 
 export interface Plan {
   /** The load balancer that stays (undefined: one is created by the plan). */
   keep?: ActualLoadBalancer;
+  /** The frontend group that stays (undefined: none, or one is created by the plan). */
+  frontend?: ActualFrontendGroup;
   actions: Action[];
 }

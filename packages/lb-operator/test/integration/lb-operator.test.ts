@@ -5,7 +5,7 @@ import { DescribeSecurityGroupRulesCommand } from '@aws-sdk/client-ec2';
 import { CreateTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SetDesiredCapacityCommand, DescribeAutoScalingGroupsCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import type { NetworkLoadBalancer } from '@kube-iaas/crds';
-import { OWNER_KIND_TAG, OWNER_TAG, ownedTags, parseOwnerDescription, resources, toElbTags, type KubeObject, type Tags } from '@kube-iaas/core';
+import { OWNER_KIND_TAG, OWNER_TAG, describeSecurityGroups, ownedTags, parseOwnerDescription, resources, toElbTags, type KubeObject, type Tags } from '@kube-iaas/core';
 import { readState } from '@kube-iaas/testbed';
 import { testbedEnv } from '@kube-iaas/testbed/testing';
 import { ANNOTATIONS, NLB_RESOURCE } from '../../src/constants.ts';
@@ -104,9 +104,20 @@ describe('lb-operator on the testbed', () => {
       expect(tags['kube-iaas.dev/owner-uid']).toBe(cr.metadata.uid);
       expect(tags['kubernetes.io/service-name']).toBe(`${NS}/${NAME}`);
     }
-    // The rule on the cluster-tagged node group names its owner; the baseline group is untouched.
-    const ours = (await sgRules(account.clusterSecurityGroupId)).filter((r) => parseOwnerDescription(r.Description)?.name === NAME);
-    expect(ours.map((r) => [r.IpProtocol, r.FromPort, r.CidrIpv4])).toEqual([['tcp', nodePort, '0.0.0.0/0']]);
+    // The NLB carries its own frontend group (clients to the listener port) and the cluster's shared
+    // backend group, which the cluster-tagged node group trusts on the NodePort range with one rule;
+    // nothing on the node group names this load balancer. The baseline group is untouched.
+    expect(lb.securityGroupIds).toHaveLength(2);
+    const groups = await describeSecurityGroups(c.ec2, { ids: lb.securityGroupIds });
+    const frontend = groups.find((g) => g.tags[OWNER_KIND_TAG] === 'NetworkLoadBalancer');
+    const backend = groups.find((g) => g.tags[OWNER_KIND_TAG] === 'NetworkLoadBalancerBackend');
+    expect(frontend?.tags['kube-iaas.dev/owner-uid']).toBe(cr.metadata.uid);
+    expect(backend?.tags[`kubernetes.io/cluster/${CLUSTER}`]).toBe('owned');
+    const front = (await sgRules(frontend!.id)).filter((r) => !r.IsEgress);
+    expect(front.map((r) => [r.IpProtocol, r.FromPort, r.ToPort, r.CidrIpv4])).toEqual([['tcp', 8080, 8080, '0.0.0.0/0']]);
+    const nodeRules = await sgRules(account.clusterSecurityGroupId);
+    expect(nodeRules.filter((r) => parseOwnerDescription(r.Description)?.name === NAME)).toEqual([]);
+    expect(nodeRules.filter((r) => r.ReferencedGroupInfo?.GroupId === backend!.id).map((r) => [r.IpProtocol, r.FromPort, r.ToPort])).toEqual([['tcp', 30000, 32767]]);
     expect(JSON.stringify(await sgRules(account.baselineSecurityGroupId))).toBe(baselineBefore);
 
     const events = await c.kube.list<Ev>(resources.Event, { namespace: NS });
@@ -191,10 +202,12 @@ describe('lb-operator on the testbed', () => {
     await waitFor('one target group', async () => (await ourElbResources(c, CLUSTER, ownerIs(NS, NAME))).tgs.length === 1);
     const events = await c.kube.list<Ev>(resources.Event, { namespace: NS });
     expect(events.items.some((e) => e.reason === 'ReplacingLoadBalancer' && e.involvedObject?.name === NAME)).toBe(true);
-    // internal: clients from the VPC only
+    // internal: clients from the VPC only, on the same frontend group, which the new NLB carries
+    const frontend = (await describeSecurityGroups(c.ec2, { ids: after.securityGroupIds })).find((g) => g.tags[OWNER_KIND_TAG] === 'NetworkLoadBalancer');
+    expect(frontend).toBeDefined();
     await waitFor('rules follow', async () => {
-      const rs = (await sgRules(account.clusterSecurityGroupId)).filter((r) => parseOwnerDescription(r.Description)?.name === NAME);
-      return rs.length > 0 && rs.every((r) => r.CidrIpv4 === '192.168.192.0/22');
+      const rs = (await sgRules(frontend!.id)).filter((r) => !r.IsEgress);
+      return rs.length > 0 && rs.every((r) => r.CidrIpv4 === '192.168.192.0/22' && r.FromPort === 8081);
     });
   });
 
@@ -263,6 +276,8 @@ describe('lb-operator on the testbed', () => {
     if (lbArn) await expect(listenersOf(c, lbArn)).rejects.toThrow();
     const rules = (await sgRules(account.clusterSecurityGroupId)).filter((r) => parseOwnerDescription(r.Description)?.kind === 'NetworkLoadBalancer');
     expect(rules).toEqual([]);
+    const groups = await describeSecurityGroups(c.ec2, { filters: [{ Name: `tag:${OWNER_KIND_TAG}`, Values: ['NetworkLoadBalancer'] }, { Name: `tag:${OWNER_TAG}`, Values: [`${NS}/${NAME}`] }] });
+    expect(groups).toEqual([]);
     expect(JSON.stringify(await sgRules(account.baselineSecurityGroupId))).toBe(baselineBefore);
   });
 });

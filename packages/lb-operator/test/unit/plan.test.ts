@@ -55,15 +55,17 @@ function desired(n = nlb(), patch: Partial<DesiredInputs> = {}): DesiredState {
   return r.desired;
 }
 
-const EMPTY: ActualState = { loadBalancers: [], listeners: [], targetGroups: [], rules: [] };
+const EMPTY: ActualState = { loadBalancers: [], listeners: [], targetGroups: [], rules: [], frontendGroups: [] };
 
 /** The actual state that exactly matches `d` (as AWS would report it after applying the plan). */
 function converged(d: DesiredState, lbArn = 'arn:lb/1'): ActualState {
+  const groups = d.frontend && d.loadBalancer.backendGroupId ? ['sg-front', d.loadBalancer.backendGroupId].sort() : [];
   return {
-    loadBalancers: [{ arn: lbArn, name: d.loadBalancer.name, type: 'network', scheme: d.loadBalancer.scheme, ipAddressType: d.loadBalancer.ipAddressType, subnetIds: [...d.loadBalancer.subnetIds], tags: d.loadBalancer.tags, dnsName: 'x.elb', state: 'active' }],
+    loadBalancers: [{ arn: lbArn, name: d.loadBalancer.name, type: 'network', scheme: d.loadBalancer.scheme, ipAddressType: d.loadBalancer.ipAddressType, subnetIds: [...d.loadBalancer.subnetIds], securityGroupIds: groups, tags: d.loadBalancer.tags, dnsName: 'x.elb', state: 'active' }],
     targetGroups: d.targetGroups.map((tg) => ({ arn: `arn:tg/${tg.name}`, name: tg.name, protocol: tg.protocol, port: tg.port, vpcId: tg.vpcId, healthCheck: { ...tg.healthCheck }, tags: tg.tags, targets: [...d.targets], healthyTargets: d.targets.length })),
     listeners: d.listeners.map((l) => ({ arn: `arn:l/${l.port}`, loadBalancerArn: lbArn, port: l.port, protocol: l.protocol, targetGroupArn: `arn:tg/${l.targetGroupName}`, certificateArns: l.certificateArns ?? [], sslPolicy: 'ELBSecurityPolicy-2016-08' })),
-    rules: d.rules.map((r, i) => ({ ...r, id: `sgr-${i}`, description: d.ruleDescription })),
+    rules: d.frontend ? [] : d.rules.map((r, i) => ({ ...r, id: `sgr-${i}`, description: d.ruleDescription })),
+    frontendGroups: d.frontend ? [{ id: 'sg-front', name: d.frontend.name, rules: d.frontend.rules.map((r, i) => ({ ...r, id: `sgr-f${i}` })) }] : [],
   };
 }
 

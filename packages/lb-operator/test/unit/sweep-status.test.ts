@@ -35,7 +35,7 @@ describe('observedStatus', () => {
     rules: [],
     ruleDescription: 'd',
   };
-  const actual: ActualState = { loadBalancers: [], listeners: [], targetGroups: [], rules: [] };
+  const actual: ActualState = { loadBalancers: [], listeners: [], targetGroups: [], rules: [], frontendGroups: [] };
   it('reports the created NLB, listener and target group ARNs and target counts', () => {
     const s = observedStatus(desired, actual, undefined, {
       loadBalancer: { arn: 'arn:lb', name: 'lb', scheme: 'internet-facing', dnsName: 'lb-1.elb', state: 'provisioning', subnetIds: ['s-b', 's-a'] },
