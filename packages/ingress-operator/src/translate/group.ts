@@ -162,6 +162,33 @@ export function assignPriorities(pending: PendingRule[], previous: readonly AlbR
   }
 }
 
+/**
+ * A kept (carried) rule and a live rule with the same conditions on one listener: only the first can ever
+ * match, so the other would be a dead rule on the ALB. The member earlier in merge order (group.order,
+ * then name) keeps its rule, as it would if both were live; the other's is left out. So a broken member
+ * still holds its path against the live members it was ahead of (nothing that works changes because a
+ * member broke), and once it is fixed, or a member ahead of it takes the path, its stale copy goes.
+ */
+export function dropShadowed<C extends Pick<AlbRule, 'ingressName' | 'listenerPort' | 'hosts' | 'paths'>, L extends { rule: Pick<AlbRule, 'listenerPort' | 'hosts' | 'paths'>; member: string }>(
+  carried: readonly C[],
+  live: readonly L[],
+  mergeOrder: ReadonlyArray<{ name: string }>,
+): { carried: C[]; live: L[] } {
+  const rank = new Map(mergeOrder.map((m, i) => [m.name, i]));
+  const rankOf = (member: string | undefined) => rank.get(member ?? '') ?? Number.MAX_SAFE_INTEGER;
+  const first = (entries: Array<[string, number]>) => {
+    const out = new Map<string, number>();
+    for (const [k, r] of entries) if (!(out.has(k) && (out.get(k) as number) <= r)) out.set(k, r);
+    return out;
+  };
+  const liveFirst = first(live.map((l) => [conditionKey(l.rule), rankOf(l.member)]));
+  const carriedFirst = first(carried.map((c) => [conditionKey(c), rankOf(c.ingressName)]));
+  return {
+    carried: carried.filter((c) => !((liveFirst.get(conditionKey(c)) ?? Number.MAX_SAFE_INTEGER) < rankOf(c.ingressName))),
+    live: live.filter((l) => !((carriedFirst.get(conditionKey(l.rule)) ?? Number.MAX_SAFE_INTEGER) < rankOf(l.member))),
+  };
+}
+
 /** Maps a validator path back to the member that contributed that part of the spec. */
 interface Attribution {
   rules: string[];
@@ -271,14 +298,15 @@ function build(group: IngressGroup, fragments: MemberFragment[], broken: Readonl
 
   // Broken members keep what they had: their previous rules, target groups and listeners stay as they were.
   const keepFrom = new Set([...broken, ...conflicts.keys()]);
-  const carried = (previous?.rules ?? []).filter((r) => r.ingressName !== undefined && keepFrom.has(r.ingressName) && orderOf.has(r.ingressName));
+  const kept = (previous?.rules ?? []).filter((r) => r.ingressName !== undefined && keepFrom.has(r.ingressName) && orderOf.has(r.ingressName));
+  const { carried, live } = dropShadowed(kept, pending, allMembers);
   const reserved = new Map<number, Set<number>>();
   for (const r of carried) {
     const set = reserved.get(r.listenerPort) ?? new Set<number>();
     set.add(r.priority);
     reserved.set(r.listenerPort, set);
   }
-  assignPriorities(pending, previous?.rules ?? [], reserved);
+  assignPriorities(live, previous?.rules ?? [], reserved);
 
   // Target groups and rules with the member each came from (attribution follows the sorted order below).
   const tgs = new Map<string, { tg: AlbTargetGroup; member: string }>();
@@ -286,7 +314,7 @@ function build(group: IngressGroup, fragments: MemberFragment[], broken: Readonl
     for (const tg of f.targetGroups) if (!tgs.has(tg.name)) tgs.set(tg.name, { tg, member: f.name });
   }
   const rules: Array<{ rule: AlbRule; member: string }> = [];
-  for (const p of pending) {
+  for (const p of live) {
     if (p.priority === undefined) continue;
     rules.push({ rule: { ...p.rule, priority: p.priority }, member: p.member });
   }
