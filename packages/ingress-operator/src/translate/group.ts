@@ -387,11 +387,57 @@ function fieldOfPath(path: string): string {
   const s = /^spec\.(\w+)/.exec(path);
   const key = s?.[1] as keyof GroupSettings | undefined;
   if (key && key in SETTING_ANNOTATION) return SETTING_ANNOTATION[key];
+  // A listener's parts come from different annotations: each is reported under its own name.
+  if (/^spec\.listeners\[\d+\]\.certificateArns/.test(path)) return ANNOTATIONS.certificateArn;
+  if (/^spec\.listeners\[\d+\]\.sslPolicy/.test(path)) return ANNOTATIONS.sslPolicy;
+  if (/^spec\.listeners\[\d+\]\.defaultAction/.test(path)) return 'spec.defaultBackend';
   if (/^spec\.listeners/.test(path)) return ANNOTATIONS.listenPorts;
   if (/^spec\.targetGroups\[\d+\]\.healthCheck/.test(path)) return 'alb.ingress.kubernetes.io/healthcheck-*';
   if (/^spec\.targetGroups\[\d+\]\.attributes/.test(path)) return ANNOTATIONS.targetGroupAttributes;
   if (/^spec\.rules/.test(path)) return 'spec.rules';
   return path;
+}
+
+/** Removes what a validator path (`spec.listeners[0].sslPolicy`, `spec.inboundCidrs[2]`) points at: a whole property. */
+function dropPath(spec: Record<string, unknown>, path: string): boolean {
+  const steps = path.replace(/^spec\.?/, '').match(/[^.[\]]+/g) ?? [];
+  while (steps.length > 0 && /^\d+$/.test(steps[steps.length - 1] ?? '')) steps.pop();
+  const last = steps.pop();
+  let at: unknown = spec;
+  for (const s of steps) at = (at as Record<string, unknown> | undefined)?.[s];
+  if (!last || typeof at !== 'object' || at === null || !(last in at)) return false;
+  delete (at as Record<string, unknown>)[last];
+  return true;
+}
+
+/**
+ * Every problem the CRD's validator finds in a member that is left out, on its own: so one Event lists
+ * every bad field of the Ingress, not only the first the parsers or the validator stop at. The validator
+ * checks CEL rules only once the schema holds, so what it complains about is taken out and it runs again
+ * (a few rounds). Fields that already have an error are skipped: a value that failed to parse leaves a
+ * hole the validator would report again.
+ */
+function soloErrors(group: IngressGroup, fragment: MemberFragment, known: readonly TranslateError[]): TranslateError[] {
+  const built = build(group, [fragment], new Set(), undefined, [{ name: fragment.name, order: fragment.order }]);
+  if (!built.spec.listeners) return [];
+  const spec = built.spec as unknown as Record<string, unknown>;
+  const seen = new Set(known.map((e) => e.field));
+  const out: TranslateError[] = [];
+  for (let round = 0; round < 4; round++) {
+    const v = validateApplicationLoadBalancerSpec(spec);
+    if (v.ok) break;
+    let dropped = false;
+    for (const e of v.errors) {
+      const field = fieldOfPath(e.path);
+      if (!seen.has(field)) {
+        seen.add(field);
+        out.push({ field, message: `${e.message} (${e.path})` });
+      }
+      dropped = dropPath(spec, e.path) || dropped;
+    }
+    if (!dropped) break;
+  }
+  return out;
 }
 
 /**
@@ -406,6 +452,7 @@ export function translateGroup(input: TranslateGroupInput): GroupTranslation {
   const results = new Map<string, MemberResult>();
   const fragments: MemberFragment[] = [];
   const allMembers: Array<{ name: string; order: number }> = [];
+  const candidates = new Map<string, MemberFragment>();
   for (const ing of group.members) {
     const name = ing.metadata?.name ?? '';
     const p = parseMember(ing, services);
@@ -414,6 +461,7 @@ export function translateGroup(input: TranslateGroupInput): GroupTranslation {
       fragments.push(p.fragment);
       results.set(name, { name, applied: true, errors: [] });
     } else results.set(name, { name, applied: false, errors: p.errors });
+    candidates.set(name, p.ok ? p.fragment : p.partial);
   }
   const broken = new Set([...results.values()].filter((r) => !r.applied).map((r) => r.name));
   const groupErrors: TranslateError[] = [];
@@ -454,6 +502,10 @@ export function translateGroup(input: TranslateGroupInput): GroupTranslation {
     }
     if (!isolated) break;
     groupErrors.length = 0;
+  }
+  for (const r of results.values()) {
+    const f = candidates.get(r.name);
+    if (!r.applied && f) r.errors.push(...soloErrors(group, f, r.errors));
   }
   const members = group.members.map((m) => results.get(m.metadata?.name ?? '') as MemberResult);
   if (!spec) return { members, errors: groupErrors };
