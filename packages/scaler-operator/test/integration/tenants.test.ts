@@ -43,18 +43,17 @@ describe('one NodeGroup per ASG, and ASG limits put back (issue #22)', () => {
   it('a second NodeGroup for the discovered ASG is in Conflict, naming the owner, and makes no AWS call', async () => {
     const before = awsCallStats();
     await kube.create(NG, { apiVersion: NG.apiVersion, kind: 'NodeGroup', metadata: { name: SECOND }, spec: { asgName: TESTBED_ASG, manageAsgLimits: true, minSize: 0, maxSize: 10000 } } as never);
-    const cond = await waitFor('Conflict condition', async () => {
-      const c = ready(await kube.get<NodeGroup>(NG, SECOND));
-      return c?.reason === 'Conflict' ? c : undefined;
-    }, 30_000);
-    expect(cond.status).toBe('False');
-    expect(cond.message).toContain(`already managed by NodeGroup ${TESTBED_ASG}`);
-    await waitFor('Warning Event', async () => (await eventsFor(SECOND, 'NodeGroupConflict')).length > 0 || undefined);
     // several runs (1 s scan interval) later: the ASG is as seeded and nothing was written to AWS
-    await new Promise((r) => setTimeout(r, 4000));
+    await waitFor('the second NodeGroup was looked at', async () => (await kube.get<NodeGroup>(NG, SECOND))?.status?.conditions?.length || undefined, 30_000);
+    await new Promise((r) => setTimeout(r, 3000));
     const g = await asgOf(asg, TESTBED_ASG);
     expect([g.MinSize, g.MaxSize]).toEqual([0, 10]);
     expect(awsCallStats().since(before).byOperation({ class: 'mutate' })).toEqual({});
+    const cond = ready(await kube.get<NodeGroup>(NG, SECOND));
+    expect(cond?.reason).toBe('Conflict');
+    expect(cond?.status).toBe('False');
+    expect(cond?.message).toContain(`already managed by NodeGroup ${TESTBED_ASG}`);
+    await waitFor('Warning Event', async () => (await eventsFor(SECOND, 'NodeGroupConflict')).length > 0 || undefined);
     // the owner is unaffected
     expect(ready(await kube.get<NodeGroup>(NG, TESTBED_ASG))?.status).toBe('True');
 
@@ -66,11 +65,7 @@ describe('one NodeGroup per ASG, and ASG limits put back (issue #22)', () => {
   it('limits the owner changed go back as found when its NodeGroup is deleted', async () => {
     await kube.patch(NG, { name: TESTBED_ASG }, { spec: { minSize: 0, maxSize: 10000, manageAsgLimits: true } });
     await waitFor('MaxSize 10000 written', async () => (await asgOf(asg, TESTBED_ASG)).MaxSize === 10000 || undefined, 30_000);
-    const ng = await kube.get<NodeGroup>(NG, TESTBED_ASG);
-    expect(ng?.metadata.finalizers).toContain('autoscaling.kube-iaas.dev/finalizer');
-    expect(JSON.parse(ng?.metadata.annotations?.['autoscaling.kube-iaas.dev/asg-limits'] ?? '{}')).toEqual({ asgName: TESTBED_ASG, before: { minSize: 0, maxSize: 10 }, set: { minSize: 0, maxSize: 10000 } });
-
-    const uid = ng?.metadata.uid;
+    const uid = (await kube.get<NodeGroup>(NG, TESTBED_ASG))?.metadata.uid;
     await kube.delete(NG, { name: TESTBED_ASG });
     const g = await waitFor('limits back to 0/10', async () => {
       const x = await asgOf(asg, TESTBED_ASG);
