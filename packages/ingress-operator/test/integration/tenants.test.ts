@@ -18,7 +18,7 @@ const SVC_B = 'tenant-web-b';
 /** A valid Ingress name of the maximum length (253), in DNS labels of at most 63. */
 const LONG = ['a'.repeat(63), 'b'.repeat(63), 'c'.repeat(63), 'd'.repeat(61)].join('.');
 
-type Ev = KubeObject & { reason?: string; type?: string; message?: string; involvedObject?: { kind?: string; name?: string } };
+type Ev = KubeObject & { reason?: string; type?: string; message?: string; involvedObject?: { kind?: string; name?: string; uid?: string } };
 
 let c: Clients;
 let op: OperatorProcess;
@@ -61,10 +61,12 @@ async function readyAlb(name: string): Promise<ApplicationLoadBalancer> {
   }, 90_000);
 }
 
+/** A Warning on this Ingress (by UID: Events of an earlier Ingress of the same name do not count). */
 async function warningOn(name: string, needle: string): Promise<Ev> {
+  const uid = (await getIng(name))?.metadata?.uid;
   return waitFor(`Warning on Ingress ${name} with ${needle}`, async () => {
     const evs = await c.kube.list<Ev>(resources.Event, { namespace: NS });
-    return evs.items.find((e) => e.type === 'Warning' && e.involvedObject?.kind === 'Ingress' && e.involvedObject.name === name && e.message?.includes(needle));
+    return evs.items.find((e) => e.type === 'Warning' && e.involvedObject?.kind === 'Ingress' && e.involvedObject.uid === uid && e.message?.includes(needle));
   });
 }
 
