@@ -46,3 +46,14 @@ describe('several CRD-level problems', () => {
     expect(errs.map((e) => e.field).sort()).toEqual([ANNOTATIONS.inboundCidrs, ANNOTATIONS.sslPolicy].sort());
   });
 });
+
+describe('user tags over AWS limits', () => {
+  it('are refused under the tags annotation, not cut', () => {
+    const errs = memberErrors(ingress('a', { annotations: { 'kubernetes.io/ingress.class': 'alb', [ANNOTATIONS.tags]: `team=${'x'.repeat(257)},${'k'.repeat(129)}=v` } }));
+    expect(errs.map((e) => e.field)).toEqual([ANNOTATIONS.tags]);
+    expect(errs[0]?.message).toMatch(/256|128/);
+  });
+  it('are accepted at exactly 128 and 256 characters', () => {
+    expect(memberErrors(ingress('a', { annotations: { 'kubernetes.io/ingress.class': 'alb', [ANNOTATIONS.tags]: `${'k'.repeat(128)}=${'x'.repeat(256)}` } }))).toEqual([]);
+  });
+});
