@@ -427,16 +427,18 @@ export class Scaler {
   }
 
   /**
-   * NodeGroups that no longer manage their ASG's limits (being deleted, or `manageAsgLimits` turned off)
-   * put back the limits they changed (`limitsRestore`), then drop the record and the finalizer. A
+   * NodeGroups that no longer manage their ASG's limits (being deleted, `manageAsgLimits` turned off, or
+   * `spec.asgName` pointed elsewhere) put back the limits they changed (`limitsRestore`), then drop the
+   * record and the finalizer (a new ASG gets a record of its own on its first write). A
    * retryable failure keeps both for the next run; one that cannot pass (the ASG is gone, or no longer
    * ours to change) is reported and lets the NodeGroup go.
    */
   async #releaseLimits(): Promise<void> {
     const done = this.#d.nodeGroups.list().filter((ng) => {
       const deleting = isBeingDeleted(ng);
-      const record = ng.metadata.annotations?.[ASG_LIMITS_ANNOTATION];
-      return (deleting && hasFinalizer(ng, FINALIZER)) || (!deleting && record !== undefined && ng.spec.manageAsgLimits !== true);
+      const raw = ng.metadata.annotations?.[ASG_LIMITS_ANNOTATION];
+      if (deleting) return hasFinalizer(ng, FINALIZER);
+      return raw !== undefined && (ng.spec.manageAsgLimits !== true || parseLimitsRecord(raw)?.asgName !== ng.spec.asgName);
     });
     if (done.length === 0) return;
     const records = done.map((ng) => parseLimitsRecord(ng.metadata.annotations?.[ASG_LIMITS_ANNOTATION]));
