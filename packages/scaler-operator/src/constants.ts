@@ -24,6 +24,10 @@ export const TO_BE_DELETED_TAINT = 'ToBeDeletedByClusterAutoscaler';
 export const MANAGED_BY_LABEL = 'app.kubernetes.io/managed-by';
 export const MANAGED_BY_VALUE = 'kube-iaas-scaler-operator';
 export const DISCOVERED_ANNOTATION = 'autoscaling.kube-iaas.dev/discovered';
+/** On a NodeGroup whose ASG limits the operator changed: what they were and what it set (see `plan/limits.ts`). */
+export const ASG_LIMITS_ANNOTATION = 'autoscaling.kube-iaas.dev/asg-limits';
+/** Keeps a NodeGroup until the ASG limits it changed are put back. */
+export const FINALIZER = 'autoscaling.kube-iaas.dev/finalizer';
 
 export const OPERATOR_NAME = 'scaler-operator';
 
@@ -40,6 +44,9 @@ export const Reasons = {
   Backoff: 'ScaleUpBackoff',
   AsgLimitsUpdated: 'UpdatedAsgLimits',
   AsgLimitsFailed: 'FailedToUpdateAsgLimits',
+  AsgLimitsRestored: 'RestoredAsgLimits',
+  AsgLimitsKept: 'AsgLimitsNotRestored',
+  Conflict: 'NodeGroupConflict',
 } as const;
 
 /** Taints that a joining node has only for a moment (see `isStartupTaint`). */

@@ -113,8 +113,11 @@ export class ScalerOperator extends Operator<typeof scalerFlags> {
       update: (p) => (isUnschedulable(p) && !isDaemonSetPod(p) ? batcher.add(podKey(p)) : batcher.forget(podKey(p))),
       delete: (p) => batcher.forget(podKey(p)),
     });
-    // A changed NodeGroup (spec edited, created by hand) is looked at at once.
-    nodeGroups.on({ add: () => ctl.enqueue('run'), update: (n, o) => (n.metadata.generation !== o?.metadata.generation ? ctl.enqueue('run') : undefined) });
+    // A changed NodeGroup (spec edited, created by hand, being deleted: its ASG limits go back) is looked at at once.
+    nodeGroups.on({
+      add: () => ctl.enqueue('run'),
+      update: (n, o) => (n.metadata.generation !== o?.metadata.generation || (!!n.metadata.deletionTimestamp && !o?.metadata.deletionTimestamp) ? ctl.enqueue('run') : undefined),
+    });
 
     this.scaler = new Scaler({
       settings: settingsFrom(c, this.aws.region),

@@ -13,7 +13,7 @@ import {
   type Rule as SdkRule,
   type RuleCondition as SdkRuleCondition,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { OWNER_KIND_TAG } from '../tags/keys.ts';
+import { OWNER_KIND_TAG, OWNER_UID_TAG } from '../tags/keys.ts';
 import { matchesCluster, taggedOwner, type TaggedOwner, type Tags } from '../tags/tags.ts';
 import type { AwsClients } from './clients.ts';
 import { describeLoadBalancers, describeTargetGroups, type TargetGroup } from './describe.ts';
@@ -300,6 +300,8 @@ export class ElbInventory {
   readonly #kind: string;
   readonly #entries = new Map<string, ElbInventoryEntry>();
   readonly #created = new Map<string, { uid: string; kind: ElbInventoryKind }>();
+  /** Found by owner tags whose `kube-iaas.dev/owner` was shortened: known by UID only, so not in `entries()`. */
+  readonly #byUidOnly = new Map<string, { uid: string; kind: ElbInventoryKind }>();
   #first: Promise<void> | undefined;
   #refreshedAt = 0;
 
@@ -327,16 +329,21 @@ export class ElbInventory {
     const ours = (tags: Tags) => matchesCluster(cluster)(tags) && tags[OWNER_KIND_TAG] === this.#kind;
     const [lbs, tgs] = await Promise.all([describeLoadBalancers(elbv2, { match: ours }), describeTargetGroups(elbv2, { match: ours })]);
     const next = new Map<string, ElbInventoryEntry>();
+    const uidOnly = new Map<string, { uid: string; kind: ElbInventoryKind }>();
     for (const lb of lbs) {
       const owner = taggedOwner(lb.tags);
       if (owner) next.set(lb.arn, { kind: 'loadbalancer', arn: lb.arn, name: lb.name, owner });
+      else if (lb.tags[OWNER_UID_TAG]) uidOnly.set(lb.arn, { uid: lb.tags[OWNER_UID_TAG], kind: 'loadbalancer' });
     }
     for (const tg of tgs) {
       const owner = taggedOwner(tg.tags);
       if (owner) next.set(tg.arn, { kind: 'targetgroup', arn: tg.arn, name: tg.name, owner, loadBalancerArns: [...new Set(tg.loadBalancerArns)] });
+      else if (tg.tags[OWNER_UID_TAG]) uidOnly.set(tg.arn, { uid: tg.tags[OWNER_UID_TAG], kind: 'targetgroup' });
     }
     this.#entries.clear();
     for (const [k, v] of next) this.#entries.set(k, v);
+    this.#byUidOnly.clear();
+    for (const [k, v] of uidOnly) this.#byUidOnly.set(k, v);
     this.#refreshedAt = Date.now();
   }
 
@@ -348,6 +355,7 @@ export class ElbInventory {
     const out = new Set<string>();
     for (const e of this.#entries.values()) if (e.kind === kind && e.owner.uid === uid) out.add(e.arn);
     for (const [arn, c] of this.#created) if (c.kind === kind && c.uid === uid) out.add(arn);
+    for (const [arn, c] of this.#byUidOnly) if (c.kind === kind && c.uid === uid) out.add(arn);
     return [...out];
   }
 
@@ -366,6 +374,7 @@ export class ElbInventory {
   forget(arn: string): void {
     this.#created.delete(arn);
     this.#entries.delete(arn);
+    this.#byUidOnly.delete(arn);
   }
 }
 

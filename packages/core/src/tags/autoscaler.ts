@@ -5,6 +5,7 @@ import {
   NODE_TEMPLATE_TAINT_PREFIX,
 } from './keys.ts';
 import type { Tags } from './tags.ts';
+import { assertTagLimits } from './limits.ts';
 import { QuantityError, parseQuantity } from '../quantity.ts';
 
 export type TaintEffect = 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
@@ -121,5 +122,7 @@ export function nodeTemplateTags(template: Partial<NodeTemplate>): Tags {
   for (const t of template.taints ?? []) out[`${NODE_TEMPLATE_TAINT_PREFIX}${t.key}`] = `${t.value}:${t.effect}`;
   for (const [k, v] of Object.entries(template.resources ?? {})) out[`${NODE_TEMPLATE_RESOURCES_PREFIX}${k}`] = v;
   for (const [k, v] of Object.entries(template.options ?? {})) out[`${AUTOSCALING_OPTIONS_PREFIX}${k}`] = v;
+  // A label key can be 317 characters; the tag key it becomes cannot be shortened (readers parse it).
+  assertTagLimits(out, 'node template');
   return out;
 }

@@ -10,7 +10,7 @@ import {
   autoscalerClusterTagKey,
   clusterTagKey,
 } from './keys.ts';
-import { isAutoscalerDiscoverable, ownerKey, type OwnerRef, type Tags } from './tags.ts';
+import { isAutoscalerDiscoverable, ownerKey, ownerTagValue, type OwnerRef, type Tags } from './tags.ts';
 
 /**
  * How much a mutation changes a resource:
@@ -280,7 +280,7 @@ function assertOurs(resource: GuardedResource, check: MutationCheck, details: Om
   const { cluster, owner } = check;
   const tags = resource.tags;
   const want: Array<[string, string | undefined]> = [[OWNER_CLUSTER_TAG, cluster]];
-  if (owner) want.push([OWNER_KIND_TAG, owner.kind], [OWNER_TAG, ownerKey(owner)]);
+  if (owner) want.push([OWNER_KIND_TAG, owner.kind], [OWNER_TAG, ownerTagValue(owner)]);
   for (const [key, value] of want) {
     if (tags[key] !== value) {
       throw new OwnershipError(
@@ -311,7 +311,7 @@ export function assertCreateTags(
     [clusterTagKey(cluster), CLUSTER_OWNED],
     [OWNER_CLUSTER_TAG, cluster],
   ];
-  if (owner) want.push([OWNER_KIND_TAG, owner.kind], [OWNER_TAG, ownerKey(owner)], [OWNER_UID_TAG, owner.uid]);
+  if (owner) want.push([OWNER_KIND_TAG, owner.kind], [OWNER_TAG, ownerTagValue(owner)], [OWNER_UID_TAG, owner.uid]);
   else {
     want.push([OWNER_KIND_TAG, tags?.[OWNER_KIND_TAG] || '<kind>'], [OWNER_TAG, tags?.[OWNER_TAG] || '<owner>'], [OWNER_UID_TAG, tags?.[OWNER_UID_TAG] || '<uid>']);
   }

@@ -23,6 +23,7 @@ import {
   autoscalerClusterTagKey,
   clusterTagKey,
 } from './keys.ts';
+import { TagLimitError, boundedTagValue, isAbbreviatedTagValue, tagLimitProblems } from './limits.ts';
 
 /** A resource's tags as a plain map. Every helper in core speaks this shape, never `{Key, Value}[]`. */
 export type Tags = Readonly<Record<string, string>>;
@@ -51,9 +52,19 @@ export type LoadBalancerScheme = 'internet-facing' | 'internal';
 
 const RESERVED_KEYS = new Set([LEGACY_CLUSTER_TAG, OWNER_CLUSTER_TAG, OWNER_KIND_TAG, OWNER_TAG, OWNER_UID_TAG]);
 
-/** `namespace/name`, or `name` for a cluster-scoped owner: the value of `kube-iaas.dev/owner`. */
+/** `namespace/name`, or `name` for a cluster-scoped owner: what `kube-iaas.dev/owner` names. */
 export function ownerKey(owner: Pick<OwnerRef, 'name' | 'namespace'>): string {
   return owner.namespace ? `${owner.namespace}/${owner.name}` : owner.name;
+}
+
+/**
+ * The value of `kube-iaas.dev/owner` as stored: `ownerKey(owner)`, shortened by `boundedTagValue` when
+ * over 256 characters (a 253-character name in a long namespace). Builders, filters, matchers and the
+ * guard all compare against this, never against `ownerKey` itself; `kube-iaas.dev/owner-uid` stays the
+ * exact identity.
+ */
+export function ownerTagValue(owner: Pick<OwnerRef, 'name' | 'namespace'>): string {
+  return boundedTagValue(ownerKey(owner));
 }
 
 /**
@@ -67,7 +78,7 @@ export function ownedTags(cluster: string, owner: OwnerRef, extra: Tags = {}): T
     [LEGACY_CLUSTER_TAG]: cluster,
     [OWNER_CLUSTER_TAG]: cluster,
     [OWNER_KIND_TAG]: owner.kind,
-    [OWNER_TAG]: ownerKey(owner),
+    [OWNER_TAG]: ownerTagValue(owner),
     [OWNER_UID_TAG]: owner.uid,
   };
   for (const key of Object.keys(extra)) {
@@ -76,15 +87,25 @@ export function ownedTags(cluster: string, owner: OwnerRef, extra: Tags = {}): T
     }
     if (key.startsWith('aws:')) throw new Error(`tag ${key}: the aws: prefix is reserved by AWS`);
   }
+  // The per-kind builders below shorten what they compute; what is still too long came from a user and
+  // is refused rather than cut (a cut user tag would silently mean something else). Callers check user
+  // tags first with `assertTagLimits(tags, field)` so the error names the field.
+  const problems = tagLimitProblems({ ...extra, ...ours });
+  if (problems.length > 0) throw new TagLimitError(problems);
   return { ...extra, ...ours };
 }
 
-/** The owner recorded in a resource's kube-iaas owner tags, or undefined when they are incomplete. */
+/**
+ * The owner recorded in a resource's kube-iaas owner tags, or undefined when they are incomplete, or
+ * when `kube-iaas.dev/owner` was shortened (`ownerTagValue`): the name is then not recorded, and a name
+ * guessed from it would look like an owner that is gone. Such resources are still found and matched for
+ * their owner (`matchesOwner`, `ownedByOwnerFilters`, `isOwnedBy`), and by `kube-iaas.dev/owner-uid`.
+ */
 export function taggedOwner(tags: Tags): TaggedOwner | undefined {
   const cluster = tags[OWNER_CLUSTER_TAG];
   const kind = tags[OWNER_KIND_TAG];
   const key = tags[OWNER_TAG];
-  if (!cluster || !kind || !key) return undefined;
+  if (!cluster || !kind || !key || isAbbreviatedTagValue(key)) return undefined;
   const slash = key.indexOf('/');
   const owner: TaggedOwner = slash < 0 ? { cluster, kind, name: key } : { cluster, kind, namespace: key.slice(0, slash), name: key.slice(slash + 1) };
   const uid = tags[OWNER_UID_TAG];
@@ -94,21 +115,24 @@ export function taggedOwner(tags: Tags): TaggedOwner | undefined {
 
 /** True when the owner tags name this cluster and this owner (by UID when both sides have one). */
 export function isOwnedBy(tags: Tags, cluster: string, owner: OwnerRef): boolean {
-  const tagged = taggedOwner(tags);
-  if (!tagged || tagged.cluster !== cluster || tagged.kind !== owner.kind) return false;
-  if (tagged.name !== owner.name || (tagged.namespace ?? '') !== (owner.namespace ?? '')) return false;
-  return tagged.uid === undefined || tagged.uid === owner.uid;
+  // Compared as stored (not parsed back), so a shortened owner value matches its owner too.
+  if (tags[OWNER_CLUSTER_TAG] !== cluster || tags[OWNER_KIND_TAG] !== owner.kind || tags[OWNER_TAG] !== ownerTagValue(owner)) return false;
+  const uid = tags[OWNER_UID_TAG];
+  return !uid || uid === owner.uid;
 }
 
 // --- per-kind extras ------------------------------------------------------------------------------
 
+// Values computed from Kubernetes names go through `boundedTagValue`: `namespace/name` can reach 317
+// characters. Readers of these tags get undefined for a shortened value rather than a wrong name.
+
 export function nameTag(name: string): Tags {
-  return { [NAME_TAG]: name };
+  return { [NAME_TAG]: boundedTagValue(name) };
 }
 
 /** EBS volumes for a PVC, with the keys the cloud provider and the EBS CSI driver use. */
 export function volumeTags(claim: { pvcName: string; pvcNamespace: string; pvName: string }): Tags {
-  return { [PVC_NAME_TAG]: claim.pvcName, [PVC_NAMESPACE_TAG]: claim.pvcNamespace, [PV_NAME_TAG]: claim.pvName };
+  return { [PVC_NAME_TAG]: boundedTagValue(claim.pvcName), [PVC_NAMESPACE_TAG]: boundedTagValue(claim.pvcNamespace), [PV_NAME_TAG]: boundedTagValue(claim.pvName) };
 }
 
 /** The PVC / PV a volume was created for, read back from its tags. */
@@ -135,23 +159,23 @@ export function eniInstanceOf(tags: Tags): { instanceId?: string; createdAt?: Da
 
 /** NLBs for a Service of type LoadBalancer (the cloud provider's key). */
 export function serviceTags(service: { namespace: string; name: string }): Tags {
-  return { [SERVICE_NAME_TAG]: `${service.namespace}/${service.name}` };
+  return { [SERVICE_NAME_TAG]: boundedTagValue(`${service.namespace}/${service.name}`) };
 }
 
 /** Target groups of a Service's NLB, one per Service port. */
 export function targetGroupTags(service: { namespace: string; name: string }, port: string | number): Tags {
-  return { ...serviceTags(service), [SERVICE_PORT_TAG]: String(port) };
+  return { ...serviceTags(service), [SERVICE_PORT_TAG]: boundedTagValue(String(port)) };
 }
 
 /** ALBs and their target groups for an Ingress. */
 export function ingressTags(ingress: { namespace: string; name: string }): Tags {
-  return { [INGRESS_NAME_TAG]: `${ingress.namespace}/${ingress.name}` };
+  return { [INGRESS_NAME_TAG]: boundedTagValue(`${ingress.namespace}/${ingress.name}`) };
 }
 
 export function serviceOf(tags: Tags): { namespace: string; name: string; port?: string } | undefined {
   const v = tags[SERVICE_NAME_TAG];
   const slash = v?.indexOf('/') ?? -1;
-  if (!v || slash < 0) return undefined;
+  if (!v || slash < 0 || isAbbreviatedTagValue(v)) return undefined;
   const out: { namespace: string; name: string; port?: string } = { namespace: v.slice(0, slash), name: v.slice(slash + 1) };
   if (tags[SERVICE_PORT_TAG]) out.port = tags[SERVICE_PORT_TAG];
   return out;
@@ -228,7 +252,7 @@ export function ownedByOwnerFilters(cluster: string, owner: OwnerRef, opts: { by
   const filters: Ec2Filter[] = [
     ...ownedByClusterFilters(cluster),
     { Name: `tag:${OWNER_KIND_TAG}`, Values: [owner.kind] },
-    { Name: `tag:${OWNER_TAG}`, Values: [ownerKey(owner)] },
+    { Name: `tag:${OWNER_TAG}`, Values: [ownerTagValue(owner)] },
   ];
   if (opts.byUid) filters.push({ Name: `tag:${OWNER_UID_TAG}`, Values: [owner.uid] });
   return filters;
@@ -260,7 +284,7 @@ export function matchesOwner(cluster: string, owner: OwnerRef, opts: { byUid?: b
   return (tags) =>
     tags[OWNER_CLUSTER_TAG] === cluster &&
     tags[OWNER_KIND_TAG] === owner.kind &&
-    tags[OWNER_TAG] === ownerKey(owner) &&
+    tags[OWNER_TAG] === ownerTagValue(owner) &&
     (!opts.byUid || tags[OWNER_UID_TAG] === owner.uid);
 }
 

@@ -162,6 +162,33 @@ export function assignPriorities(pending: PendingRule[], previous: readonly AlbR
   }
 }
 
+/**
+ * A kept (carried) rule and a live rule with the same conditions on one listener: only the first can ever
+ * match, so the other would be a dead rule on the ALB. The member earlier in merge order (group.order,
+ * then name) keeps its rule, as it would if both were live; the other's is left out. So a broken member
+ * still holds its path against the live members it was ahead of (nothing that works changes because a
+ * member broke), and once it is fixed, or a member ahead of it takes the path, its stale copy goes.
+ */
+export function dropShadowed<C extends Pick<AlbRule, 'ingressName' | 'listenerPort' | 'hosts' | 'paths'>, L extends { rule: Pick<AlbRule, 'listenerPort' | 'hosts' | 'paths'>; member: string }>(
+  carried: readonly C[],
+  live: readonly L[],
+  mergeOrder: ReadonlyArray<{ name: string }>,
+): { carried: C[]; live: L[] } {
+  const rank = new Map(mergeOrder.map((m, i) => [m.name, i]));
+  const rankOf = (member: string | undefined) => rank.get(member ?? '') ?? Number.MAX_SAFE_INTEGER;
+  const first = (entries: Array<[string, number]>) => {
+    const out = new Map<string, number>();
+    for (const [k, r] of entries) if (!(out.has(k) && (out.get(k) as number) <= r)) out.set(k, r);
+    return out;
+  };
+  const liveFirst = first(live.map((l) => [conditionKey(l.rule), rankOf(l.member)]));
+  const carriedFirst = first(carried.map((c) => [conditionKey(c), rankOf(c.ingressName)]));
+  return {
+    carried: carried.filter((c) => !((liveFirst.get(conditionKey(c)) ?? Number.MAX_SAFE_INTEGER) < rankOf(c.ingressName))),
+    live: live.filter((l) => !((carriedFirst.get(conditionKey(l.rule)) ?? Number.MAX_SAFE_INTEGER) < rankOf(l.member))),
+  };
+}
+
 /** Maps a validator path back to the member that contributed that part of the spec. */
 interface Attribution {
   rules: string[];
@@ -271,14 +298,15 @@ function build(group: IngressGroup, fragments: MemberFragment[], broken: Readonl
 
   // Broken members keep what they had: their previous rules, target groups and listeners stay as they were.
   const keepFrom = new Set([...broken, ...conflicts.keys()]);
-  const carried = (previous?.rules ?? []).filter((r) => r.ingressName !== undefined && keepFrom.has(r.ingressName) && orderOf.has(r.ingressName));
+  const kept = (previous?.rules ?? []).filter((r) => r.ingressName !== undefined && keepFrom.has(r.ingressName) && orderOf.has(r.ingressName));
+  const { carried, live } = dropShadowed(kept, pending, allMembers);
   const reserved = new Map<number, Set<number>>();
   for (const r of carried) {
     const set = reserved.get(r.listenerPort) ?? new Set<number>();
     set.add(r.priority);
     reserved.set(r.listenerPort, set);
   }
-  assignPriorities(pending, previous?.rules ?? [], reserved);
+  assignPriorities(live, previous?.rules ?? [], reserved);
 
   // Target groups and rules with the member each came from (attribution follows the sorted order below).
   const tgs = new Map<string, { tg: AlbTargetGroup; member: string }>();
@@ -286,7 +314,7 @@ function build(group: IngressGroup, fragments: MemberFragment[], broken: Readonl
     for (const tg of f.targetGroups) if (!tgs.has(tg.name)) tgs.set(tg.name, { tg, member: f.name });
   }
   const rules: Array<{ rule: AlbRule; member: string }> = [];
-  for (const p of pending) {
+  for (const p of live) {
     if (p.priority === undefined) continue;
     rules.push({ rule: { ...p.rule, priority: p.priority }, member: p.member });
   }
@@ -359,11 +387,57 @@ function fieldOfPath(path: string): string {
   const s = /^spec\.(\w+)/.exec(path);
   const key = s?.[1] as keyof GroupSettings | undefined;
   if (key && key in SETTING_ANNOTATION) return SETTING_ANNOTATION[key];
+  // A listener's parts come from different annotations: each is reported under its own name.
+  if (/^spec\.listeners\[\d+\]\.certificateArns/.test(path)) return ANNOTATIONS.certificateArn;
+  if (/^spec\.listeners\[\d+\]\.sslPolicy/.test(path)) return ANNOTATIONS.sslPolicy;
+  if (/^spec\.listeners\[\d+\]\.defaultAction/.test(path)) return 'spec.defaultBackend';
   if (/^spec\.listeners/.test(path)) return ANNOTATIONS.listenPorts;
   if (/^spec\.targetGroups\[\d+\]\.healthCheck/.test(path)) return 'alb.ingress.kubernetes.io/healthcheck-*';
   if (/^spec\.targetGroups\[\d+\]\.attributes/.test(path)) return ANNOTATIONS.targetGroupAttributes;
   if (/^spec\.rules/.test(path)) return 'spec.rules';
   return path;
+}
+
+/** Removes what a validator path (`spec.listeners[0].sslPolicy`, `spec.inboundCidrs[2]`) points at: a whole property. */
+function dropPath(spec: Record<string, unknown>, path: string): boolean {
+  const steps = path.replace(/^spec\.?/, '').match(/[^.[\]]+/g) ?? [];
+  while (steps.length > 0 && /^\d+$/.test(steps[steps.length - 1] ?? '')) steps.pop();
+  const last = steps.pop();
+  let at: unknown = spec;
+  for (const s of steps) at = (at as Record<string, unknown> | undefined)?.[s];
+  if (!last || typeof at !== 'object' || at === null || !(last in at)) return false;
+  delete (at as Record<string, unknown>)[last];
+  return true;
+}
+
+/**
+ * Every problem the CRD's validator finds in a member that is left out, on its own: so one Event lists
+ * every bad field of the Ingress, not only the first the parsers or the validator stop at. The validator
+ * checks CEL rules only once the schema holds, so what it complains about is taken out and it runs again
+ * (a few rounds). Fields that already have an error are skipped: a value that failed to parse leaves a
+ * hole the validator would report again.
+ */
+function soloErrors(group: IngressGroup, fragment: MemberFragment, known: readonly TranslateError[]): TranslateError[] {
+  const built = build(group, [fragment], new Set(), undefined, [{ name: fragment.name, order: fragment.order }]);
+  if (!built.spec.listeners) return [];
+  const spec = built.spec as unknown as Record<string, unknown>;
+  const seen = new Set(known.map((e) => e.field));
+  const out: TranslateError[] = [];
+  for (let round = 0; round < 4; round++) {
+    const v = validateApplicationLoadBalancerSpec(spec);
+    if (v.ok) break;
+    let dropped = false;
+    for (const e of v.errors) {
+      const field = fieldOfPath(e.path);
+      if (!seen.has(field)) {
+        seen.add(field);
+        out.push({ field, message: `${e.message} (${e.path})` });
+      }
+      dropped = dropPath(spec, e.path) || dropped;
+    }
+    if (!dropped) break;
+  }
+  return out;
 }
 
 /**
@@ -378,6 +452,7 @@ export function translateGroup(input: TranslateGroupInput): GroupTranslation {
   const results = new Map<string, MemberResult>();
   const fragments: MemberFragment[] = [];
   const allMembers: Array<{ name: string; order: number }> = [];
+  const candidates = new Map<string, MemberFragment>();
   for (const ing of group.members) {
     const name = ing.metadata?.name ?? '';
     const p = parseMember(ing, services);
@@ -386,6 +461,7 @@ export function translateGroup(input: TranslateGroupInput): GroupTranslation {
       fragments.push(p.fragment);
       results.set(name, { name, applied: true, errors: [] });
     } else results.set(name, { name, applied: false, errors: p.errors });
+    candidates.set(name, p.ok ? p.fragment : p.partial);
   }
   const broken = new Set([...results.values()].filter((r) => !r.applied).map((r) => r.name));
   const groupErrors: TranslateError[] = [];
@@ -426,6 +502,10 @@ export function translateGroup(input: TranslateGroupInput): GroupTranslation {
     }
     if (!isolated) break;
     groupErrors.length = 0;
+  }
+  for (const r of results.values()) {
+    const f = candidates.get(r.name);
+    if (!r.applied && f) r.errors.push(...soloErrors(group, f, r.errors));
   }
   const members = group.members.map((m) => results.get(m.metadata?.name ?? '') as MemberResult);
   if (!spec) return { members, errors: groupErrors };

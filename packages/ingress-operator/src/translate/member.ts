@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import type { AlbAction, AlbHealthCheckOverride, AlbTargetGroup, ApplicationLoadBalancerSpec } from '@kube-iaas/crds';
 import { ANNOTATIONS, USE_ANNOTATION } from '../constants.ts';
-import { parseAction, parseBoolean, parseEnum, parseInteger, parseKeyValues, parseList, parseListenPorts, type ListenPort, type Parsed } from './parse.ts';
+import { parseAction, parseBoolean, parseCertificateArns, parseEnum, parseInteger, parseKeyValues, parseList, parseListenPorts, type ListenPort, type Parsed } from './parse.ts';
 import type { IngressBackend, IngressLike, ServiceLike, TranslateError } from './types.ts';
 
 /** Settings that belong to the whole ALB; members of a group must agree on them. */
@@ -57,7 +57,11 @@ export interface MemberFragment {
   defaultAction?: AlbAction;
 }
 
-export type MemberParse = { ok: true; fragment: MemberFragment } | { ok: false; name: string; order: number; errors: TranslateError[] };
+/**
+ * A broken member's `partial` fragment holds what did parse: translateGroup validates it on its own so
+ * that problems only the CRD's validator sees are reported in the same Event as the annotation errors.
+ */
+export type MemberParse = { ok: true; fragment: MemberFragment } | { ok: false; name: string; order: number; errors: TranslateError[]; partial: MemberFragment };
 
 const asString = (raw: string): Parsed<string> => ({ ok: true, value: raw.trim() });
 const asList = (raw: string): Parsed<string[]> => ({ ok: true, value: parseList(raw) });
@@ -263,9 +267,11 @@ export function parseMember(ing: IngressLike, services: ReadonlyMap<string, Serv
   if (!groupP.ok) r.error(ANNOTATIONS.groupName, groupP.message);
 
   const s = settings(r);
-  const certs = r.read(ANNOTATIONS.certificateArn, asList) ?? [];
+  const certsRaw = r.read(ANNOTATIONS.certificateArn, parseCertificateArns);
+  const certs = certsRaw ?? [];
   const listenPorts = r.read(ANNOTATIONS.listenPorts, parseListenPorts) ?? (certs.length > 0 ? [{ protocol: 'HTTPS' as const, port: 443 }] : [{ protocol: 'HTTP' as const, port: 80 }]);
-  if (listenPorts.some((l) => l.protocol === 'HTTPS') && certs.length === 0) r.error(ANNOTATIONS.certificateArn, `listen-ports has an HTTPS port, which needs a certificate: set ${ANNOTATIONS.certificateArn}`);
+  // A certificate-arn that did not parse is already reported under its own name.
+  if (listenPorts.some((l) => l.protocol === 'HTTPS') && certs.length === 0 && (certsRaw !== undefined || annotations[ANNOTATIONS.certificateArn] === undefined)) r.error(ANNOTATIONS.certificateArn, `listen-ports has an HTTPS port, which needs a certificate: set ${ANNOTATIONS.certificateArn}`);
   if (s.sslRedirectPort !== undefined && !listenPorts.some((l) => l.protocol === 'HTTPS' && l.port === s.sslRedirectPort)) {
     r.error(ANNOTATIONS.sslRedirect, `port ${s.sslRedirectPort} is not an HTTPS port of ${ANNOTATIONS.listenPorts}`);
   }
@@ -311,8 +317,8 @@ export function parseMember(ing: IngressLike, services: ReadonlyMap<string, Serv
   let defaultAction: AlbAction | undefined;
   if (ing.spec?.defaultBackend) defaultAction = backendAction(ctx, ing.spec.defaultBackend, 'spec.defaultBackend');
 
-  if (r.errors.length > 0) return { ok: false, name, order, errors: r.errors };
   const fragment: MemberFragment = { name, order, settings: s, listenPorts, certificateArns: certs, rules, targetGroups: [...ctx.tgs.values()] };
   if (defaultAction) fragment.defaultAction = defaultAction;
+  if (r.errors.length > 0) return { ok: false, name, order, errors: r.errors, partial: fragment };
   return { ok: true, fragment };
 }

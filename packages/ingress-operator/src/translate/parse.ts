@@ -43,6 +43,34 @@ export function parseListenPorts(raw: string): Parsed<ListenPort[]> {
   return ok(out.sort((a, b) => a.port - b.port));
 }
 
+/**
+ * `alb.ingress.kubernetes.io/certificate-arn`: a comma-separated list of ACM certificate ARNs
+ * (`arn:<partition>:acm:<region>:<account>:certificate/<id>`) or IAM server certificates
+ * (`arn:<partition>:iam::<account>:server-certificate/<name>`). Checked here so a wrong value is reported
+ * under this annotation's own name, and no AWS call is made with it.
+ */
+export function parseCertificateArns(raw: string): Parsed<string[]> {
+  const out: string[] = [];
+  for (const arn of raw.split(',').map((s) => s.trim()).filter(Boolean)) {
+    const p = arn.split(':');
+    const [prefix, partition = '', service = '', region = '', account = ''] = p;
+    const resource = p.slice(5).join(':');
+    const shapeOk =
+      prefix === 'arn' &&
+      p.length >= 6 &&
+      /^aws(-[a-z]+)*$/.test(partition) &&
+      /^[0-9]{12}$/.test(account) &&
+      arn.length <= 2048 &&
+      ((service === 'acm' && /^[a-z0-9-]+$/.test(region) && /^certificate\/[A-Za-z0-9-]+$/.test(resource)) ||
+        (service === 'iam' && region === '' && /^server-certificate\/\S+$/.test(resource)));
+    if (!shapeOk) {
+      return fail(`${JSON.stringify(arn)} is not a certificate ARN: expected arn:<partition>:acm:<region>:<account>:certificate/<id> or arn:<partition>:iam::<account>:server-certificate/<name>`);
+    }
+    if (!out.includes(arn)) out.push(arn);
+  }
+  return ok(out);
+}
+
 const CONTENT_TYPES = ['text/plain', 'text/css', 'text/html', 'application/javascript', 'application/json'] as const;
 
 /**

@@ -3,6 +3,9 @@ import type { EC2Client } from '@aws-sdk/client-ec2';
 import {
   assertMutable,
   classifyAwsError,
+  hasFinalizer,
+  isBeingDeleted,
+  removeFinalizer,
   KubeApiError,
   isKubeAlreadyExists,
   isKubeNotFound,
@@ -20,7 +23,9 @@ import {
 } from '@kube-iaas/core';
 import { NODE_GROUP, type NodeGroup, type NodeGroupStatus } from '@kube-iaas/crds';
 import {
+  ASG_LIMITS_ANNOTATION,
   DISCOVERED_ANNOTATION,
+  FINALIZER,
   STARTUP_TAINTS,
   STARTUP_TAINT_PREFIXES,
   MANAGED_BY_LABEL,
@@ -40,6 +45,7 @@ import type { ExpanderName } from '../plan/expander.ts';
 import { isDaemonSetPod, isUnschedulable, podKey, podRequirements, specRequests } from '../plan/pod.ts';
 import { addResources, formatResources, toResources, type Resources } from '../quantity.ts';
 import { buildNodeTemplate, TemplateError, type NodeTemplate } from '../template/build.ts';
+import { asgOwners, formatLimitsRecord, limitsRestore, nextLimitsRecord, parseLimitsRecord } from '../plan/limits.ts';
 import { scalerMetrics } from '../metrics.ts';
 
 export const NODE_GROUP_TYPE: ResourceType = { apiVersion: NODE_GROUP.apiVersion, kind: NODE_GROUP.kind, plural: NODE_GROUP.plural, namespaced: false };
@@ -227,6 +233,7 @@ export class Scaler {
     const t0 = performance.now();
     try {
       if (this.#s.autoDiscovery) await this.#discover().catch((err: unknown) => this.#d.log.warn({ err: String(err) }, 'ASG discovery failed; using known NodeGroups'));
+      await this.#releaseLimits();
       const groups = await this.#readGroups();
       await this.#checkProvisioning(groups);
       const scaledUp = await this.#scaleUp(groups);
@@ -242,9 +249,11 @@ export class Scaler {
   async #discover(): Promise<void> {
     const found = await discoverGroups(this.#d.asg, this.#s.cluster);
     const wanted = new Map(found.map((g) => [nodeGroupNameFor(g.name), g]));
+    const claimed = new Set(this.#d.nodeGroups.list().map((ng) => ng.spec.asgName));
     for (const [name, g] of wanted) {
       const existing = this.#d.nodeGroups.get(name);
-      if (existing) continue;
+      // An ASG a hand-made NodeGroup already manages gets no second one (it would only be in conflict).
+      if (existing || claimed.has(g.name)) continue;
       const body: NodeGroup = {
         apiVersion: NODE_GROUP.apiVersion,
         kind: 'NodeGroup',
@@ -271,7 +280,9 @@ export class Scaler {
   // ---------------------------------------------------------------------------------- groups
 
   async #readGroups(): Promise<GroupView[]> {
-    const ngs = this.#d.nodeGroups.list().filter((ng) => !ng.metadata.deletionTimestamp);
+    const all = this.#d.nodeGroups.list();
+    const owners = asgOwners(all.map((ng) => ({ name: ng.metadata.name ?? '', asgName: ng.spec.asgName, created: ng.metadata.creationTimestamp })));
+    const ngs = all.filter((ng) => !ng.metadata.deletionTimestamp);
     const asgs = ngs.length ? await describeGroups(this.#d.asg, ngs.map((n) => n.spec.asgName)) : new Map<string, AsgView>();
     const instToNode = new Map<string, Node>();
     for (const n of this.#d.nodes.list()) {
@@ -287,6 +298,17 @@ export class Scaler {
       const asg = asgs.get(ng.spec.asgName);
       const v: GroupView = { ng, name, asg, min: 0, max: 0, desired: 0, current: 0, registered: [], ready: 0, upcoming: 0, priority: ng.spec.priority ?? 0 };
       out.push(v);
+      const owner = owners.get(ng.spec.asgName);
+      if (owner !== undefined && owner !== name) {
+        // Checked before anything else: a second NodeGroup for an ASG makes no AWS call at all.
+        v.asg = undefined;
+        v.problem = {
+          reason: 'Conflict',
+          message: `Auto Scaling group ${ng.spec.asgName} is already managed by NodeGroup ${owner} (created first); this NodeGroup makes no changes to it until ${owner} is deleted`,
+        };
+        v.blocked = v.problem.message;
+        continue;
+      }
       if (!asg) {
         v.problem = { reason: 'AsgNotFound', message: `Auto Scaling group ${ng.spec.asgName} does not exist` };
         v.blocked = v.problem.message;
@@ -363,6 +385,26 @@ export class Scaler {
     if (!update) return;
     const m = this.#mem(v.name);
     try {
+      // What the limits were goes on the NodeGroup (with a finalizer) before they change, so they can be
+      // put back when it goes, also by a restarted operator. resourceVersion: never from a stale cache.
+      const previous = parseLimitsRecord(v.ng.metadata.annotations?.[ASG_LIMITS_ANNOTATION]);
+      const record = nextLimitsRecord(previous, asg.name, asg, { minSize: update.MinSize, maxSize: update.MaxSize });
+      const finalizers = v.ng.metadata.finalizers ?? [];
+      v.ng = await this.#d.kube.patch<NodeGroup>(NODE_GROUP_TYPE, { name: v.name }, {
+        metadata: {
+          resourceVersion: v.ng.metadata.resourceVersion,
+          annotations: { [ASG_LIMITS_ANNOTATION]: formatLimitsRecord(record) },
+          finalizers: finalizers.includes(FINALIZER) ? finalizers : [...finalizers, FINALIZER],
+        },
+      });
+    } catch (err) {
+      // Not written down, not changed: tried again in the next run.
+      this.#d.log.warn({ nodeGroup: v.name, err: String(err) }, 'could not record the ASG limits before changing them');
+      v.max = Math.min(v.max, asg.maxSize);
+      v.min = Math.max(v.min, asg.minSize);
+      return;
+    }
+    try {
       await updateAsgLimits(this.#d.asg, asg.name, update);
     } catch (err) {
       const c = classifyAwsError(err);
@@ -382,6 +424,57 @@ export class Scaler {
     const msg = `ASG ${asg.name} MinSize/MaxSize ${from} -> ${update.MinSize}/${update.MaxSize} (spec.manageAsgLimits)${update.DesiredCapacity !== undefined ? `, desired capacity ${update.DesiredCapacity}` : ''}`;
     this.#d.events.normal(v.ng, Reasons.AsgLimitsUpdated, msg, { type: NODE_GROUP_TYPE });
     this.#d.log.info({ nodeGroup: v.name, minSize: update.MinSize, maxSize: update.MaxSize, desired: update.DesiredCapacity }, 'wrote spec limits to the ASG');
+  }
+
+  /**
+   * NodeGroups that no longer manage their ASG's limits (being deleted, `manageAsgLimits` turned off, or
+   * `spec.asgName` pointed elsewhere) put back the limits they changed (`limitsRestore`), then drop the
+   * record and the finalizer (a new ASG gets a record of its own on its first write). A
+   * retryable failure keeps both for the next run; one that cannot pass (the ASG is gone, or no longer
+   * ours to change) is reported and lets the NodeGroup go.
+   */
+  async #releaseLimits(): Promise<void> {
+    const done = this.#d.nodeGroups.list().filter((ng) => {
+      const deleting = isBeingDeleted(ng);
+      const raw = ng.metadata.annotations?.[ASG_LIMITS_ANNOTATION];
+      if (deleting) return hasFinalizer(ng, FINALIZER);
+      return raw !== undefined && (ng.spec.manageAsgLimits !== true || parseLimitsRecord(raw)?.asgName !== ng.spec.asgName);
+    });
+    if (done.length === 0) return;
+    const records = done.map((ng) => parseLimitsRecord(ng.metadata.annotations?.[ASG_LIMITS_ANNOTATION]));
+    const asgs = await describeGroups(this.#d.asg, records.flatMap((r) => (r ? [r.asgName] : [])));
+    for (const [i, ng] of done.entries()) {
+      const name = ng.metadata.name ?? '';
+      const record = records[i];
+      const asg = record ? asgs.get(record.asgName) : undefined;
+      if (record && !asg) this.#d.events.warning(ng, Reasons.AsgLimitsKept, `ASG ${record.asgName} no longer exists; no limits to put back`, { type: NODE_GROUP_TYPE });
+      if (record && asg) {
+        const plan = limitsRestore(record, asg);
+        if (plan.action === 'write') {
+          try {
+            await updateAsgLimits(this.#d.asg, asg.name, plan.limits);
+            this.#d.events.normal(ng, Reasons.AsgLimitsRestored, plan.message, { type: NODE_GROUP_TYPE });
+            this.#d.log.info({ nodeGroup: name, asg: asg.name, minSize: plan.limits.MinSize, maxSize: plan.limits.MaxSize }, 'put the ASG limits back');
+          } catch (err) {
+            const c = classifyAwsError(err);
+            this.#d.events.warning(ng, Reasons.AsgLimitsFailed, `putting back ASG ${asg.name} MinSize/MaxSize ${plan.limits.MinSize}/${plan.limits.MaxSize} failed: ${c.code}: ${c.message}`, { type: NODE_GROUP_TYPE });
+            if (c.kind !== 'terminal' && c.kind !== 'not-found') continue;
+          }
+        } else if (plan.action === 'leave') {
+          this.#d.events.warning(ng, Reasons.AsgLimitsKept, plan.message, { type: NODE_GROUP_TYPE });
+        }
+      }
+      try {
+        if (isBeingDeleted(ng)) await removeFinalizer(this.#d.kube, NODE_GROUP_TYPE, ng, FINALIZER);
+        else {
+          await this.#d.kube.patch(NODE_GROUP_TYPE, { name }, {
+            metadata: { resourceVersion: ng.metadata.resourceVersion, annotations: { [ASG_LIMITS_ANNOTATION]: null }, finalizers: (ng.metadata.finalizers ?? []).filter((f) => f !== FINALIZER) },
+          });
+        }
+      } catch (err) {
+        if (!isKubeNotFound(err)) this.#d.log.warn({ nodeGroup: name, err: String(err) }, 'could not drop the ASG limits record');
+      }
+    }
   }
 
   #backoff(v: GroupView, reason: string): void {
@@ -749,7 +842,7 @@ export class Scaler {
       const updates: ConditionUpdate[] = [];
       if (v.problem) {
         updates.push({ type: 'Ready', status: false, reason: v.problem.reason, message: v.problem.message, ...(gen !== undefined ? { observedGeneration: gen } : {}) });
-        if (m.lastProblem !== v.problem.message) this.#d.events.warning(v.ng, Reasons.InvalidNodeGroup, v.problem.message, { type: NODE_GROUP_TYPE });
+        if (m.lastProblem !== v.problem.message) this.#d.events.warning(v.ng, v.problem.reason === 'Conflict' ? Reasons.Conflict : Reasons.InvalidNodeGroup, v.problem.message, { type: NODE_GROUP_TYPE });
         m.lastProblem = v.problem.message;
       } else {
         m.lastProblem = undefined;

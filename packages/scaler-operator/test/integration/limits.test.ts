@@ -20,6 +20,8 @@ describe('spec.minSize / maxSize and manageAsgLimits', () => {
   });
   afterAll(async () => {
     await kube.patch(NG, { name: TESTBED_ASG }, { spec: { minSize: null, maxSize: null, manageAsgLimits: false } }).catch(() => undefined);
+    // turning manageAsgLimits off puts the ASG's limits back and drops the record and finalizer: wait for it
+    await waitFor('limits record dropped', async () => !(await kube.get<NodeGroup>(NG, TESTBED_ASG))?.metadata.finalizers?.length || undefined, 30_000).catch(() => undefined);
     await op?.stop();
     await resetTestbedAsg(asg, kube);
   });
