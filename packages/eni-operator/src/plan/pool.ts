@@ -29,6 +29,8 @@ export interface PoolInput {
   waiting: number;
   capacity: PoolCapacity;
   targets: PoolTargets;
+  /** Device indexes ENIs that are not the pool's take on the instance (never planned over). */
+  reservedDeviceIndexes?: readonly number[] | undefined;
 }
 
 export type PoolAction =
@@ -89,7 +91,7 @@ export function planPool(input: PoolInput): PoolPlan {
       actions.push({ op: 'assignIps', eniId: e.eniId, count: n });
       need -= n;
     }
-    const taken = new Set(enis.map((e) => e.deviceIndex));
+    const taken = new Set([...enis.map((e) => e.deviceIndex), ...(input.reservedDeviceIndexes ?? [])]);
     for (let idx = 1; idx < input.capacity.maxEnis && need > 0; idx++) {
       if (taken.has(idx)) continue;
       const n = Math.min(perEni, need);
