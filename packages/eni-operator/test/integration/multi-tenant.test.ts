@@ -149,7 +149,7 @@ describe('multi-tenant safety: one EniPool per instance', () => {
     await expectUntouched(snapshot.enis, snapshot.pods, snapshot.poolEnis);
   });
 
-  it('a pool whose spec is changed later to a Node\'s instance is refused the same way; what it made before is left as it was', async () => {
+  it('a pool moved to a Node\'s instance later is refused likewise: the API server keeps spec.instanceId, and the pool re-created for it gets Conflict', async () => {
     // An instance of the cluster that is no Node (legacy cluster tag only: the node simulator does not register it).
     const run = await c.ec2.send(
       new RunInstancesCommand({
@@ -176,13 +176,25 @@ describe('multi-tenant safety: one EniPool per instance', () => {
       const spareBefore = await settled(spare);
       expect(Object.values(spareBefore).flat().length).toBeGreaterThanOrEqual(3); // primary address + 2
 
-      await c.kube.patch(ENI_POOL_RESOURCE, { name: 'eni-it-roaming' }, { spec: { instanceId: VICTIM_INSTANCE, instanceType: 'c5.xlarge', warmIp: 1 } });
+      // Moving it in place: the CRD's rule refuses, naming the field.
+      const moved = await c.kube.patch(ENI_POOL_RESOURCE, { name: 'eni-it-roaming' }, { spec: { instanceId: VICTIM_INSTANCE, instanceType: 'c5.xlarge', warmIp: 1 } }).catch((e: unknown) => e);
+      expect(String(moved)).toMatch(/422.*spec\.instanceId.*immutable/);
+      expect((await pool('eni-it-roaming'))?.spec.instanceId).toBe(spare);
+
+      // Moving it the only way there is: deleted, and applied again for the Node's instance.
+      await deletePool('eni-it-roaming');
+      await c.kube.create(ENI_POOL_RESOURCE, {
+        apiVersion: ENI_POOL_RESOURCE.apiVersion,
+        kind: 'EniPool',
+        metadata: { name: 'eni-it-roaming' },
+        spec: { instanceId: VICTIM_INSTANCE, instanceType: 'c5.xlarge', warmIp: 1, cooldownSeconds: 0 },
+      });
       const roaming = await afterConflict('eni-it-roaming');
       await expectUntouched(snapshot.enis, snapshot.pods, snapshot.poolEnis);
       expect(condition(roaming, 'Conflict')).toMatchObject({ status: 'True', reason: 'InstanceHeldByAnotherPool' });
       expect(condition(roaming, 'Conflict')?.message).toContain(`EniPool ${victim}`);
       expect(condition(roaming, 'Conflict')?.observedGeneration).toBe(roaming?.metadata.generation);
-      // In conflict the pool changes nothing anywhere, not even on the instance it had before.
+      // Its deletion before gave back no address of the spare instance's primary ENI either.
       expect(await inMoto(spare)).toEqual(spareBefore);
 
       await deletePool('eni-it-roaming');
