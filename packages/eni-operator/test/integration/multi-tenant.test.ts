@@ -82,7 +82,7 @@ let snapshot: { enis: Record<string, string[]>; pods: Record<string, string>; po
 
 beforeAll(async () => {
   c = clients();
-  for (const name of ['evil-pool', 'eni-it-roaming']) await deletePool(name).catch(() => undefined);
+  for (const name of ['evil-pool', 'evil-pool-primary', 'eni-it-roaming']) await deletePool(name).catch(() => undefined);
   op = await OperatorProcess.start([...leaderArgs('it-tenant'), '--cooldown=2s', '--leaked-eni-sweep-interval=0']);
   const node = await waitFor('victim node', () => nodeOf(VICTIM_INSTANCE));
   victim = node.metadata!.name!;
@@ -112,7 +112,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const name of ['evil-pool', 'eni-it-roaming']) await deletePool(name).catch(() => undefined);
+  for (const name of ['evil-pool', 'evil-pool-primary', 'eni-it-roaming']) await deletePool(name).catch(() => undefined);
   for (const p of await listPods().catch(() => [])) await c.kube.delete(resources.Pod, { name: p.metadata!.name!, namespace: NS }).catch(() => undefined);
   await waitFor('test pods gone', async () => (await listPods()).length === 0, 120_000).catch(() => undefined);
   await op?.stop();
@@ -147,6 +147,36 @@ describe('multi-tenant safety: one EniPool per instance', () => {
     await deletePool('evil-pool');
     await new Promise((r) => setTimeout(r, 3_000));
     await expectUntouched(snapshot.enis, snapshot.pods, snapshot.poolEnis);
+  });
+
+  it('a hand-written EniPool naming a Node\'s instance whose pool has only its primary ENI (no owner tags anywhere) gets Conflict too', async () => {
+    const instanceId = account.instanceIds[0]!;
+    const holder = (await waitFor('node', () => nodeOf(instanceId))).metadata!.name!;
+    await waitFor('its pool warm on the primary ENI alone', async () => {
+      const p = await pool(holder);
+      return p?.status?.summary?.enis === 1 && (p.status.summary.free ?? 0) > 0 && condition(p, 'Ready')?.status === 'True';
+    }, 60_000, 500);
+    const before = await settled(instanceId);
+    expect(Object.keys(before)).toHaveLength(1);
+    const recorded = (await pool(holder))!.status!.enis!.map((e) => [...(e.secondaryIps ?? [])].sort());
+    await c.kube.create(ENI_POOL_RESOURCE, {
+      apiVersion: ENI_POOL_RESOURCE.apiVersion,
+      kind: 'EniPool',
+      metadata: { name: 'evil-pool-primary' },
+      spec: { instanceId, instanceType: 'c5.large', warmIp: 1, cooldownSeconds: 0 },
+    });
+    try {
+      const evil = await afterConflict('evil-pool-primary');
+      expect(await inMoto(instanceId)).toEqual(before);
+      expect((await pool(holder))!.status!.enis!.map((e) => [...(e.secondaryIps ?? [])].sort())).toEqual(recorded);
+      expect(condition(evil, 'Conflict')).toMatchObject({ status: 'True', reason: 'InstanceHeldByAnotherPool' });
+      expect(condition(evil, 'Conflict')?.message).toContain(`EniPool ${holder}`);
+      await deletePool('evil-pool-primary');
+      await new Promise((r) => setTimeout(r, 2_000));
+      expect(await inMoto(instanceId)).toEqual(before);
+    } finally {
+      await deletePool('evil-pool-primary').catch(() => undefined);
+    }
   });
 
   it('a pool moved to a Node\'s instance later is refused likewise: the API server keeps spec.instanceId, and the pool re-created for it gets Conflict', async () => {
