@@ -276,9 +276,9 @@ async function applyActions(ctx: ApplyContext, actual: ActualPool, actions: read
       }
       case 'assignIps':
         await assertAddressesOurs(ctx, actual, a.eniId, 'additive');
-        await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: a.eniId, SecondaryPrivateIpAddressCount: a.count }));
+        await ec2.send(new AssignPrivateIpAddressesCommand(a.ips ? { NetworkInterfaceId: a.eniId, PrivateIpAddresses: a.ips } : { NetworkInterfaceId: a.eniId, SecondaryPrivateIpAddressCount: a.count }));
         calls++;
-        ctx.onApplied?.(a, `assigned ${a.count} address(es) to ${a.eniId}`);
+        ctx.onApplied?.(a, a.ips ? `assigned ${a.ips.join(', ')} (held by pods) back to ${a.eniId}` : `assigned ${a.count} address(es) to ${a.eniId}`);
         break;
       case 'unassignIps':
         await assertAddressesOurs(ctx, actual, a.eniId, 'retract');

@@ -15,6 +15,7 @@ import {
   OwnershipError,
   addFinalizer,
   classifyAwsError,
+  describeNetworkInterfaces,
   getCondition,
   hasFinalizer,
   removeCondition,
@@ -36,7 +37,7 @@ import {
 } from '@kube-iaas/core';
 import { CONFLICT_CONDITION, ENI_POOL_RESOURCE, FINALIZER } from '../constants.ts';
 import { InstanceGoneError, applyPoolPlan, attachEni, deleteEni, foreignDuplicates, networkRefusal, ownedEnis, readActual, toPoolEni, type ActualPool, type ApplyContext, type NetworkAllowance } from '../aws/eni.ts';
-import { capacityOf, conflictMessage, decidedWithoutTags, dedupeEnis, nextDeviceIndex, planFromStatus, poolFailure, routeTableOf, withCounts, withReady, withoutAddresses, type PoolAction, type Removal } from '../plan/index.ts';
+import { capacityOf, conflictMessage, decidedWithoutTags, dedupeEnis, nextDeviceIndex, planFromStatus, poolFailure, restorations, routeTableOf, withCounts, withReady, withoutAddresses, type PoolAction, type Removal } from '../plan/index.ts';
 import { claimInput } from './claim.ts';
 import { poolMetrics } from './metrics.ts';
 import { podsWanting } from './pods.ts';
@@ -254,6 +255,23 @@ export function poolReconciler(deps: PoolControllerDeps) {
         if (foreign.length > 0) {
           ctx.log.warn({ duplicates: foreign }, 'an address is also held by an ENI of another instance; releasing our copy');
           await release(name, applyCtx, actual, foreign, [], true);
+          return { requeueAfter: 1 };
+        }
+      }
+
+      // Addresses pods hold that the pool's ENIs no longer list (changed outside the operator): assigned
+      // back, unless another ENI holds them now. One describe of the subnets, only when there are such.
+      const onOurs = new Set(actual.attached.flatMap((n) => n.privateIpAddresses));
+      const lost = (current.status?.allocations ?? []).filter((a) => !onOurs.has(a.ip));
+      if (lost.length > 0) {
+        const subnets = [...new Set(actual.attached.map((n) => n.subnetId))];
+        const listed = new Set((await describeNetworkInterfaces(clients.ec2, { filters: [{ Name: 'subnet-id', Values: subnets }] })).flatMap((n) => n.privateIpAddresses));
+        const subnetOf = new Map(actual.attached.map((n) => [n.id, n.subnetId]));
+        const back = restorations(lost, deduped.enis.map((e) => ({ ...e, subnetCidr: actual.subnetCidrs.get(subnetOf.get(e.eniId) ?? '') })), listed, capacity.ipsPerEni - 1);
+        if (back.length > 0) {
+          ctx.log.warn({ restore: back }, 'addresses pods hold are gone from the pool\'s ENIs; assigning them back');
+          await applyPoolPlan(applyCtx, actual, back);
+          for (const a of back) poolMetrics.actions.inc({ op: a.op });
           return { requeueAfter: 1 };
         }
       }

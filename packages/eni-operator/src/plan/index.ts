@@ -4,3 +4,4 @@ export * from './allocate.ts';
 export * from './status.ts';
 export * from './failure.ts';
 export * from './claim.ts';
+export * from './restore.ts';

@@ -35,7 +35,7 @@ export interface PoolInput {
 
 export type PoolAction =
   | { op: 'createEni'; deviceIndex: number; ipCount: number }
-  | { op: 'assignIps'; eniId: string; count: number }
+  | { op: 'assignIps'; eniId: string; count: number; /** These addresses (restoring ones pods hold), rather than any `count`. */ ips?: string[] }
   | { op: 'unassignIps'; eniId: string; ips: string[] }
   | { op: 'deleteEni'; eniId: string };
 

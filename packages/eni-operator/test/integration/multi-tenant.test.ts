@@ -4,7 +4,7 @@
 // checks read moto and the API server directly.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
+import { RunInstancesCommand, TerminateInstancesCommand, UnassignPrivateIpAddressesCommand } from '@aws-sdk/client-ec2';
 import type { EniPool } from '@kube-iaas/crds';
 import { describeNetworkInterfaces, resources, type KubeObject } from '@kube-iaas/core';
 import { readState } from '@kube-iaas/testbed';
@@ -233,6 +233,30 @@ describe('multi-tenant safety: one EniPool per instance', () => {
     } finally {
       await deletePool('eni-it-roaming').catch(() => undefined);
       await c.ec2.send(new TerminateInstancesCommand({ InstanceIds: [spare] })).catch(() => undefined);
+    }
+  });
+
+  it('addresses pods hold, taken off the node\'s ENIs behind the operator\'s back, are assigned back at the pool\'s next round', async () => {
+    // What the issue's evil-pool did to the node's pool, done here by hand through the EC2 API: two pods' addresses unassigned.
+    const taken = Object.values(snapshot.pods).slice(0, 2);
+    const eniOf = (ip: string) => Object.entries(snapshot.enis).find(([, ips]) => ips.includes(ip))![0];
+    for (const ip of taken) await c.ec2.send(new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: eniOf(ip), PrivateIpAddresses: [ip] }));
+    expect(Object.values(await inMoto(VICTIM_INSTANCE)).flat()).not.toContain(taken[0]);
+    // The next pool round (the resync, or any change of the pool; here a spec edit) finds them gone and puts them back.
+    const before = (await pool(victim))!.spec.cooldownSeconds;
+    await c.kube.patch(ENI_POOL_RESOURCE, { name: victim }, { spec: { cooldownSeconds: (before ?? 2) + 1 } });
+    try {
+      await waitFor('addresses assigned back', async () => {
+        const held = Object.values(await inMoto(VICTIM_INSTANCE)).flat();
+        return taken.every((ip) => held.includes(ip));
+      }, 30_000, 500);
+      expect(await podAddresses()).toEqual(snapshot.pods);
+      const p = (await pool(victim))!;
+      const recorded = new Set((p.status?.enis ?? []).flatMap((e) => e.secondaryIps ?? []));
+      for (const ip of Object.values(snapshot.pods)) expect(recorded.has(ip), `${ip} recorded`).toBe(true);
+      expect(condition(p, 'Ready')?.status).toBe('True');
+    } finally {
+      await c.kube.patch(ENI_POOL_RESOURCE, { name: victim }, { spec: { cooldownSeconds: before ?? null } });
     }
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { OwnershipGuard, ec2Resource, ownedTags, type AwsClients } from '@kube-iaas/core';
 import { applyPoolPlan, networkRefusal, type ActualPool } from '../../src/aws/eni.ts';
-import { conflictMessage, decidedWithoutTags, instanceHolder, planPool, type ClaimInput } from '../../src/plan/index.ts';
+import { conflictMessage, decidedWithoutTags, inCidr, instanceHolder, planPool, restorations, type ClaimInput } from '../../src/plan/index.ts';
 
 const I = 'i-0123456789abcdef0';
 const input = (o: Partial<ClaimInput>): ClaimInput => ({ instanceId: I, nodes: [], pools: [], taggedUids: new Set(), ...o });
@@ -91,5 +91,23 @@ describe('spec.subnetId and spec.securityGroupIds', () => {
     expect(await refusal({ subnetId: 'subnet-ours' })).toBeUndefined();
     expect(await refusal({ subnetId: 'subnet-bare' })).toMatch(/^spec\.subnetId: .*subnet-bare.*no cluster tag/);
     expect(await refusal({ securityGroupIds: ['sg-ours', 'sg-other'] })).toMatch(/^spec\.securityGroupIds\[1\]: .*sg-other.*cluster another/);
+  });
+});
+
+describe('addresses pods hold that are gone from the pool\'s ENIs', () => {
+  const alloc = (ip: string, eniId: string) => ({ ip, eniId, deviceIndex: 0, routeTable: 254, podNamespace: 'default', podName: ip, podUid: ip, allocatedAt: '2026-01-01T00:00:00Z' });
+  it('are assigned back to their ENI, or another with room in their subnet; never one another ENI holds', () => {
+    const enis = [
+      { eniId: 'eni-0', deviceIndex: 0, secondaryIps: ['10.0.0.5'], subnetCidr: '10.0.0.0/24' },
+      { eniId: 'eni-1', deviceIndex: 1, secondaryIps: ['10.0.0.6', '10.0.0.7'], subnetCidr: '10.0.0.0/24' },
+    ];
+    const actions = restorations([alloc('10.0.0.5', 'eni-0'), alloc('10.0.0.9', 'eni-1'), alloc('10.0.0.10', 'eni-gone'), alloc('10.0.0.11', 'eni-1'), alloc('10.0.1.3', 'eni-1')], enis, new Set(['10.0.0.5', '10.0.0.11']), 3);
+    // 10.0.0.5 is listed (nothing to do); 10.0.0.11 another ENI holds; 10.0.1.3 fits no subnet; eni-1 has room for one.
+    expect(actions).toEqual([
+      { op: 'assignIps', eniId: 'eni-1', count: 1, ips: ['10.0.0.9'] },
+      { op: 'assignIps', eniId: 'eni-0', count: 1, ips: ['10.0.0.10'] },
+    ]);
+    expect(inCidr('192.168.193.49', '192.168.192.0/22')).toBe(true);
+    expect(inCidr('192.168.196.1', '192.168.192.0/22')).toBe(false);
   });
 });
