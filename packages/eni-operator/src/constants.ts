@@ -25,3 +25,6 @@ export const MANAGED_BY_VALUE = 'kube-iaas-eni-operator';
 
 /** Node labels carrying the instance type (current and beta names). */
 export const INSTANCE_TYPE_LABELS = ['node.kubernetes.io/instance-type', 'beta.kubernetes.io/instance-type'] as const;
+
+/** The condition (True) of a pool that does not hold the instance it names; its message names the holder. */
+export const CONFLICT_CONDITION = 'Conflict';

@@ -12,6 +12,7 @@ import { allocatorReconciler } from './controllers/allocator.ts';
 import { POD_NODE_INDEX, PodClock, wantsAddress } from './controllers/pods.ts';
 import { poolReconciler } from './controllers/pool.ts';
 import { PoolStore } from './controllers/store.ts';
+import { INSTANCE_INDEX, nodeInstance, poolInstance } from './controllers/claim.ts';
 import { poolMetrics } from './controllers/metrics.ts';
 import { SWEEP_KEY, sweepReconciler } from './controllers/sweep.ts';
 import { parseZoneSubnets, type PoolDefaults } from './translate/index.ts';
@@ -76,8 +77,8 @@ export class EniOperator extends Operator<typeof eniFlags> {
     this.aws = clients;
     const catalog = new InstanceTypeCatalog(clients.ec2);
 
-    const nodes = this.informer<V1Node>(resources.Node);
-    const pools = this.informer<EniPool>(ENI_POOL_RESOURCE);
+    const nodes = this.informer<V1Node>(resources.Node, { indexers: { [INSTANCE_INDEX]: nodeInstance } });
+    const pools = this.informer<EniPool>(ENI_POOL_RESOURCE, { indexers: { [INSTANCE_INDEX]: poolInstance } });
     const pods = this.informer<V1Pod>(resources.Pod, { indexers: { [POD_NODE_INDEX]: (p) => p.spec?.nodeName } });
     const base = { client: this.client, events: this.events };
 
@@ -113,14 +114,39 @@ export class EniOperator extends Operator<typeof eniFlags> {
     });
     const pool = this.controller({
       name: 'enipool',
-      reconcile: poolReconciler({ ...base, clients, catalog, store, pods, changing, wakeAllocator: (n) => allocCtl.enqueue(n) }),
+      reconcile: poolReconciler({
+        ...base,
+        clients,
+        catalog,
+        store,
+        pods,
+        nodes,
+        pools,
+        allowed: { subnetIds: Object.values(defaults.subnetsByZone ?? {}), securityGroupIds: defaults.securityGroupIds ?? [] },
+        changing,
+        wakeAllocator: (n) => allocCtl.enqueue(n),
+      }),
       resyncKeys: () => pools.keys(),
     });
     wake.pool = (n) => (changing.has(n) ? undefined : pool.enqueue(n));
+    // Which pool holds an instance changes with the pools and Nodes naming it: each other pool naming
+    // that instance looks again (the one in conflict may now hold it, or lose it).
+    const wakeClaimants = (instanceId: string | undefined, except?: string) => {
+      if (instanceId) for (const p of pools.byIndex(INSTANCE_INDEX, instanceId)) if (objectKey(p) !== except) pool.enqueue(objectKey(p));
+    };
+    nodes.on({
+      add: (n) => wakeClaimants(nodeInstance(n)),
+      delete: (n) => wakeClaimants(nodeInstance(n)),
+      update: (n, old) => (old && nodeInstance(n) !== nodeInstance(old) ? (wakeClaimants(nodeInstance(n)), wakeClaimants(nodeInstance(old))) : undefined),
+    });
     pools.on({
-      add: (p) => (pool.enqueue(objectKey(p)), allocCtl.enqueue(objectKey(p))),
-      delete: (p) => (pool.enqueue(objectKey(p)), store.forget(objectKey(p))),
+      add: (p) => (pool.enqueue(objectKey(p)), allocCtl.enqueue(objectKey(p)), wakeClaimants(poolInstance(p), objectKey(p))),
+      delete: (p) => (pool.enqueue(objectKey(p)), store.forget(objectKey(p)), wakeClaimants(poolInstance(p), objectKey(p))),
       update: (p, old) => {
+        if (old && poolInstance(p) !== poolInstance(old)) {
+          wakeClaimants(poolInstance(p), objectKey(p));
+          wakeClaimants(poolInstance(old), objectKey(p));
+        }
         // Spec, finalizers and deletion wake the pool controller; a status this process did not write
         // (another replica's) wakes the allocator. Our own writes wake nothing.
         if (old === undefined || p.metadata.generation !== old.metadata.generation || !!p.metadata.deletionTimestamp !== !!old.metadata.deletionTimestamp || !deepEqual(p.metadata.finalizers, old.metadata.finalizers)) pool.enqueue(objectKey(p));

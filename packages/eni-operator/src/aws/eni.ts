@@ -1,5 +1,8 @@
 // AWS I/O of the pool: read the instance and its ENIs, and carry out a pool plan through core's
-// guarded clients (owner tags on create, ownership checked on every change).
+// guarded clients, always inside the pool's owner scope (`guard.asOwner`): creates must carry the
+// pool's owner tags, and attach, detach, delete and modify are refused on an ENI tagged for anyone
+// else. Assigning and unassigning addresses is checked against the owner too (below), except on the
+// instance's primary ENI, which carries no owner tags (the guard judges it by its instance, as shared).
 import {
   AssignPrivateIpAddressesCommand,
   AttachNetworkInterfaceCommand,
@@ -15,9 +18,11 @@ import {
   describeNetworkInterfaces,
   describeSubnets,
   eniTags,
+  isOwnedBy,
   nameTag,
   ownedByOwnerFilters,
   ownedTags,
+  OwnershipError,
   toTagSpecifications,
   type AwsClients,
   type Instance,
@@ -28,8 +33,13 @@ import type { PoolAction, PoolEni } from '../plan/index.ts';
 
 export interface ActualPool {
   instance: Instance;
-  /** ENIs attached to the instance, the primary (device index 0) included. */
+  /** The instance's primary ENI (device index 0) and the attached ENIs tagged for this pool (name and UID). */
   attached: NetworkInterface[];
+  /**
+   * Other ENIs attached to the instance (another pool's, a user's, another tool's): never used for pod
+   * addresses, never changed; their device indexes are taken.
+   */
+  foreign: NetworkInterface[];
   /** ENIs tagged for this pool that are not attached (a crash between create and attach, or a detach). */
   detached: NetworkInterface[];
   subnetCidrs: Map<string, string>;
@@ -50,14 +60,15 @@ export async function readActual(clients: AwsClients, instanceId: string, owner:
       throw e;
     }),
     describeNetworkInterfaces(clients.ec2, { filters: [{ Name: 'attachment.instance-id', Values: [instanceId] }] }),
-    describeNetworkInterfaces(clients.ec2, { filters: ownedByOwnerFilters(clients.cluster, owner) }),
+    describeNetworkInterfaces(clients.ec2, { filters: ownedByOwnerFilters(clients.cluster, owner, { byUid: true }) }),
   ]);
   const instance = instances[0];
   if (!instance || instance.state === 'terminated' || instance.state === 'shutting-down') throw new InstanceGoneError(`instance ${instanceId} is ${instance?.state ?? 'gone'}`);
   const detached = ours.filter((n) => n.status === 'available');
-  const missing = [...new Set(attached.map((n) => n.subnetId))].filter((id) => !cidrs.has(id));
+  const mine = (n: NetworkInterface) => n.attachment?.deviceIndex === 0 || isOwnedBy(n.tags, clients.cluster, owner);
+  const missing = [...new Set(attached.filter(mine).map((n) => n.subnetId))].filter((id) => !cidrs.has(id));
   if (missing.length) for (const s of await describeSubnets(clients.ec2, { ids: missing })) cidrs.set(s.id, s.cidrBlock);
-  return { instance, attached, detached, subnetCidrs: cidrs };
+  return { instance, attached: attached.filter(mine), foreign: attached.filter((n) => !mine(n)), detached, subnetCidrs: cidrs };
 }
 
 export function toPoolEni(n: NetworkInterface): PoolEni {
@@ -113,31 +124,79 @@ async function waitAvailable(clients: AwsClients, eniId: string): Promise<void> 
 }
 
 /** Attaches an existing ENI of ours at a device index, with DeleteOnTermination. */
-export async function attachEni(ctx: ApplyContext, eniId: string, deviceIndex: number): Promise<void> {
-  const { ec2 } = ctx.clients;
-  const a = await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eniId, InstanceId: ctx.instanceId, DeviceIndex: deviceIndex }));
-  if (a.AttachmentId) {
-    await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Attachment: { AttachmentId: a.AttachmentId, DeleteOnTermination: true } }));
-  }
+export function attachEni(ctx: ApplyContext, eniId: string, deviceIndex: number): Promise<void> {
+  const { ec2, guard } = ctx.clients;
+  return guard.asOwner(ctx.owner, async () => {
+    const a = await ec2.send(new AttachNetworkInterfaceCommand({ NetworkInterfaceId: eniId, InstanceId: ctx.instanceId, DeviceIndex: deviceIndex }));
+    if (a.AttachmentId) {
+      await ec2.send(new ModifyNetworkInterfaceAttributeCommand({ NetworkInterfaceId: eniId, Attachment: { AttachmentId: a.AttachmentId, DeleteOnTermination: true } }));
+    }
+  });
 }
 
 /**
- * Detaches (when attached) and deletes an ENI of ours. An ENI at device index 0 is an instance's
- * primary: it cannot be detached and goes with the instance, so it is left alone (moto has been seen
- * listing one with our tags after an ASG instance was terminated).
+ * Detaches (when attached) and deletes an ENI of `owner`'s (the guard refuses one tagged for anyone
+ * else). An ENI at device index 0 is an instance's primary: it cannot be detached and goes with the
+ * instance, so it is left alone (moto has been seen listing one with our tags after an ASG instance was
+ * terminated).
  */
-export async function deleteEni(clients: AwsClients, eni: Pick<NetworkInterface, 'id' | 'attachment'>): Promise<void> {
+export async function deleteEni(clients: AwsClients, owner: OwnerRef, eni: Pick<NetworkInterface, 'id' | 'attachment'>): Promise<void> {
   if (eni.attachment?.deviceIndex === 0) return;
   const attachmentId = eni.attachment?.id;
-  try {
-    if (attachmentId) {
-      await clients.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachmentId }));
-      await waitAvailable(clients, eni.id);
+  await clients.guard.asOwner(owner, async () => {
+    try {
+      if (attachmentId) {
+        await clients.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachmentId }));
+        await waitAvailable(clients, eni.id);
+      }
+      await clients.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni.id }));
+    } catch (e) {
+      if (classifyAwsError(e).kind !== 'not-found') throw e;
     }
-    await clients.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni.id }));
-  } catch (e) {
-    if (classifyAwsError(e).kind !== 'not-found') throw e;
+  });
+}
+
+/** Subnets and security groups a pool may put its ENIs in without their being tagged for the cluster. */
+export interface NetworkAllowance {
+  /** The operator's --eni-subnets and --eni-security-groups: what a Node's pool gets from the flags. */
+  subnetIds: readonly string[];
+  securityGroupIds: readonly string[];
+}
+
+/**
+ * A pool's spec.subnetId and spec.securityGroupIds may name what a Node's pool could get — the
+ * operator's flags, the instance's primary ENI's subnet and groups — or a subnet or group tagged for this
+ * cluster (what the IAM policy allows), nothing else: a hand-written pool does not put pod ENIs in
+ * another cluster's or an untagged group. Returns the refusal naming the field, or undefined. Reads tags
+ * through the guard (cached; the primary's and the flags' need no read).
+ */
+export async function networkRefusal(
+  clients: AwsClients,
+  spec: { subnetId?: string | undefined; securityGroupIds?: readonly string[] | undefined },
+  primary: Pick<NetworkInterface, 'subnetId' | 'securityGroupIds'> | undefined,
+  allowed: NetworkAllowance,
+): Promise<string | undefined> {
+  const judge = async (field: string, id: string, check: () => Promise<unknown>): Promise<string | undefined> => {
+    try {
+      await check();
+      return undefined;
+    } catch (e) {
+      if (e instanceof OwnershipError) return `${field}: ${e.message}`;
+      if (classifyAwsError(e).kind === 'not-found') return `${field}: ${id} does not exist`;
+      throw e;
+    }
+  };
+  if (spec.subnetId && spec.subnetId !== primary?.subnetId && !allowed.subnetIds.includes(spec.subnetId)) {
+    const id = spec.subnetId;
+    const r = await judge('spec.subnetId', id, () => clients.guard.checkSubnet(id, 'additive'));
+    if (r) return r;
   }
+  for (const [i, id] of (spec.securityGroupIds ?? []).entries()) {
+    if (primary?.securityGroupIds.includes(id) || allowed.securityGroupIds.includes(id)) continue;
+    const r = await judge(`spec.securityGroupIds[${i}]`, id, () => clients.guard.checkSecurityGroup(id, 'additive'));
+    if (r) return r;
+  }
+  return undefined;
 }
 
 /** How many times a new ENI whose primary address another ENI already holds is deleted and created again. */
@@ -171,17 +230,32 @@ async function createEni(ctx: ApplyContext, deviceIndex: number, ipCount: number
     const others = primary ? (await describeNetworkInterfaces(ec2, { filters: [{ Name: 'subnet-id', Values: [ctx.subnetId] }] })).filter((n) => n.id !== id) : [];
     if (!others.some((n) => n.privateIpAddresses.includes(primary ?? ''))) return { id, calls };
     if (attempt > PRIMARY_CLASH_RETRIES) {
-      await deleteEni(ctx.clients, { id, attachment: undefined }).catch(() => undefined);
+      await deleteEni(ctx.clients, ctx.owner, { id, attachment: undefined }).catch(() => undefined);
       throw new Error(`CreateNetworkInterface gave ${PRIMARY_CLASH_RETRIES + 1} new ENIs a primary address another ENI in ${ctx.subnetId} holds (last: ${primary})`);
     }
     ctx.onRetried?.(`new ENI ${id} got primary address ${primary}, which another ENI in ${ctx.subnetId} holds; deleted and created again`);
-    await deleteEni(ctx.clients, { id, attachment: undefined });
+    await deleteEni(ctx.clients, ctx.owner, { id, attachment: undefined });
     calls++;
   }
 }
 
+/**
+ * Addresses may be added to and taken from an ENI only when it is the instance's primary or tagged for
+ * this pool. The guard's own rule for these calls lets any owner change any ENI the cluster owns (an
+ * address is an additive change); this check narrows it to the pool's own ENIs. Costs no call: the
+ * guard has the ENI's tags from the describe the plan was made from.
+ */
+async function assertAddressesOurs(ctx: ApplyContext, actual: ActualPool, eniId: string, change: 'additive' | 'retract'): Promise<void> {
+  if (actual.attached.some((n) => n.id === eniId && n.attachment?.deviceIndex === 0)) return;
+  await ctx.clients.guard.checkNetworkInterface(eniId, change, { owner: ctx.owner, mustBeOurs: true });
+}
+
 /** Carries out a pool plan, one action at a time; stops at the first error (the next reconcile resumes). */
-export async function applyPoolPlan(ctx: ApplyContext, actual: ActualPool, actions: readonly PoolAction[]): Promise<number> {
+export function applyPoolPlan(ctx: ApplyContext, actual: ActualPool, actions: readonly PoolAction[]): Promise<number> {
+  return ctx.clients.guard.asOwner(ctx.owner, () => applyActions(ctx, actual, actions));
+}
+
+async function applyActions(ctx: ApplyContext, actual: ActualPool, actions: readonly PoolAction[]): Promise<number> {
   const { ec2 } = ctx.clients;
   let calls = 0;
   for (const a of actions) {
@@ -194,25 +268,27 @@ export async function applyPoolPlan(ctx: ApplyContext, actual: ActualPool, actio
           calls += 2;
         } catch (e) {
           // Not attached: delete it now rather than leave it for the leak collector.
-          await deleteEni(ctx.clients, { id, attachment: undefined }).catch(() => undefined);
+          await deleteEni(ctx.clients, ctx.owner, { id, attachment: undefined }).catch(() => undefined);
           throw e;
         }
         ctx.onApplied?.(a, `created ENI ${id} at device index ${a.deviceIndex} with ${a.ipCount} address(es)`);
         break;
       }
       case 'assignIps':
-        await ec2.send(new AssignPrivateIpAddressesCommand({ NetworkInterfaceId: a.eniId, SecondaryPrivateIpAddressCount: a.count }));
+        await assertAddressesOurs(ctx, actual, a.eniId, 'additive');
+        await ec2.send(new AssignPrivateIpAddressesCommand(a.ips ? { NetworkInterfaceId: a.eniId, PrivateIpAddresses: a.ips } : { NetworkInterfaceId: a.eniId, SecondaryPrivateIpAddressCount: a.count }));
         calls++;
-        ctx.onApplied?.(a, `assigned ${a.count} address(es) to ${a.eniId}`);
+        ctx.onApplied?.(a, a.ips ? `assigned ${a.ips.join(', ')} (held by pods) back to ${a.eniId}` : `assigned ${a.count} address(es) to ${a.eniId}`);
         break;
       case 'unassignIps':
+        await assertAddressesOurs(ctx, actual, a.eniId, 'retract');
         await ec2.send(new UnassignPrivateIpAddressesCommand({ NetworkInterfaceId: a.eniId, PrivateIpAddresses: a.ips }));
         calls++;
         ctx.onApplied?.(a, `released ${a.ips.length} address(es) of ${a.eniId}`);
         break;
       case 'deleteEni': {
         const eni = actual.attached.find((n) => n.id === a.eniId);
-        await deleteEni(ctx.clients, eni ?? { id: a.eniId, attachment: undefined });
+        await deleteEni(ctx.clients, ctx.owner, eni ?? { id: a.eniId, attachment: undefined });
         calls += 2;
         ctx.onApplied?.(a, `released ENI ${a.eniId}`);
         break;
@@ -222,7 +298,10 @@ export async function applyPoolPlan(ctx: ApplyContext, actual: ActualPool, actio
   return calls;
 }
 
-/** Every ENI tagged for this pool (attached or not), for deletion when the pool goes. */
+/**
+ * Every ENI tagged for this pool (attached or not; name and UID, so not those of an earlier pool of the
+ * same name), for deletion when the pool goes. Never another pool's, whatever instance it names.
+ */
 export function ownedEnis(clients: AwsClients, owner: OwnerRef): Promise<NetworkInterface[]> {
-  return describeNetworkInterfaces(clients.ec2, { filters: ownedByOwnerFilters(clients.cluster, owner) });
+  return describeNetworkInterfaces(clients.ec2, { filters: ownedByOwnerFilters(clients.cluster, owner, { byUid: true }) });
 }

@@ -16,8 +16,8 @@
 // otherwise.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { EniPool, EniPoolAllocation, EniPoolStatus } from '@kube-iaas/crds';
-import { ConditionType, getCondition, isBeingDeleted, resources, type Condition, type EventRecorder, type Informer, type KubeClient, type Logger, type ReconcileContext, type ReconcileResult } from '@kube-iaas/core';
-import { DEVICE_INDEX_ANNOTATION, ENI_ANNOTATION, IP_ANNOTATION } from '../constants.ts';
+import { ConditionType, getCondition, isBeingDeleted, isConditionTrue, resources, type Condition, type EventRecorder, type Informer, type KubeClient, type Logger, type ReconcileContext, type ReconcileResult } from '@kube-iaas/core';
+import { CONFLICT_CONDITION, DEVICE_INDEX_ANNOTATION, ENI_ANNOTATION, IP_ANNOTATION } from '../constants.ts';
 import { allocationStep, planFromStatus, recordedCapacity, routeTableOf, withCounts, withReady, type AllocationStep, type PodRef } from '../plan/index.ts';
 import { poolMetrics } from './metrics.ts';
 import { POD_NODE_INDEX, annotatePod, isAnnotated, podsWanting, wantsAddress, type PodClock } from './pods.ts';
@@ -161,6 +161,8 @@ export function allocatorReconciler(deps: AllocatorDeps) {
     const started = performance.now();
     let pool = deps.store.current(key);
     if (!pool?.metadata.name || isBeingDeleted(pool)) return;
+    // A pool that does not hold its instance (Conflict) hands out and releases nothing.
+    if (isConditionTrue(pool.status?.conditions as Condition[] | undefined, CONFLICT_CONDITION)) return;
     const capacity = recordedCapacity(pool.spec, pool.status);
     if (!capacity) return; // nothing recorded yet: the pool controller wakes us when it has
     const name = pool.metadata.name;

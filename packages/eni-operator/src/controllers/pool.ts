@@ -3,15 +3,22 @@
 // before it runs dry and shrinks it after the cooldown. It never hands out addresses itself and
 // never blocks an allocation: addresses go into the record only once they exist in AWS, and out of
 // it (with a write that fails if an allocation took one meanwhile) before they are given back.
-import type { V1Pod } from '@kubernetes/client-node';
+//
+// One pool per instance (plan/claim.ts): a pool that does not hold its instance gets a Conflict
+// condition naming the holder and makes no AWS change; every change it makes as the holder runs in
+// its owner scope of the ownership guard (aws/eni.ts).
+import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { EniPool, EniPoolEni, EniPoolStatus } from '@kube-iaas/crds';
 import {
   AwsError,
   ConditionType,
+  OwnershipError,
   addFinalizer,
   classifyAwsError,
+  describeNetworkInterfaces,
   getCondition,
   hasFinalizer,
+  removeCondition,
   isBeingDeleted,
   readyCondition,
   removeFinalizer,
@@ -28,9 +35,10 @@ import {
   type ReconcileContext,
   type ReconcileResult,
 } from '@kube-iaas/core';
-import { ENI_POOL_RESOURCE, FINALIZER } from '../constants.ts';
-import { InstanceGoneError, applyPoolPlan, attachEni, deleteEni, foreignDuplicates, ownedEnis, readActual, toPoolEni, type ActualPool, type ApplyContext } from '../aws/eni.ts';
-import { capacityOf, dedupeEnis, nextDeviceIndex, planFromStatus, poolFailure, routeTableOf, withCounts, withReady, withoutAddresses, type PoolAction, type Removal } from '../plan/index.ts';
+import { CONFLICT_CONDITION, ENI_POOL_RESOURCE, FINALIZER } from '../constants.ts';
+import { InstanceGoneError, applyPoolPlan, attachEni, deleteEni, foreignDuplicates, networkRefusal, ownedEnis, readActual, toPoolEni, type ActualPool, type ApplyContext, type NetworkAllowance } from '../aws/eni.ts';
+import { capacityOf, conflictMessage, decidedWithoutTags, dedupeEnis, nextDeviceIndex, planFromStatus, poolFailure, restorations, routeTableOf, withCounts, withReady, withoutAddresses, type PoolAction, type Removal } from '../plan/index.ts';
+import { claimInput } from './claim.ts';
 import { poolMetrics } from './metrics.ts';
 import { podsWanting } from './pods.ts';
 import type { PoolStore } from './store.ts';
@@ -41,6 +49,11 @@ export interface PoolControllerDeps {
   catalog: InstanceTypeCatalog;
   store: PoolStore;
   pods: Informer<V1Pod>;
+  /** Nodes and pools indexed by instance (`INSTANCE_INDEX`): who else names the pool's instance. */
+  nodes: Informer<V1Node>;
+  pools: Informer<EniPool>;
+  /** Subnets and groups the operator's flags give pools (allowed untagged). */
+  allowed?: NetworkAllowance;
   events: EventRecorder;
   /** Asks the allocator to look at the node's pods (new free addresses are recorded). */
   wakeAllocator: (name: string) => void;
@@ -49,6 +62,8 @@ export interface PoolControllerDeps {
 }
 
 const typeOpt = { type: ENI_POOL_RESOURCE };
+/** How often a pool in conflict looks again by itself (the holder's or a Node's change also wakes it). */
+const CONFLICT_RECHECK_MS = 60_000;
 
 export function poolReconciler(deps: PoolControllerDeps) {
   const { clients, store } = deps;
@@ -63,9 +78,30 @@ export function poolReconciler(deps: PoolControllerDeps) {
       const gen = p.metadata.generation ?? 0;
       const prev = getCondition(p.status?.conditions as Condition[] | undefined, ConditionType.Synced);
       if (prev?.status === 'False' && prev.reason === reason && prev.message === message) return undefined;
-      const conditions = setConditions(p.status?.conditions as Condition[] | undefined, [syncedCondition(false, reason, message, gen), ...(p.status?.enis?.length ? [] : [readyCondition(false, reason, message, gen)])]);
+      const conditions = setConditions(removeCondition(p.status?.conditions as Condition[] | undefined, CONFLICT_CONDITION), [syncedCondition(false, reason, message, gen), ...(p.status?.enis?.length ? [] : [readyCondition(false, reason, message, gen)])]);
       return { status: { ...p.status, conditions }, result: undefined };
     });
+  }
+
+  /**
+   * The pool does not hold its instance: Conflict=True naming the holder, Ready and Synced False, a
+   * Warning Event when that is new. Nothing else of the status changes, and nothing in AWS.
+   */
+  async function conflict(name: string, holder: string, message: string): Promise<ReconcileResult> {
+    deps.changing?.delete(name);
+    const w = await store.update(name, (p) => {
+      const gen = p.metadata.generation ?? 0;
+      const prev = getCondition(p.status?.conditions as Condition[] | undefined, CONFLICT_CONDITION);
+      if (prev?.status === 'True' && prev.message === message && prev.observedGeneration === gen) return undefined;
+      const conditions = setConditions(p.status?.conditions as Condition[] | undefined, [
+        { type: CONFLICT_CONDITION, status: true, reason: 'InstanceHeldByAnotherPool', message, observedGeneration: gen },
+        syncedCondition(false, 'Conflict', message, gen),
+        readyCondition(false, 'Conflict', `instance held by EniPool ${holder}`, gen),
+      ]);
+      return { status: { ...p.status, conditions }, result: undefined };
+    });
+    if (w.written && w.pool) deps.events.warning(w.pool, 'Conflict', message, typeOpt);
+    return { requeueAfter: CONFLICT_RECHECK_MS };
   }
 
   /** Takes addresses out of the record, then gives back to AWS only what actually left it. */
@@ -93,7 +129,7 @@ export function poolReconciler(deps: PoolControllerDeps) {
     const enis = await ownedEnis(clients, owner);
     for (const n of enis) {
       try {
-        await deleteEni(clients, n);
+        await deleteEni(clients, owner, n);
       } catch (e) {
         // An ENI still listed as attached to an instance that is gone cannot be detached (moto keeps
         // them; AWS detaches them at termination). It is left to the leaked-ENI sweep once it is
@@ -131,6 +167,15 @@ export function poolReconciler(deps: PoolControllerDeps) {
     }
     const capacity = capacityOf(facts, spec.maxPodAddresses);
 
+    // One pool per instance. Mostly decided from the caches alone (a Node has the instance, or no other
+    // pool names it); between pools of an instance no Node has, the owner tags on its ENIs decide.
+    const claim = claimInput(deps.nodes, deps.pools, spec.instanceId, clients.cluster);
+    const byCaches = decidedWithoutTags(claim);
+    if (byCaches) {
+      const c = conflictMessage(name, claim);
+      if (c) return conflict(name, c.holder, c.message);
+    }
+
     let actual: ActualPool;
     try {
       actual = await readActual(clients, spec.instanceId, owner, cidrs);
@@ -141,12 +186,22 @@ export function poolReconciler(deps: PoolControllerDeps) {
       }
       throw e;
     }
+    if (!byCaches) {
+      const c = conflictMessage(name, claimInput(deps.nodes, deps.pools, spec.instanceId, clients.cluster, [...actual.attached, ...actual.foreign]));
+      if (c) return conflict(name, c.holder, c.message);
+    }
+    const reserved = actual.foreign.flatMap((n) => n.attachment?.deviceIndex ?? []);
     const primary = actual.attached.find((n) => n.attachment?.deviceIndex === 0);
     const subnetId = spec.subnetId ?? primary?.subnetId ?? actual.instance.subnetId;
     const securityGroupIds = spec.securityGroupIds ?? primary?.securityGroupIds ?? actual.instance.securityGroupIds;
     if (!subnetId || securityGroupIds.length === 0) {
       await fail(name, 'NoSubnet', 'neither spec.subnetId nor the primary ENI names a subnet and security groups');
       return;
+    }
+    const refused = await networkRefusal(clients, spec, primary, deps.allowed ?? { subnetIds: [], securityGroupIds: [] });
+    if (refused) {
+      await fail(name, 'NetworkNotAllowed', refused);
+      return { requeueAfter: 60_000 };
     }
     const applyCtx: ApplyContext = {
       clients,
@@ -161,11 +216,11 @@ export function poolReconciler(deps: PoolControllerDeps) {
     try {
       // ENIs of ours left detached (a crash between create and attach): attach them, or delete them at the limit.
       if (actual.detached.length > 0) {
-        const taken = actual.attached.map((x) => x.attachment?.deviceIndex ?? 0);
+        const taken = [...actual.attached.map((x) => x.attachment?.deviceIndex ?? 0), ...reserved];
         for (const n of actual.detached) {
           const idx = nextDeviceIndex(taken, capacity.maxEnis);
           if (idx === undefined) {
-            await deleteEni(clients, n);
+            await deleteEni(clients, owner, n);
             deps.events.normal(pool, 'PoolChanged', `deleted detached ENI ${n.id} (the instance is at its ENI limit)`, typeOpt);
           } else {
             await attachEni(applyCtx, n.id, idx);
@@ -204,6 +259,23 @@ export function poolReconciler(deps: PoolControllerDeps) {
         }
       }
 
+      // Addresses pods hold that the pool's ENIs no longer list (changed outside the operator): assigned
+      // back, unless another ENI holds them now. One describe of the subnets, only when there are such.
+      const onOurs = new Set(actual.attached.flatMap((n) => n.privateIpAddresses));
+      const lost = (current.status?.allocations ?? []).filter((a) => !onOurs.has(a.ip));
+      if (lost.length > 0) {
+        const subnets = [...new Set(actual.attached.map((n) => n.subnetId))];
+        const listed = new Set((await describeNetworkInterfaces(clients.ec2, { filters: [{ Name: 'subnet-id', Values: subnets }] })).flatMap((n) => n.privateIpAddresses));
+        const subnetOf = new Map(actual.attached.map((n) => [n.id, n.subnetId]));
+        const back = restorations(lost, deduped.enis.map((e) => ({ ...e, subnetCidr: actual.subnetCidrs.get(subnetOf.get(e.eniId) ?? '') })), listed, capacity.ipsPerEni - 1);
+        if (back.length > 0) {
+          ctx.log.warn({ restore: back }, 'addresses pods hold are gone from the pool\'s ENIs; assigning them back');
+          await applyPoolPlan(applyCtx, actual, back);
+          for (const a of back) poolMetrics.actions.inc({ op: a.op });
+          return { requeueAfter: 1 };
+        }
+      }
+
       // Record the inventory AWS holds, with the newest allocations.
       const inventory = inventoryOf(actual, new Set(deduped.enis.flatMap((e) => e.secondaryIps)), deduped.enis);
       const w = await store.update(name, (p) => {
@@ -224,7 +296,7 @@ export function poolReconciler(deps: PoolControllerDeps) {
           cooling,
         });
         const waiting = podsWanting(deps.pods, name, allocations).length;
-        const plan = planFromStatus(p.spec, counted, waiting, capacity);
+        const plan = planFromStatus(p.spec, counted, waiting, capacity, reserved);
         const ready = withReady(counted, { waiting, atLimit: plan.atLimit, limit: capacity.limit, generation: gen });
         // The schema cannot know the instance type's capacity: a minimumIp above it is held at the limit and said so.
         const over = (p.spec.minimumIp ?? 0) > capacity.limit;
@@ -237,7 +309,7 @@ export function poolReconciler(deps: PoolControllerDeps) {
         };
         const status: EniPoolStatus = {
           ...ready,
-          conditions: setConditions(ready.conditions as Condition[] | undefined, [syncedCondition(true, 'Reconciled', plan.actions.length ? 'pool changing' : 'in sync', gen), targets]),
+          conditions: setConditions(removeCondition(ready.conditions as Condition[] | undefined, CONFLICT_CONDITION), [syncedCondition(true, 'Reconciled', plan.actions.length ? 'pool changing' : 'in sync', gen), targets]),
         };
         return { status, result: { plan, waiting } };
       });
@@ -250,7 +322,7 @@ export function poolReconciler(deps: PoolControllerDeps) {
       if ((st.cooling?.length ?? 0) > 0 || w.written) deps.wakeAllocator(name);
       poolMetrics.enis.set({ node: name }, inventory.length);
 
-      const plan = planFromStatus(recordedNow.spec, st, podsWanting(deps.pods, name, st.allocations ?? []).length, capacity);
+      const plan = planFromStatus(recordedNow.spec, st, podsWanting(deps.pods, name, st.allocations ?? []).length, capacity, reserved);
       if (plan.actions.length === 0) {
         deps.changing?.delete(name);
         return;
@@ -278,6 +350,12 @@ export function poolReconciler(deps: PoolControllerDeps) {
       for (const a of plan.actions) poolMetrics.actions.inc({ op: a.op });
       return { requeueAfter: 1 };
     } catch (e) {
+      if (e instanceof OwnershipError) {
+        // The guard refused (an ENI or instance not tagged for this pool or this cluster): no call was made.
+        deps.changing?.delete(name);
+        await fail(name, 'OwnershipRefused', e.message).catch(() => undefined);
+        return { requeueAfter: 60_000 };
+      }
       // AWS refused (Kubernetes API errors go to the queue's backoff as they are).
       if (!(e instanceof AwsError) || e.kind === 'not-found') throw e;
       const c = classifyAwsError(e);

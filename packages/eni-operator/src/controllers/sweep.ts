@@ -38,7 +38,8 @@ export function sweepReconciler(deps: SweepDeps) {
       const listed = pool?.metadata.uid === owner?.uid && pool?.status?.enis?.some((e) => e.eniId === n.id);
       const instance = eniInstanceOf(n.tags).instanceId;
       if (listed && instance && live.has(instance)) continue;
-      await deleteEni(deps.clients, n);
+      // In the owner scope of the pool the tags name: the guard checks the ENI is that pool's.
+      await deleteEni(deps.clients, { kind: 'EniPool', name: owner?.name ?? '', uid: owner?.uid ?? '' }, n);
       poolMetrics.leakedEnis.inc();
       ctx.log.info({ eni: n.id, owner, instance }, 'leaked ENI deleted');
       if (pool) deps.events.normal(pool, 'LeakedEniDeleted', `deleted leaked ENI ${n.id} (available, instance ${instance ?? 'unknown'})`);

@@ -3,3 +3,5 @@ export * from './pool.ts';
 export * from './allocate.ts';
 export * from './status.ts';
 export * from './failure.ts';
+export * from './claim.ts';
+export * from './restore.ts';

@@ -29,11 +29,13 @@ export interface PoolInput {
   waiting: number;
   capacity: PoolCapacity;
   targets: PoolTargets;
+  /** Device indexes ENIs that are not the pool's take on the instance (never planned over). */
+  reservedDeviceIndexes?: readonly number[] | undefined;
 }
 
 export type PoolAction =
   | { op: 'createEni'; deviceIndex: number; ipCount: number }
-  | { op: 'assignIps'; eniId: string; count: number }
+  | { op: 'assignIps'; eniId: string; count: number; /** These addresses (restoring ones pods hold), rather than any `count`. */ ips?: string[] }
   | { op: 'unassignIps'; eniId: string; ips: string[] }
   | { op: 'deleteEni'; eniId: string };
 
@@ -89,7 +91,7 @@ export function planPool(input: PoolInput): PoolPlan {
       actions.push({ op: 'assignIps', eniId: e.eniId, count: n });
       need -= n;
     }
-    const taken = new Set(enis.map((e) => e.deviceIndex));
+    const taken = new Set([...enis.map((e) => e.deviceIndex), ...(input.reservedDeviceIndexes ?? [])]);
     for (let idx = 1; idx < input.capacity.maxEnis && need > 0; idx++) {
       if (taken.has(idx)) continue;
       const n = Math.min(perEni, need);

@@ -91,8 +91,9 @@ export function recordedCapacity(spec: EniPoolSpec, status: EniPoolStatus | unde
 }
 
 /** The pool plan from the record alone: what growth or shrinking the recorded state calls for. */
-export function planFromStatus(spec: EniPoolSpec, status: EniPoolStatus, waiting: number, capacity: PoolCapacity): PoolPlan {
+export function planFromStatus(spec: EniPoolSpec, status: EniPoolStatus, waiting: number, capacity: PoolCapacity, reservedDeviceIndexes?: readonly number[]): PoolPlan {
   return planPool({
+    reservedDeviceIndexes,
     enis: poolEnisOf(status.enis),
     used: new Set((status.allocations ?? []).map((a) => a.ip)),
     cooling: new Set((status.cooling ?? []).map((c) => c.ip)),

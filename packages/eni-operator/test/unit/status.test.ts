@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { EniPoolStatus } from '@kube-iaas/crds';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { AwsError, type AwsClients } from '@kube-iaas/core';
+import { AwsError, OwnershipGuard, type AwsClients } from '@kube-iaas/core';
 import { allocationStep, capacityOf, planFromStatus, poolFailure, withCounts, withoutAddresses, type PodRef } from '../../src/plan/index.ts';
 import { applyPoolPlan, type ActualPool } from '../../src/aws/eni.ts';
 import { PodClock } from '../../src/controllers/pods.ts';
@@ -140,8 +140,9 @@ describe('AWS refuses growth (typed boundary: AwsError from the EC2 client)', ()
         return {};
       },
     };
-    const clients = { ec2, cluster: 'int32bit-kubernetes' } as unknown as AwsClients;
-    const actual = { attached: [], detached: [], subnetCidrs: new Map() } as unknown as ActualPool;
+    const clients = { ec2, cluster: 'int32bit-kubernetes', guard: new OwnershipGuard({ cluster: 'int32bit-kubernetes' }) } as unknown as AwsClients;
+    // eni-0 is the instance's primary ENI (no owner tags: the guard's own rule judges it).
+    const actual = { attached: [{ id: 'eni-0', attachment: { deviceIndex: 0 } }], foreign: [], detached: [], subnetCidrs: new Map() } as unknown as ActualPool;
     const ctx = { clients, owner: { kind: 'EniPool', name: 'n', uid: 'u' }, instanceId: 'i-0123456789abcdef0', subnetId: 'subnet-1', securityGroupIds: ['sg-1'] };
     await expect(applyPoolPlan(ctx, actual, [{ op: 'assignIps', eniId: 'eni-0', count: 9 }, { op: 'createEni', deviceIndex: 1, ipCount: 9 }, { op: 'createEni', deviceIndex: 2, ipCount: 9 }])).rejects.toMatchObject({
       code: 'InsufficientFreeAddressesInSubnet',
@@ -173,8 +174,8 @@ describe('a new ENI whose primary address another ENI holds (moto picks it at ra
         return {};
       },
     });
-    const clients = { ec2, cluster: 'int32bit-kubernetes' } as unknown as AwsClients;
-    const actual = { attached: [], detached: [], subnetCidrs: new Map() } as unknown as ActualPool;
+    const clients = { ec2, cluster: 'int32bit-kubernetes', guard: new OwnershipGuard({ cluster: 'int32bit-kubernetes' }) } as unknown as AwsClients;
+    const actual = { attached: [], foreign: [], detached: [], subnetCidrs: new Map() } as unknown as ActualPool;
     const retried: string[] = [];
     const ctx = { clients, owner: { kind: 'EniPool', name: 'n', uid: 'u' }, instanceId: 'i-0123456789abcdef0', subnetId: 'subnet-1', securityGroupIds: ['sg-1'], onRetried: (d: string) => retried.push(d) };
     await applyPoolPlan(ctx, actual, [{ op: 'createEni', deviceIndex: 1, ipCount: 9 }]);
