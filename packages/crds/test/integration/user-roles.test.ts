@@ -6,7 +6,6 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { testbedEnv, testbedKubeConfig, waitFor } from '@kube-iaas/testbed/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { stringify } from 'yaml';
 import { KINDS, installCrds } from '../../src/index.ts';
 import type { KindName } from '../../src/index.ts';
 import { USER_ROLES_DIR } from '../../scripts/render.ts';
@@ -49,7 +48,8 @@ const SPEC: Record<KindName, unknown> = {
 async function createAs(user: string, kind: KindName, namespace: string): Promise<{ ok: boolean; out: string }> {
   const k = KINDS[kind];
   const doc = { apiVersion: k.apiVersion, kind: k.kind, metadata: { name: 'rbac-it', ...(k.scope === 'Namespaced' ? { namespace } : {}) }, spec: SPEC[kind] };
-  return kubectl(['create', '--dry-run=server', `--as=${user}`, '-f', '-'], stringify(doc));
+  // JSON, not YAML: kubectl reads YAML 1.1, where a value such as off would turn into a boolean.
+  return kubectl(['create', '--dry-run=server', `--as=${user}`, '-f', '-'], JSON.stringify(doc));
 }
 
 async function can(user: string, verb: string, resource: string, namespace?: string, subresource?: string): Promise<boolean> {
@@ -72,8 +72,13 @@ beforeAll(async () => {
   }
   await must(['create', 'clusterrolebinding', 'rbac-it-cluster-view', '--clusterrole=view', `--user=${USERS.clusterView}`, '--dry-run=client', '-o', 'yaml']).then((y) => must(['apply', '-f', '-'], y));
   // The controller-manager's clusterrole-aggregation controller copies the rules into admin/edit/view.
+  // admin, edit and view are aggregated one by one: wait for each before any test relies on it.
   await waitFor('roles aggregated into view', () => can(USERS.clusterView, 'list', resource('NodeGroup')));
-  await waitFor('roles aggregated into admin', () => can(USERS.admin, 'create', resource('NetworkLoadBalancer'), TEAM));
+  for (const kind of NAMESPACED) {
+    await waitFor(`${kind} aggregated into admin`, () => can(USERS.admin, 'create', resource(kind), TEAM));
+    await waitFor(`${kind} aggregated into edit`, () => can(USERS.edit, 'create', resource(kind), TEAM));
+    await waitFor(`${kind} aggregated into view`, () => can(USERS.view, 'list', resource(kind), TEAM));
+  }
 }, 180_000);
 
 afterAll(async () => {

@@ -141,7 +141,7 @@ describe('lb-operator: safety between tenants (issue 22)', () => {
     const foreign = run.Instances![0]!.InstanceId!;
     try {
       const callsBefore = await op.awsCalls();
-      await c.kube.create(NLB_RESOURCE, handNlb(B, 'foreign', { scheme: 'internet-facing', listeners: [{ port: 5432, targetPort: 5432 }], targets: { instanceIds: [foreign] } }));
+      await c.kube.create(NLB_RESOURCE, handNlb(B, 'foreign', { scheme: 'internet-facing', listeners: [{ port: 5432, targetPort: 30432 }], targets: { instanceIds: [foreign] } }));
       const bad = await waitFor('Synced=False naming spec.targets.instanceIds', async () => {
         const s = await condition(B, 'foreign', 'Synced');
         return s?.status === 'False' ? s : undefined;
