@@ -88,7 +88,7 @@ export async function findDevice(volumeId: string, publishContext: Record<string
   }
 }
 
-async function checkNvmeSerial(volumeId: string, devicePath: string, sysRoot: string): Promise<void> {
+export async function checkNvmeSerial(volumeId: string, devicePath: string, sysRoot: string): Promise<void> {
   const name = basename(devicePath);
   if (!/^nvme\d+n\d+$/.test(name)) return;
   let serial: string;
