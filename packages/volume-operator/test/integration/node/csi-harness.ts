@@ -167,8 +167,11 @@ export interface PluginProcess {
 
 /** Starts the real entry point (`src/node/main.ts`) and waits for its socket. */
 export async function startPlugin(ws: Workspace, protoPath: string, extra: string[] = []): Promise<PluginProcess> {
+  // For measuring other shapes of the same plugin (compiled JS, V8 flags) without editing the tests.
+  const nodeFlags = (process.env['KUBE_IAAS_CSI_PLUGIN_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
   const args = [
-    PLUGIN_MAIN,
+    ...nodeFlags,
+    process.env['KUBE_IAAS_CSI_PLUGIN_MAIN'] ?? PLUGIN_MAIN,
     `--endpoint=unix://${ws.socket}`,
     `--node-id=${NODE_ID}`,
     `--zone=${ZONE}`,
