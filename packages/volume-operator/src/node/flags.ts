@@ -3,20 +3,41 @@ import { ebsLimitsOf, ebsVolumeSlots } from '@kube-iaas/core/instance-types/fact
 import { defaultProtoPath } from './csi-spec.ts';
 import type { NodeConfig } from './node-service.ts';
 
-export interface NodePluginFlags extends NodeConfig {
+export interface NodePluginFlags extends Omit<NodeConfig, 'nodeId' | 'zone' | 'maxVolumesPerNode'> {
   endpoint: string;
   protoPath: string;
   logLevel: string;
+  /** Empty: read from instance metadata. */
+  nodeId: string;
+  zone: string;
+  attachLimit: AttachLimitInputs;
+}
+
+export interface AttachLimitInputs {
+  explicit?: number;
+  hypervisor: 'nitro' | 'xen';
+  /** Undefined: the ENIs instance metadata lists (1 without it). */
+  attachedEnis?: number;
+  instanceStoreVolumes: number;
+}
+
+/** The same count the controller checks before AttachVolume (core's ebsVolumeSlots). */
+export function attachLimit(inputs: AttachLimitInputs, enisFromMetadata?: number): number {
+  if (inputs.explicit !== undefined) return inputs.explicit;
+  return ebsVolumeSlots(
+    { ebs: ebsLimitsOf({ Hypervisor: inputs.hypervisor }), instanceStoreVolumes: inputs.instanceStoreVolumes },
+    { attachedEnis: inputs.attachedEnis ?? enisFromMetadata ?? 1 },
+  );
 }
 
 export const USAGE = `ebs.kube-iaas.dev CSI node plugin
 
   --endpoint URL              CSI socket (CSI_ENDPOINT; default unix:///csi/csi.sock)
-  --node-id ID                EC2 instance ID of this node (NODE_ID; required)
-  --zone ZONE                 availability zone of this node (NODE_ZONE; required)
+  --node-id ID                EC2 instance ID of this node (NODE_ID; default: instance metadata)
+  --zone ZONE                 availability zone of this node (NODE_ZONE; default: instance metadata)
   --volume-attach-limit N     EBS volumes this node may take (default: core's EBS slots, see below)
   --hypervisor nitro|xen      for the default attach limit (default nitro)
-  --attached-enis N           ENIs that take Nitro attachment slots (default 1)
+  --attached-enis N           ENIs that take Nitro attachment slots (default: instance metadata, else 1)
   --instance-store-volumes N  NVMe instance-store volumes that take slots (default 0)
   --device-root DIR           where block devices and disk/by-id links are found (default /dev)
   --sys-root DIR              sysfs (default /sys)
@@ -25,7 +46,9 @@ export const USAGE = `ebs.kube-iaas.dev CSI node plugin
   --log-level LEVEL           (LOG_LEVEL; default info)
 `;
 
-function int(name: string, value: string | undefined, def: number): number {
+function int(name: string, value: string | undefined, def: number): number;
+function int(name: string, value: string | undefined, def: undefined): number | undefined;
+function int(name: string, value: string | undefined, def: number | undefined): number | undefined {
   if (value === undefined || value === '') return def;
   const n = Number(value);
   if (!Number.isInteger(n) || n < 0) throw new Error(`--${name} must be a non-negative integer, got "${value}"`);
@@ -52,22 +75,18 @@ export function parseNodeFlags(argv: string[], env: NodeJS.ProcessEnv = process.
       'log-level': { type: 'string' },
     },
   });
-  const nodeId = values['node-id'] ?? env['NODE_ID'] ?? '';
-  if (!nodeId) throw new Error('--node-id (or NODE_ID) is required: the EC2 instance ID of this node');
-  const zone = values.zone ?? env['NODE_ZONE'] ?? '';
-  if (!zone) throw new Error('--zone (or NODE_ZONE) is required: the availability zone of this node');
   const hypervisor = values.hypervisor ?? 'nitro';
   if (hypervisor !== 'nitro' && hypervisor !== 'xen') throw new Error(`--hypervisor must be nitro or xen, got "${hypervisor}"`);
-  // The same count the controller checks before AttachVolume (core's ebsVolumeSlots).
-  const computed = ebsVolumeSlots(
-    { ebs: ebsLimitsOf({ Hypervisor: hypervisor }), instanceStoreVolumes: int('instance-store-volumes', values['instance-store-volumes'], 0) },
-    { attachedEnis: int('attached-enis', values['attached-enis'], 1) },
-  );
   return {
     endpoint: values.endpoint ?? env['CSI_ENDPOINT'] ?? 'unix:///csi/csi.sock',
-    nodeId,
-    zone,
-    maxVolumesPerNode: int('volume-attach-limit', values['volume-attach-limit'], computed),
+    nodeId: values['node-id'] ?? env['NODE_ID'] ?? '',
+    zone: values.zone ?? env['NODE_ZONE'] ?? '',
+    attachLimit: {
+      explicit: int('volume-attach-limit', values['volume-attach-limit'], undefined),
+      hypervisor,
+      attachedEnis: int('attached-enis', values['attached-enis'], undefined),
+      instanceStoreVolumes: int('instance-store-volumes', values['instance-store-volumes'], 0),
+    },
     deviceRoot: values['device-root'] ?? '/dev',
     sysRoot: values['sys-root'] ?? '/sys',
     timeoutMs: int('device-wait-timeout', values['device-wait-timeout'], 30) * 1000,

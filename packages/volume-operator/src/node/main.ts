@@ -1,7 +1,8 @@
 import { createLogger } from '@kube-iaas/core/log';
 import { loadCsi } from './csi-spec.ts';
-import { parseNodeFlags, USAGE } from './flags.ts';
+import { attachLimit, parseNodeFlags, USAGE } from './flags.ts';
 import { identityHandlers } from './identity.ts';
+import { readInstanceIdentity, type InstanceIdentity } from './imds.ts';
 import { NodeService } from './node-service.ts';
 import { listen, unary } from './server.ts';
 
@@ -19,8 +20,27 @@ try {
   process.exit(2);
 }
 const log = createLogger('volume-node-plugin', flags.logLevel);
-const csi = await loadCsi(flags.protoPath);
-const node = new NodeService(flags, log);
+// Instance metadata only for what the flags leave out (tests and the testbed give both).
+let metadata: InstanceIdentity | undefined;
+if (!flags.nodeId || !flags.zone || (flags.attachLimit.explicit === undefined && flags.attachLimit.attachedEnis === undefined)) {
+  try {
+    metadata = await readInstanceIdentity();
+  } catch (err) {
+    if (!flags.nodeId || !flags.zone) {
+      log.fatal({ err: (err as Error).message }, 'no --node-id / --zone given and instance metadata unreachable');
+      process.exit(2);
+    }
+    log.warn({ err: (err as Error).message }, 'instance metadata unreachable: attach limit counts 1 ENI');
+  }
+}
+const config = {
+  ...flags,
+  nodeId: flags.nodeId || metadata!.instanceId,
+  zone: flags.zone || metadata!.zone,
+  maxVolumesPerNode: attachLimit(flags.attachLimit, metadata?.attachedEnis),
+};
+const csi = await loadCsi(config.protoPath);
+const node = new NodeService(config, log);
 let ready = false;
 const { server, path } = await listen(flags.endpoint, [
   [csi.Identity.service, unary(log, identityHandlers(() => ready))],
@@ -40,7 +60,7 @@ const { server, path } = await listen(flags.endpoint, [
   ],
 ]);
 ready = true;
-log.info({ socket: path, nodeId: flags.nodeId, zone: flags.zone, maxVolumesPerNode: flags.maxVolumesPerNode, deviceRoot: flags.deviceRoot }, 'CSI node plugin listening');
+log.info({ socket: path, nodeId: config.nodeId, zone: config.zone, maxVolumesPerNode: config.maxVolumesPerNode, deviceRoot: config.deviceRoot }, 'CSI node plugin listening');
 
 let stopping = false;
 function stop(signal: string): void {

@@ -175,6 +175,8 @@ export async function startPlugin(ws: Workspace, protoPath: string, extra: strin
     `--endpoint=unix://${ws.socket}`,
     `--node-id=${NODE_ID}`,
     `--zone=${ZONE}`,
+    // With node ID, zone and ENI count given, the plugin never asks instance metadata (tests talk to 127.0.0.1 only).
+    '--attached-enis=1',
     `--device-root=${ws.deviceRoot}`,
     `--csi-proto=${protoPath}`,
     '--device-wait-timeout=2',

@@ -1,4 +1,6 @@
 import { mkdir, mkdtemp, rm, symlink, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
@@ -6,7 +8,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DRIVER_NAME as CONTROLLER_DRIVER_NAME } from '../../../src/constants.ts';
 import { checkNvmeSerial, deviceCandidates, findDevice, majorMinor, nitroLinkPath, nitroSerial } from '../../../src/node/device.ts';
 import { CsiError } from '../../../src/node/errors.ts';
-import { parseNodeFlags } from '../../../src/node/flags.ts';
+import { attachLimit, parseNodeFlags } from '../../../src/node/flags.ts';
+import { readInstanceIdentity } from '../../../src/node/imds.ts';
 import { DRIVER_NAME } from '../../../src/node/identity.ts';
 import { mountAt, parseMountInfo } from '../../../src/node/mountinfo.ts';
 import { growCommand, mkfsCommand, mountOptions, parseBlkid } from '../../../src/node/probe.ts';
@@ -190,19 +193,48 @@ describe('argument validation → gRPC codes', () => {
 });
 
 describe('flags', () => {
-  it('needs a node ID and a zone', () => {
-    expect(() => parseNodeFlags([], {})).toThrow(/--node-id/);
-    expect(() => parseNodeFlags(['--node-id=i-1'], {})).toThrow(/--zone/);
+  it('node ID and zone from flags or environment; empty means instance metadata', () => {
+    expect(parseNodeFlags([], {})).toMatchObject({ nodeId: '', zone: '' });
+    expect(parseNodeFlags(['--node-id=i-1', '--zone=a'], { NODE_ID: 'i-2' })).toMatchObject({ nodeId: 'i-1', zone: 'a' });
     expect(() => parseNodeFlags(['--node-id=i-1', '--zone=a', '--bogus'], {})).toThrow(/bogus/);
+    expect(() => parseNodeFlags(['--hypervisor=kvm'], {})).toThrow(/--hypervisor/);
   });
 
   it("defaults the attach limit to core's EBS slot count (the number the controller and the simulator use)", () => {
+    const limit = (argv: string[], enis?: number) => attachLimit(parseNodeFlags(argv, {}).attachLimit, enis);
     const f = parseNodeFlags([], { NODE_ID: 'i-1', NODE_ZONE: 'cn-northwest-1a' });
-    expect(f).toMatchObject({ nodeId: 'i-1', zone: 'cn-northwest-1a', maxVolumesPerNode: 26, deviceRoot: '/dev', endpoint: 'unix:///csi/csi.sock', timeoutMs: 30_000 });
-    expect(parseNodeFlags(['--node-id=i-1', '--zone=a', '--attached-enis=3'], {}).maxVolumesPerNode).toBe(24);
-    expect(parseNodeFlags(['--node-id=i-1', '--zone=a', '--hypervisor=xen'], {}).maxVolumesPerNode).toBe(38);
-    expect(parseNodeFlags(['--node-id=i-1', '--zone=a', '--volume-attach-limit=5'], {}).maxVolumesPerNode).toBe(5);
-    expect(() => parseNodeFlags(['--node-id=i-1', '--zone=a', '--volume-attach-limit=-1'], {})).toThrow(/volume-attach-limit/);
+    expect(f).toMatchObject({ nodeId: 'i-1', zone: 'cn-northwest-1a', deviceRoot: '/dev', endpoint: 'unix:///csi/csi.sock', timeoutMs: 30_000 });
+    expect(limit([])).toBe(26);
+    expect(limit([], 3)).toBe(24); // three ENIs listed by instance metadata
+    expect(limit(['--attached-enis=2'], 3)).toBe(25); // the flag wins
+    expect(limit(['--hypervisor=xen'])).toBe(38);
+    expect(limit(['--volume-attach-limit=5'], 3)).toBe(5);
+    expect(() => parseNodeFlags(['--volume-attach-limit=-1'], {})).toThrow(/volume-attach-limit/);
+  });
+
+  it('reads instance ID, zone and ENIs from IMDSv2 (token first)', async () => {
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url} ${String(req.headers['x-aws-ec2-metadata-token'] ?? req.headers['x-aws-ec2-metadata-token-ttl-seconds'] ?? '')}`);
+      const answers: Record<string, string> = {
+        '/latest/api/token': 'TOKEN',
+        '/latest/meta-data/instance-id': 'i-0abc',
+        '/latest/meta-data/placement/availability-zone': 'cn-northwest-1b',
+        '/latest/meta-data/network/interfaces/macs/': '0e:aa:bb:cc:dd:01/\n0e:aa:bb:cc:dd:02/\n',
+      };
+      const body = answers[req.url ?? ''];
+      if (req.url !== '/latest/api/token' && req.headers['x-aws-ec2-metadata-token'] !== 'TOKEN') res.writeHead(401).end();
+      else if (body === undefined) res.writeHead(404).end();
+      else res.end(body);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    try {
+      const port = (server.address() as AddressInfo).port;
+      expect(await readInstanceIdentity(`http://127.0.0.1:${port}/`)).toEqual({ instanceId: 'i-0abc', zone: 'cn-northwest-1b', attachedEnis: 2 });
+      expect(seen[0]).toBe('PUT /latest/api/token 300');
+    } finally {
+      server.close();
+    }
   });
 
   it('the node plugin announces the driver name the controller uses', () => {
