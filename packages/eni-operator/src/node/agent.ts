@@ -14,6 +14,8 @@ const { values: f } = parseArgs({
   options: {
     'node-name': { type: 'string', default: process.env['NODE_NAME'] ?? '' },
     'grants-file': { type: 'string' },
+    'vpc-cidrs': { type: 'string', default: '' },
+    'primary-ip': { type: 'string' },
     socket: { type: 'string', default: '/run/kube-iaas/eni-agent.sock' },
     'cni-bin-dir': { type: 'string', default: '/opt/cni/bin' },
     'cni-conf-dir': { type: 'string', default: '/etc/cni/net.d' },
@@ -37,9 +39,15 @@ const grantTimeoutSeconds = Number(f['grant-timeout']);
 if (!(grantTimeoutSeconds > 0)) fail(`--grant-timeout must be a positive number of seconds, got ${f['grant-timeout']}`);
 const excludeSnatCidrs = f['exclude-snat-cidrs'] ? f['exclude-snat-cidrs'].split(',').map((s) => s.trim()) : [];
 for (const c of excludeSnatCidrs) if (!isCidr(c)) fail(`--exclude-snat-cidrs: ${c} is not an IPv4 CIDR`);
-if (!f['grants-file']) fail('--grants-file is required in phase 1 (the pod watch source comes with the node simulator integration)');
+const vpcCidrs = f['vpc-cidrs'] ? f['vpc-cidrs'].split(',').map((s) => s.trim()) : [];
+for (const c of vpcCidrs) if (!isCidr(c)) fail(`--vpc-cidrs: ${c} is not an IPv4 CIDR`);
+if (!f['grants-file'] && !f['node-name']) fail('--node-name (or NODE_NAME) is required to watch this node\'s pods and EniPool');
+if (!f['grants-file'] && !vpcCidrs.length) fail('--vpc-cidrs is required with the Kubernetes source (traffic to them keeps the pod\'s address)');
 
-const source: ViewSource = fileSource(f['grants-file']);
+// The file source serves namespace tests without a cluster; otherwise the pod watch of this node.
+const source: ViewSource = f['grants-file']
+  ? fileSource(f['grants-file'])
+  : await (await import('./agent/kube-source.ts')).kubeSource({ nodeName: f['node-name'], vpcCidrs, ...(f['primary-ip'] ? { primaryIp: f['primary-ip'] } : {}) });
 const done = new Set<string>();
 let problems = new Map<string, string>();
 const refreshLinks = (): void => {

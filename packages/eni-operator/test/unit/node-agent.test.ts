@@ -52,3 +52,21 @@ describe('node agent decisions', () => {
     expect(waitMessage(undefined, 'ns/p', 30_000)).toBe('pod ns/p: no address granted within 30 s; pool this node: no condition reported');
   });
 });
+
+describe('node agent sources', () => {
+  it('reads the annotation names of the operator', async () => {
+    const c = await import('../../src/constants.ts');
+    const v = await import('../../src/node/agent/view.ts');
+    expect([v.ANN_IP, v.ANN_ENI, v.ANN_DEVICE_INDEX, v.ANN_ROUTE_TABLE]).toEqual([c.IP_ANNOTATION, c.ENI_ANNOTATION, c.DEVICE_INDEX_ANNOTATION, c.ROUTE_TABLE_ANNOTATION]);
+  });
+
+  it('builds the view from the node\'s pods and EniPool', async () => {
+    const { viewOf } = await import('../../src/node/agent/kube-source.ts');
+    const v = viewOf({ nodeName: 'n1', vpcCidrs: ['192.168.192.0/22'] }, [{ metadata: { namespace: 'ns', name: 'a', annotations: ann('192.168.193.10', 'eni-a', 0) } }], {
+      status: { enis: view.enis.map((e) => (e.deviceIndex === 0 ? { ...e, primaryIp: '192.168.193.194' } : e)), conditions: view.conditions },
+    });
+    expect(v.primaryIp).toBe('192.168.193.194');
+    expect(decide(v, 'ns/a', () => undefined)).toMatchObject({ kind: 'grant', grant: { ip: '192.168.193.10', primaryIp: '192.168.193.194' } });
+    expect(viewOf({ nodeName: 'n1', vpcCidrs: [], primaryIp: '10.0.0.1' }, [], undefined)).toMatchObject({ primaryIp: '10.0.0.1', enis: [], pods: {} });
+  });
+});

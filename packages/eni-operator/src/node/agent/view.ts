@@ -3,6 +3,8 @@
 import { ErrorCode, inCidr, subnetGateway } from '../cni.ts';
 import type { WireGrant } from '../protocol.ts';
 
+// The eni-operator's annotation contract (src/constants.ts has the same names; not imported here because it
+// loads the CRD validators, which the node agent has no use for — a unit test keeps the two equal).
 export const ANN_IP = 'network.kube-iaas.dev/ip';
 export const ANN_ENI = 'network.kube-iaas.dev/eni';
 export const ANN_DEVICE_INDEX = 'network.kube-iaas.dev/device-index';
