@@ -9,19 +9,32 @@ import { checkHost, checkPod, hostAddLines, hostDelLines, nftAddScript, podAddLi
 
 const podOf = (e: CniEnv): string => `${e.podNamespace}/${e.podName}`;
 
+/** Milliseconds per step of the last ADD, for the run-time line on stderr. */
+export const addTimings: Record<string, number> = {};
+function timed<T>(step: string, fn: () => T): T {
+  const t = performance.now();
+  try {
+    return fn();
+  } finally {
+    addTimings[step] = performance.now() - t;
+  }
+}
+
 export async function cmdAdd(e: CniEnv, c: PluginConf): Promise<AddResult> {
   const pod = podOf(e);
   if (!existsSync(e.netns)) throw new CniError(ErrorCode.containerUnknown, `pod ${pod}: netns ${e.netns} does not exist`);
+  const t = performance.now();
   const grant = await fetchGrant(e, c);
+  addTimings['grant'] = performance.now() - t;
   const a = attachment(e, c, grant);
   // A repeated ADD for the same attachment starts clean rather than failing on "File exists".
   const prev = readState(c.stateDir, e.containerId);
   if (prev) teardown(prev);
   writeState(c.stateDir, a);
   try {
-    ipBatch(hostAddLines(a));
-    ipBatch(podAddLines(a), { netns: a.netns });
-    nftScript(nftAddScript(a));
+    timed('host', () => ipBatch(hostAddLines(a)));
+    timed('pod', () => ipBatch(podAddLines(a), { netns: a.netns }));
+    timed('nft', () => nftScript(nftAddScript(a)));
   } catch (err) {
     teardown(a);
     removeState(c.stateDir, e.containerId);

@@ -2,7 +2,7 @@
 // this file with Node). Imports only src/node: no Kubernetes client, no AWS SDK, so start-up stays short.
 import { readFileSync } from 'node:fs';
 import { CNI_VERSION, CniError, ErrorCode, SUPPORTED_VERSIONS, errorObject, parseConf, parseEnv, type PluginConf } from './cni.ts';
-import { cmdAdd, cmdCheck, cmdDel, cmdStatus } from './commands.ts';
+import { addTimings, cmdAdd, cmdCheck, cmdDel, cmdStatus } from './commands.ts';
 
 async function main(): Promise<number> {
   const t0 = performance.now();
@@ -41,7 +41,8 @@ async function main(): Promise<number> {
     return 1;
   } finally {
     // The runtime reads only stdout; the run time goes to stderr for the logs and the tests' p50/p99.
-    process.stderr.write(`kube-iaas-eni ${command} took ${(performance.now() - t0).toFixed(1)} ms (process ${(performance.now()).toFixed(1)} ms)\n`);
+    const steps = Object.entries(addTimings).map(([k, v]) => `${k} ${v.toFixed(1)}`).join(', ');
+    process.stderr.write(`kube-iaas-eni ${command} took ${(performance.now() - t0).toFixed(1)} ms (process ${performance.now().toFixed(1)} ms${steps ? `; ${steps}` : ''})\n`);
   }
 }
 

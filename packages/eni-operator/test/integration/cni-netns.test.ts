@@ -48,6 +48,7 @@ const created: string[] = [];
 const namespacesBefore = netnsList();
 const pluginMs: Record<string, number[]> = { ADD: [], DEL: [] };
 const wallMs: Record<string, number[]> = { ADD: [], DEL: [] };
+const stepMs: Record<string, number[]> = {};
 
 function cnitool(node: string, cmd: 'add' | 'del' | 'check' | 'status', podNs: string, pod: string): { ok: boolean; out: string; err: string } {
   const n = nodes[node]!;
@@ -55,7 +56,8 @@ function cnitool(node: string, cmd: 'add' | 'del' | 'check' | 'status', podNs: s
   const t = performance.now();
   const r = sh('ip', ['netns', 'exec', n.ns, join(cnitoolDir, 'cnitool'), cmd, NET, podNs.startsWith('/') ? podNs : `/var/run/netns/${podNs}`], { env, timeoutMs: 40_000 });
   const took = performance.now() - t;
-  const m = /kube-iaas-eni (ADD|DEL) took ([\d.]+) ms \(process ([\d.]+) ms\)/.exec(r.stderr);
+  const m = /kube-iaas-eni (ADD|DEL) took ([\d.]+) ms \(process ([\d.]+) ms(?:; ([^)]*))?\)/.exec(r.stderr);
+  if (m?.[4]) for (const [k, v] of m[4].split(', ').map((x) => x.split(' '))) (stepMs[k!] ??= []).push(Number(v));
   if (m && r.status === 0) {
     pluginMs[m[1]!]!.push(Number(m[3]));
     wallMs[m[1]!]!.push(took);
@@ -140,7 +142,7 @@ describe('CNI plugin and node agent in network namespaces (cnitool as the runtim
     if (work) rmSync(work, { recursive: true, force: true });
     expect(netnsList().sort()).toEqual(namespacesBefore.sort());
     if (pluginMs['ADD']!.length) {
-      console.log(`plugin run time (process start → exit, ms): ADD p50 ${pct(pluginMs['ADD']!, 50).toFixed(1)} p99 ${pct(pluginMs['ADD']!, 99).toFixed(1)} (n=${pluginMs['ADD']!.length}); DEL p50 ${pct(pluginMs['DEL']!, 50).toFixed(1)} p99 ${pct(pluginMs['DEL']!, 99).toFixed(1)}; cnitool ADD wall p50 ${pct(wallMs['ADD']!, 50).toFixed(1)} p99 ${pct(wallMs['ADD']!, 99).toFixed(1)}`);
+      console.log(`plugin run time (process start → exit, ms): ADD p50 ${pct(pluginMs['ADD']!, 50).toFixed(1)} p99 ${pct(pluginMs['ADD']!, 99).toFixed(1)} (n=${pluginMs['ADD']!.length}); DEL p50 ${pct(pluginMs['DEL']!, 50).toFixed(1)} p99 ${pct(pluginMs['DEL']!, 99).toFixed(1)}; cnitool ADD wall p50 ${pct(wallMs['ADD']!, 50).toFixed(1)} p99 ${pct(wallMs['ADD']!, 99).toFixed(1)}; ADD steps p50/p99: ${Object.entries(stepMs).map(([k, v]) => `${k} ${pct(v, 50).toFixed(1)}/${pct(v, 99).toFixed(1)}`).join(', ')}`);
     }
   });
 
