@@ -48,7 +48,10 @@ export function podAddLines(a: Attachment): string[] {
   ];
 }
 
-/** `add` of table and chain is idempotent, so concurrent ADDs need no lock; the agent creates them at start too. */
+/**
+ * The article's AWS-SNAT-CHAIN (`! -d <VPC> -m addrtype ! --dst-type LOCAL -j SNAT --to-source <primary> --random`),
+ * one rule per pod so that DEL removes exactly its own.
+ * `add` of table and chain is idempotent, so concurrent ADDs need no lock; the agent creates them at start too. */
 export function nftBaseScript(): string {
   return `add table ip ${NFT_TABLE}\nadd chain ip ${NFT_TABLE} ${NFT_CHAIN} { type nat hook postrouting priority srcnat; policy accept; }\n`;
 }
@@ -56,7 +59,7 @@ export function nftBaseScript(): string {
 export function nftAddScript(a: Attachment): string {
   return (
     nftBaseScript() +
-    `add rule ip ${NFT_TABLE} ${NFT_CHAIN} ip saddr ${a.ip} ip daddr != { ${a.noSnat.join(', ')} } snat to ${a.snatTo} comment "${snatComment(a.containerId)}"\n`
+    `add rule ip ${NFT_TABLE} ${NFT_CHAIN} ip saddr ${a.ip} ip daddr != { ${a.noSnat.join(', ')} } fib daddr type != local snat to ${a.snatTo} random comment "${snatComment(a.containerId)}"\n`
   );
 }
 

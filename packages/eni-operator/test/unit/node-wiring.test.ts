@@ -29,7 +29,7 @@ describe('wiring plan (article §4.3)', () => {
   });
 
   it('SNAT to the primary address except towards the VPC and excluded CIDRs, tagged with the container ID', () => {
-    expect(nftAddScript(a)).toContain('ip saddr 192.168.193.51 ip daddr != { 192.168.192.0/22, 10.0.0.0/8 } snat to 192.168.193.194 comment "cni:c1"');
+    expect(nftAddScript(a)).toContain('ip saddr 192.168.193.51 ip daddr != { 192.168.192.0/22, 10.0.0.0/8 } fib daddr type != local snat to 192.168.193.194 random comment "cni:c1"');
   });
 
   it('DEL undoes each piece; without a known address only the veth', () => {
