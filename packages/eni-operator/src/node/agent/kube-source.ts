@@ -4,7 +4,7 @@
 import type { NodeView, ViewEni } from './view.ts';
 import type { ViewSource } from './sources.ts';
 
-interface PodLike { metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> } }
+interface PodLike { metadata?: { name?: string; namespace?: string; uid?: string; resourceVersion?: string; annotations?: Record<string, string> } }
 interface PoolLike {
   metadata?: { name?: string };
   status?: { enis?: ViewEni[]; conditions?: NodeView['conditions'] };
@@ -20,7 +20,7 @@ export interface KubeSourceOptions {
 /** Keeps what the agent reads of a pod: its name and annotations (a node may run 110 pods; the agent runs on every node). */
 function slimPod<T extends PodLike>(p: T): T {
   const m = p.metadata ?? {};
-  return { metadata: { name: m.name, namespace: m.namespace, annotations: m.annotations ?? {} } } as T;
+  return { metadata: { name: m.name, namespace: m.namespace, uid: m.uid, resourceVersion: m.resourceVersion, annotations: m.annotations ?? {} } } as T;
 }
 
 export function viewOf(o: KubeSourceOptions, pods: PodLike[], pool: PoolLike | undefined): NodeView {

@@ -62,10 +62,11 @@ export function routeTableOf(deviceIndex: number): number {
 
 export function waitMessage(view: NodeView | undefined, pod: string, waitedMs: number): string {
   const node = view?.nodeName ?? 'this node';
-  const notReady = (view?.conditions ?? []).filter((c) => c.status !== 'True');
-  const cond = notReady.length
-    ? notReady.map((c) => `${c.type}=${c.status}/${c.reason ?? ''}${c.message ? `: ${c.message}` : ''}`).join('; ')
-    : 'no condition reported';
+  const all = view?.conditions ?? [];
+  const notReady = all.filter((c) => c.status !== 'True');
+  // The conditions that explain the wait; all of them when none is False (then the pod is simply not served yet).
+  const shown = notReady.length ? notReady : all;
+  const cond = shown.length ? shown.map((c) => `${c.type}=${c.status}/${c.reason ?? ''}${c.message ? `: ${c.message}` : ''}`).join('; ') : 'no condition reported';
   return `pod ${pod}: no address granted within ${(waitedMs / 1000).toFixed(0)} s; pool ${node}: ${cond}`;
 }
 
