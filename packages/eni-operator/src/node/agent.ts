@@ -16,6 +16,11 @@ const { values: f } = parseArgs({
     'grants-file': { type: 'string' },
     'vpc-cidrs': { type: 'string', default: '' },
     'primary-ip': { type: 'string' },
+    'kube-api-server': { type: 'string' },
+    'kube-ca-file': { type: 'string' },
+    'kube-client-cert-file': { type: 'string' },
+    'kube-client-key-file': { type: 'string' },
+    'kube-token-file': { type: 'string' },
     socket: { type: 'string', default: '/run/kube-iaas/eni-agent.sock' },
     'cni-bin-dir': { type: 'string', default: '/opt/cni/bin' },
     'cni-conf-dir': { type: 'string', default: '/etc/cni/net.d' },
@@ -47,7 +52,18 @@ if (!f['grants-file'] && !vpcCidrs.length) fail('--vpc-cidrs is required with th
 // The file source serves namespace tests without a cluster; otherwise the pod watch of this node.
 const source: ViewSource = f['grants-file']
   ? fileSource(f['grants-file'])
-  : await (await import('./agent/kube-source.ts')).kubeSource({ nodeName: f['node-name'], vpcCidrs, ...(f['primary-ip'] ? { primaryIp: f['primary-ip'] } : {}) });
+  : await startKubeSource();
+
+async function startKubeSource(): Promise<ViewSource> {
+  const [{ kubeSource }, { connFromFlags }] = await Promise.all([import('./agent/kube-source.ts'), import('./agent/kube-watch.ts')]);
+  let conn;
+  try {
+    conn = connFromFlags({ server: f['kube-api-server'], caFile: f['kube-ca-file'], certFile: f['kube-client-cert-file'], keyFile: f['kube-client-key-file'], tokenFile: f['kube-token-file'] });
+  } catch (err) {
+    fail((err as Error).message);
+  }
+  return kubeSource({ nodeName: f['node-name'], vpcCidrs, ...(f['primary-ip'] ? { primaryIp: f['primary-ip'] } : {}) }, conn);
+}
 const done = new Set<string>();
 let problems = new Map<string, string>();
 const refreshLinks = (): void => {

@@ -4,7 +4,7 @@
 // moto ENIs' MACs match no link here, so the only thing it creates is its (empty) SNAT table, removed at the end
 // unless it was there before.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { resources } from '@kube-iaas/core';
 import { readState } from '@kube-iaas/testbed';
-import { testbedEnv } from '@kube-iaas/testbed/testing';
+import { testbedKubeConfig } from '@kube-iaas/testbed/testing';
 import { ask } from '../../src/node/protocol.ts';
 import { IP_ANNOTATION, ROUTE_TABLE_ANNOTATION, ENI_ANNOTATION } from '../../src/constants.ts';
 import { OperatorProcess, clients, waitFor, type Clients } from './harness.ts';
@@ -51,9 +51,23 @@ describe('node agent with the Kubernetes source (testbed)', () => {
     op = await OperatorProcess.start(['--cooldown=2s']);
     work = mkdtempSync(join(tmpdir(), 'kube-iaas-cni-agent-'));
     const nodeName = nodes[0]!.metadata!.name!;
+    // The agent's flags for a cluster it does not run in: the testbed's server, CA and client certificate.
+    const kc = testbedKubeConfig();
+    const cluster = kc.getCurrentCluster()!;
+    const user = kc.getCurrentUser()!;
+    const file = (name: string, b64: string | undefined): string => {
+      writeFileSync(join(work, name), Buffer.from(b64 ?? '', 'base64'), { mode: 0o600 });
+      return join(work, name);
+    };
+    const kubeFlags = [`--kube-api-server=${cluster.server}`, `--kube-ca-file=${file('ca.crt', cluster.caData)}`,
+      `--kube-client-cert-file=${file('client.crt', user.certData)}`, `--kube-client-key-file=${file('client.key', user.keyData)}`];
+    // As deployed, with its compile cache warm (type stripping once, not at every start; see the README).
+    const cacheEnv = { ...process.env, NODE_COMPILE_CACHE: join(work, 'cc') };
+    sh(NODE_BIN, [AGENT, '--mtu=warm-up'], { env: cacheEnv });
+    sh(NODE_BIN, ['-e', `await import(${JSON.stringify(new URL('../../src/node/agent/kube-source.ts', import.meta.url).href)}); await import(${JSON.stringify(new URL('../../src/node/agent/kube-watch.ts', import.meta.url).href)})`], { env: cacheEnv });
     agent = spawn(NODE_BIN, [AGENT, `--node-name=${nodeName}`, '--vpc-cidrs=192.168.192.0/22', `--socket=${join(work, 'agent.sock')}`,
-      `--cni-bin-dir=${join(work, 'bin')}`, `--cni-conf-dir=${join(work, 'conf')}`, `--state-dir=${join(work, 'state')}`, `--compile-cache-dir=${join(work, 'cc')}`],
-    { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...testbedEnv().env } });
+      `--cni-bin-dir=${join(work, 'bin')}`, `--cni-conf-dir=${join(work, 'conf')}`, `--state-dir=${join(work, 'state')}`, `--compile-cache-dir=${join(work, 'cc')}`, ...kubeFlags],
+    { stdio: ['ignore', 'pipe', 'pipe'], env: cacheEnv });
     let log = '';
     await new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`agent not ready in 60 s: ${log}`)), 60_000);
@@ -96,6 +110,7 @@ describe('node agent with the Kubernetes source (testbed)', () => {
     const other = await ask(socket, { op: 'grant', namespace: NS, name: 'theirs', waitMs: 1500 }, 10_000);
     const rss = Number(/VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${agent!.pid}/status`, 'utf8'))?.[1]) / 1024;
     console.log(`node agent RSS with the Kubernetes source, idle (3 nodes' testbed, 1 pod on its node): ${rss.toFixed(1)} MiB`);
+    expect(rss).toBeLessThan(80);
     expect(other).toMatchObject({ ok: false, code: 101, msg: expect.stringMatching(new RegExp(`^pod default/theirs: no address granted within 2 s; pool ${n1.replace(/\./g, '\\.')}: Ready=`)) });
   });
 });

@@ -1,6 +1,7 @@
 // The agent's Kubernetes source: this node's pods (field selector spec.nodeName, so a node's agent never
-// holds the cluster's pods) and this node's EniPool (named after the Node). Loaded with a dynamic import
-// only when the agent runs against a cluster: the file source and the plugin never load the client.
+// holds the cluster's pods) and this node's EniPool (named after the Node), with kube-watch.ts. Loaded with a dynamic import
+// only when the agent runs against a cluster.
+import { listWatch, type ApiConn } from './kube-watch.ts';
 import type { NodeView, ViewEni } from './view.ts';
 import type { ViewSource } from './sources.ts';
 
@@ -35,28 +36,20 @@ export function viewOf(o: KubeSourceOptions, pods: PodLike[], pool: PoolLike | u
   };
 }
 
-export async function kubeSource(o: KubeSourceOptions): Promise<ViewSource> {
-  const [{ KubeClient, Informer, resources }, { KubeConfig }] = await Promise.all([import('@kube-iaas/core'), import('@kubernetes/client-node')]);
-  const kc = new KubeConfig();
-  kc.loadFromDefault();
-  const client = new KubeClient(kc, { userAgent: 'kube-iaas-eni-agent' });
-  type Obj = PodLike & { metadata: { name: string } };
-  const pods = new Informer<Obj>(client, resources.Pod, { fieldSelector: `spec.nodeName=${o.nodeName}`, transform: slimPod, name: 'pods' });
-  const pools = new Informer<Obj & PoolLike>(
-    client,
-    { apiVersion: 'network.kube-iaas.dev/v1alpha1', kind: 'EniPool', plural: 'enipools', namespaced: false },
-    { fieldSelector: `metadata.name=${o.nodeName}`, name: 'enipools' },
-  );
+export async function kubeSource(o: KubeSourceOptions, conn: ApiConn): Promise<ViewSource> {
   let view: NodeView | undefined;
   const listeners: (() => void)[] = [];
+  let ready = false;
   const rebuild = (): void => {
-    view = viewOf(o, pods.list(), pools.list()[0]);
+    if (!ready) return;
+    view = viewOf(o, [...pods.items.values()], [...pools.items.values()][0]);
     for (const l of [...listeners]) l();
   };
-  for (const inf of [pods, pools] as const) inf.on({ add: rebuild, update: rebuild, delete: rebuild });
-  pods.start();
-  pools.start();
-  await Promise.all([pods.waitForSync(30_000), pools.waitForSync(30_000)]);
+  const pods = listWatch<PodLike>(conn, '/api/v1/pods', `spec.nodeName=${o.nodeName}`, slimPod, rebuild);
+  const pools = listWatch<PoolLike & PodLike>(conn, '/apis/network.kube-iaas.dev/v1alpha1/enipools', `metadata.name=${o.nodeName}`, (p) => p, rebuild);
+  // Serving before both lists arrived would answer "no grant" for pods that have one; the plugin's wait covers this.
+  await Promise.all([pods.synced, pools.synced]);
+  ready = true;
   rebuild();
   return {
     current: () => view,
@@ -67,6 +60,9 @@ export async function kubeSource(o: KubeSourceOptions): Promise<ViewSource> {
         if (i >= 0) listeners.splice(i, 1);
       };
     },
-    stop: () => void Promise.all([pods.stop(), pools.stop()]),
+    stop: () => {
+      pods.stop();
+      pools.stop();
+    },
   };
 }
