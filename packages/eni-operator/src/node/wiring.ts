@@ -64,12 +64,13 @@ export function nftAddScript(a: Attachment): string {
 }
 
 /** Run with `ip -force -batch`: each line may already be gone (DEL is idempotent). The pod's end goes with its veth. */
-export function hostDelLines(a: Pick<Attachment, 'hostVeth' | 'ip' | 'routeTable'>): string[] {
+export function hostDelLines(a: Pick<Attachment, 'hostVeth' | 'ip'>): string[] {
   const lines = [`link del ${a.hostVeth}`];
   if (a.ip) {
     lines.push(`route del ${a.ip}/32 dev ${a.hostVeth}`);
     lines.push(`rule del to ${a.ip}/32 lookup main priority ${RULE_PRIO_TO_POD}`);
-    if (a.routeTable !== MAIN_TABLE) lines.push(`rule del from ${a.ip}/32 lookup ${a.routeTable} priority ${RULE_PRIO_FROM_POD}`);
+    // Without the table: DEL without ADD's record (only prevResult's address) must still find it.
+    lines.push(`rule del from ${a.ip}/32 priority ${RULE_PRIO_FROM_POD}`);
   }
   return lines;
 }

@@ -45,3 +45,13 @@ describe('CNI spec plumbing', () => {
     expect(inCidr('192.168.196.1', '192.168.192.0/22')).toBe(false);
   });
 });
+
+describe('plugin without its agent', () => {
+  it('STATUS fails with code 50 and ADD with 11 (try again later), naming the socket and the pod', async () => {
+    const { cmdAdd, cmdStatus } = await import('../../src/node/commands.ts');
+    const conf = parseConf(JSON.stringify({ cniVersion: '1.1.0', agentSocket: '/nonexistent/agent.sock', grantTimeoutSeconds: 1 }));
+    await expect(cmdStatus(conf)).rejects.toMatchObject({ code: 50, message: expect.stringContaining('/nonexistent/agent.sock is not reachable') });
+    const env = parseEnv({ CNI_COMMAND: 'ADD', CNI_CONTAINERID: 'c1', CNI_NETNS: '/proc/self/ns/net', CNI_IFNAME: 'eth0', CNI_ARGS: 'K8S_POD_NAMESPACE=ns;K8S_POD_NAME=p' });
+    await expect(cmdAdd(env, conf)).rejects.toMatchObject({ code: 11, message: expect.stringMatching(/^pod ns\/p: node agent at \/nonexistent\/agent.sock is not reachable/) });
+  });
+});

@@ -33,8 +33,13 @@ describe('wiring plan (article §4.3)', () => {
   });
 
   it('DEL undoes each piece; without a known address only the veth', () => {
-    expect(hostDelLines(a)).toHaveLength(4);
-    expect(hostDelLines({ hostVeth: 'v', ip: '', routeTable: 254 })).toEqual(['link del v']);
+    expect(hostDelLines(a)).toEqual([
+      'link del eni0123456789a',
+      'route del 192.168.193.51/32 dev eni0123456789a',
+      'rule del to 192.168.193.51/32 lookup main priority 512',
+      'rule del from 192.168.193.51/32 priority 1536',
+    ]);
+    expect(hostDelLines({ hostVeth: 'v', ip: '' })).toEqual(['link del v']);
   });
 
   it('CHECK names what is missing', () => {
