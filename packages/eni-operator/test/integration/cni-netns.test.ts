@@ -2,7 +2,7 @@
 // runtime: two nodes, a primary and a secondary ENI, a VPC of bridges and an outside router, all made of
 // namespaces this test creates and deletes. Needs root (CI runs as root).
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmdirSync, readdirSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +15,8 @@ const AGENT = fileURLToPath(new URL('../../src/node/agent.ts', import.meta.url))
 const prefix = `kit${process.pid % 100000}`;
 const NET = `${prefix}-net`;
 const CNI_RESULTS = '/var/lib/cni/results';
+/** cnitool caches results under /var/lib/cni; the directories it creates go again if they were not there. */
+const cniDirsBefore = ['/var/lib/cni', CNI_RESULTS].filter((d) => existsSync(d));
 
 const MAC = { n1e0: '02:aa:00:00:01:00', n1e1: '02:aa:00:00:01:01', n1e2: '02:aa:00:00:01:02', n2e0: '02:aa:00:00:02:00' };
 const POD_A = '192.168.193.10'; // node 1, primary ENI
@@ -139,6 +141,7 @@ describe('CNI plugin and node agent in network namespaces (cnitool as the runtim
     for (const n of Object.values(nodes)) n.agent?.kill('SIGKILL');
     destroy(created);
     if (existsSync(CNI_RESULTS)) for (const f of readdirSync(CNI_RESULTS)) if (f.startsWith(`${NET}-`)) rmSync(join(CNI_RESULTS, f), { force: true });
+    for (const d of [CNI_RESULTS, '/var/lib/cni']) if (!cniDirsBefore.includes(d) && existsSync(d) && readdirSync(d).length === 0) rmdirSync(d);
     if (work) rmSync(work, { recursive: true, force: true });
     expect(netnsList().sort()).toEqual(namespacesBefore.sort());
     if (pluginMs['ADD']!.length) {
