@@ -5,7 +5,7 @@ import { CniError, ErrorCode, addResult, type AddResult, type CniEnv, type Plugi
 import { hostVethMac, hostVethName, snatComment } from './names.ts';
 import { ask, type WireGrant } from './protocol.ts';
 import { deleteSnatRules, ipBatch, ipJson, nftScript, snatRules } from './sys.ts';
-import { checkHost, checkPod, hostAddLines, hostDelLines, nftAddScript, podAddLines, type Attachment } from './wiring.ts';
+import { MAIN_TABLE, checkHost, checkPod, hostAddLines, hostDelLines, nftAddScript, podAddLines, type Attachment } from './wiring.ts';
 
 const podOf = (e: CniEnv): string => `${e.podNamespace}/${e.podName}`;
 
@@ -49,7 +49,6 @@ export function cmdDel(e: CniEnv, c: PluginConf): void {
     containerId: e.containerId,
     hostVeth: hostVethName(e.podNamespace, e.podName),
     ip: prevResultIp(c.prevResult) ?? '',
-    routeTable: 254,
   };
   teardown(a);
   removeState(c.stateDir, e.containerId);
@@ -114,8 +113,10 @@ function attachment(e: CniEnv, c: PluginConf, g: WireGrant): Attachment {
   };
 }
 
-function teardown(a: Pick<Attachment, 'containerId' | 'hostVeth' | 'ip' | 'routeTable'>): void {
-  ipBatch(hostDelLines(a), { force: true });
+function teardown(a: Pick<Attachment, 'containerId' | 'hostVeth' | 'ip'> & Partial<Pick<Attachment, 'routeTable' | 'noSnat'>>): void {
+  // From ADD's record the from-pod rules are known (none on the primary ENI); without it, hostDelLines tries a few.
+  const noSnat = a.routeTable === undefined ? undefined : a.routeTable === MAIN_TABLE ? [] : a.noSnat;
+  ipBatch(hostDelLines({ hostVeth: a.hostVeth, ip: a.ip, ...(noSnat ? { noSnat } : {}) }), { force: true });
   deleteSnatRules(snatComment(a.containerId));
 }
 

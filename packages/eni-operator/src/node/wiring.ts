@@ -7,8 +7,15 @@ export const NFT_TABLE = 'kube-iaas-eni';
 export const NFT_CHAIN = 'pod-snat';
 /** Every pod's address is reached through the main table, also from pods whose own traffic uses an ENI table. */
 export const RULE_PRIO_TO_POD = 512;
-/** Traffic from a pod on a secondary ENI leaves through that ENI's table. */
+/**
+ * Traffic from a pod on a secondary ENI to the VPC (and the excluded CIDRs) leaves through that ENI's table,
+ * one rule per destination CIDR, as the VPC CNI does with SNAT on. Traffic to anywhere else uses main, leaves
+ * through the primary ENI and is SNATed to its address: a packet with the primary address as source leaving a
+ * secondary ENI would be dropped by the ENI's source/destination check on AWS.
+ */
 export const RULE_PRIO_FROM_POD = 1536;
+/** DEL without ADD's record does not know how many from-pod rules there are; it removes up to this many. */
+const MAX_FROM_RULES = 16;
 export const MAIN_TABLE = 254;
 
 export interface Attachment {
@@ -34,7 +41,9 @@ export function hostAddLines(a: Attachment): string[] {
     `route replace ${a.ip}/32 dev ${a.hostVeth} scope link`,
     `rule add to ${a.ip}/32 lookup main priority ${RULE_PRIO_TO_POD}`,
   ];
-  if (a.routeTable !== MAIN_TABLE) lines.push(`rule add from ${a.ip}/32 lookup ${a.routeTable} priority ${RULE_PRIO_FROM_POD}`);
+  if (a.routeTable !== MAIN_TABLE) {
+    for (const cidr of a.noSnat) lines.push(`rule add from ${a.ip}/32 to ${cidr} lookup ${a.routeTable} priority ${RULE_PRIO_FROM_POD}`);
+  }
   return lines;
 }
 
@@ -64,13 +73,14 @@ export function nftAddScript(a: Attachment): string {
 }
 
 /** Run with `ip -force -batch`: each line may already be gone (DEL is idempotent). The pod's end goes with its veth. */
-export function hostDelLines(a: Pick<Attachment, 'hostVeth' | 'ip'>): string[] {
+export function hostDelLines(a: Pick<Attachment, 'hostVeth' | 'ip'> & { noSnat?: string[] }): string[] {
   const lines = [`link del ${a.hostVeth}`];
   if (a.ip) {
     lines.push(`route del ${a.ip}/32 dev ${a.hostVeth}`);
     lines.push(`rule del to ${a.ip}/32 lookup main priority ${RULE_PRIO_TO_POD}`);
-    // Without the table: DEL without ADD's record (only prevResult's address) must still find it.
-    lines.push(`rule del from ${a.ip}/32 priority ${RULE_PRIO_FROM_POD}`);
+    // Without the table (a primary-ENI pod has none; -force skips the failure): DEL without ADD's record must still find them.
+    const n = a.noSnat ? a.noSnat.length : MAX_FROM_RULES;
+    for (let i = 0; i < n; i++) lines.push(`rule del from ${a.ip}/32 priority ${RULE_PRIO_FROM_POD}`);
   }
   return lines;
 }
@@ -94,11 +104,15 @@ export function checkHost(a: Attachment, o: HostObserved): string[] {
   if (!link) missing.push(`host veth ${a.hostVeth}`);
   else if (!(link.flags ?? []).includes('UP')) missing.push(`host veth ${a.hostVeth} is down`);
   if (!o.routes.some((r) => (r.dst === a.ip || r.dst === `${a.ip}/32`) && r.dev === a.hostVeth)) missing.push(`host route ${a.ip}/32 dev ${a.hostVeth}`);
-  const hasRule = (prio: number, k: 'src' | 'dst', table: number): boolean =>
-    o.rules.some((r) => r.priority === prio && r[k] === a.ip && (r[k === 'src' ? 'srclen' : 'dstlen'] ?? 32) === 32 && r.table === tableName(table));
-  if (!hasRule(RULE_PRIO_TO_POD, 'dst', MAIN_TABLE)) missing.push(`rule to ${a.ip}/32 lookup main priority ${RULE_PRIO_TO_POD}`);
-  if (a.routeTable !== MAIN_TABLE && !hasRule(RULE_PRIO_FROM_POD, 'src', a.routeTable)) {
-    missing.push(`rule from ${a.ip}/32 lookup ${a.routeTable} priority ${RULE_PRIO_FROM_POD}`);
+  if (!o.rules.some((r) => r.priority === RULE_PRIO_TO_POD && r.dst === a.ip && (r.dstlen ?? 32) === 32 && r.table === 'main')) {
+    missing.push(`rule to ${a.ip}/32 lookup main priority ${RULE_PRIO_TO_POD}`);
+  }
+  if (a.routeTable !== MAIN_TABLE) {
+    for (const cidr of a.noSnat) {
+      const [dst, len] = cidr.split('/');
+      const ok = o.rules.some((r) => r.priority === RULE_PRIO_FROM_POD && r.src === a.ip && (r.srclen ?? 32) === 32 && r.dst === dst && r.dstlen === Number(len) && r.table === tableName(a.routeTable));
+      if (!ok) missing.push(`rule from ${a.ip}/32 to ${cidr} lookup ${a.routeTable} priority ${RULE_PRIO_FROM_POD}`);
+    }
   }
   if (!o.snatComments.includes(snatComment(a.containerId))) missing.push(`SNAT rule for ${a.ip} in ip ${NFT_TABLE} ${NFT_CHAIN}`);
   return missing;

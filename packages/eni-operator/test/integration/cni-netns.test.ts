@@ -182,7 +182,7 @@ describe('CNI plugin and node agent in network namespaces (cnitool as the runtim
     expect(must('ip', ['-n', a, 'route'])).toMatch(/default via 169\.254\.1\.1 dev eth0/);
     expect(must('ip', ['-n', a, 'neigh'])).toMatch(/169\.254\.1\.1 dev eth0 lladdr [0-9a-f:]+ PERMANENT/);
     expect(must('ip', ['-n', a, 'link', 'show', 'eth0'])).toContain('mtu 9001');
-    expect(must('ip', ['-n', nodes['n1']!.ns, 'rule'])).toContain(`from ${POD_B} lookup 2`);
+    expect(must('ip', ['-n', nodes['n1']!.ns, 'rule'])).toContain(`from ${POD_B} to 192.168.192.0/22 lookup 2`);
   });
 
   it('pods on the primary and a secondary ENI reach each other and a pod on another node', () => {
@@ -195,7 +195,7 @@ describe('CNI plugin and node agent in network namespaces (cnitool as the runtim
     expect(ping(c, POD_B)).toBe(true);
   });
 
-  it('traffic from the secondary-ENI pod leaves through that ENI; the primary-ENI pod\'s through eth0', () => {
+  it('traffic from the secondary-ENI pod into the VPC leaves through that ENI; the primary-ENI pod\'s and all outside traffic through eth0', () => {
     const n1 = nodes['n1']!.ns;
     const tx = (): [number, number] => [txPackets(n1, 'eth0'), txPackets(n1, 'eth1')];
     let [e0, e1] = tx();
@@ -205,6 +205,12 @@ describe('CNI plugin and node agent in network namespaces (cnitool as the runtim
     expect(e0b - e0).toBeLessThan(5);
     [e0, e1] = tx();
     expect(ping(`${prefix}-pod-a`, POD_C, 5)).toBe(true);
+    [e0b, e1b] = tx();
+    expect(e0b - e0).toBeGreaterThanOrEqual(5);
+    expect(e1b - e1).toBeLessThan(5);
+    // Leaving the VPC, the secondary pod's traffic goes out the primary ENI, whose address the SNAT gives it.
+    [e0, e1] = tx();
+    expect(ping(`${prefix}-pod-b`, topo!.outsideIp, 5)).toBe(true);
     [e0b, e1b] = tx();
     expect(e0b - e0).toBeGreaterThanOrEqual(5);
     expect(e1b - e1).toBeLessThan(5);
