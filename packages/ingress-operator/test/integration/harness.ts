@@ -4,8 +4,11 @@ import { fileURLToPath } from 'node:url';
 import { DescribeSecurityGroupsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeListenersCommand, DescribeRulesCommand, DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { KubeClient, OWNER_KIND_TAG, describeLoadBalancers, describeSecurityGroupRules, describeSecurityGroups, describeTargetGroups, matchesCluster, ownedByClusterFilters, type Tags } from '@kube-iaas/core';
-import { OperatorProcess as TestbedOperator, testbedEnv, testbedKubeConfig } from '@kube-iaas/testbed/testing';
+import type { V1Ingress } from '@kubernetes/client-node';
+import type { ApplicationLoadBalancer } from '@kube-iaas/crds';
+import { KubeClient, OWNER_KIND_TAG, resources, describeLoadBalancers, describeSecurityGroupRules, describeSecurityGroups, describeTargetGroups, matchesCluster, ownedByClusterFilters, type Tags } from '@kube-iaas/core';
+import { OperatorProcess as TestbedOperator, testbedEnv, testbedKubeConfig, waitFor } from '@kube-iaas/testbed/testing';
+import { ALB_RESOURCE } from '../../src/controllers/common.ts';
 
 export { freePort, mutatingDelta, waitFor } from '@kube-iaas/testbed/testing';
 
@@ -76,4 +79,34 @@ export async function sgRules(c: Clients, groupId: string) {
 export async function sourceGroupRules(c: Clients, groupId: string) {
   const g = (await c.ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [groupId] }))).SecurityGroups?.[0];
   return (g?.IpPermissions ?? []).flatMap((p) => (p.UserIdGroupPairs ?? []).map((u) => ({ port: p.FromPort, protocol: p.IpProtocol, sourceGroupId: u.GroupId ?? '', description: u.Description })));
+}
+
+/**
+ * Ingress and ApplicationLoadBalancer reads and writes of one namespace, as the integration tests use them.
+ * `putIngress` creates the Ingress or replaces its annotations and spec, keeping our finalizer and status.
+ */
+export function ingressObjects(clients: () => Clients, ns: string) {
+  const kube = () => clients().kube;
+  const getIng = (name: string) => kube().get<V1Ingress>(resources.Ingress, name, ns);
+  const getAlb = (name: string) => kube().get<ApplicationLoadBalancer>(ALB_RESOURCE, name, ns);
+  async function putIngress(ing: V1Ingress): Promise<void> {
+    await waitFor(`put Ingress ${ing.metadata?.name}`, async () => {
+      const cur = await getIng(ing.metadata?.name ?? '');
+      if (!cur) await kube().create(resources.Ingress, ing);
+      else await kube().replace(resources.Ingress, { ...ing, metadata: { ...ing.metadata, resourceVersion: cur.metadata?.resourceVersion, finalizers: cur.metadata?.finalizers } } as V1Ingress);
+      return true;
+    }, 10_000);
+  }
+  async function deleteIngress(name: string): Promise<void> {
+    if (!(await getIng(name))) return;
+    await kube().delete(resources.Ingress, { name, namespace: ns });
+    await waitFor(`Ingress ${name} gone`, async () => !(await getIng(name)), 90_000);
+  }
+  async function readyAlb(name: string): Promise<ApplicationLoadBalancer> {
+    return waitFor(`ApplicationLoadBalancer ${name} Ready`, async () => {
+      const cr = await getAlb(name);
+      return cr?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') && cr.status.observedGeneration === cr.metadata.generation ? cr : undefined;
+    }, 90_000);
+  }
+  return { getIng, getAlb, putIngress, deleteIngress, readyAlb };
 }

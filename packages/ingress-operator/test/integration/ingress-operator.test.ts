@@ -4,13 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Ingress, V1IngressClass, V1Service } from '@kubernetes/client-node';
 import { CreateTargetGroupCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeAutoScalingGroupsCommand, SetDesiredCapacityCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import type { ApplicationLoadBalancer } from '@kube-iaas/crds';
 import { OWNER_KIND_TAG, OWNER_TAG, ownedTags, parseOwnerDescription, resources, toElbTags, type KubeObject, type Tags } from '@kube-iaas/core';
 import { readState } from '@kube-iaas/testbed';
 import { testbedEnv } from '@kube-iaas/testbed/testing';
 import { ANNOTATIONS, FINALIZER } from '../../src/constants.ts';
 import { ALB_RESOURCE } from '../../src/controllers/common.ts';
-import { OperatorProcess, clients, listenersOf, mutatingDelta, ourAlbResources, rulesOf, sgRules, sourceGroupRules, targetsOf, waitFor, type Clients } from './harness.ts';
+import { OperatorProcess, clients, listenersOf, mutatingDelta, ourAlbResources, rulesOf, ingressObjects, sgRules, sourceGroupRules, targetsOf, waitFor, type Clients } from './harness.ts';
 
 const CLUSTER = testbedEnv().clusterName;
 const account = readState()?.account;
@@ -59,36 +58,13 @@ const ARTICLE_PATHS: Path[] = [
   { path: '/v2', service: 'kubernetes-bootcamp-v2' },
 ];
 
-const getIng = (name: string) => c.kube.get<V1Ingress>(resources.Ingress, name, NS);
-const getAlb = (name: string) => c.kube.get<ApplicationLoadBalancer>(ALB_RESOURCE, name, NS);
+const { getIng, getAlb, putIngress, deleteIngress, readyAlb } = ingressObjects(() => c, NS);
 const getSvc = (name: string) => c.kube.get<V1Service>(resources.Service, name, NS);
 const hostnameOf = async (name: string) => (await getIng(name))?.status?.loadBalancer?.ingress?.[0]?.hostname;
 const nodePortOf = async (name: string) => (await getSvc(name))?.spec?.ports?.[0]?.nodePort;
 
 async function ensure(type: Parameters<Clients['kube']['create']>[0], obj: KubeObject): Promise<void> {
   if (!(await c.kube.get(type, obj.metadata?.name ?? '', NS))) await c.kube.create(type, obj);
-}
-
-/** Replaces an Ingress's annotations and spec (keeping our finalizer and status). */
-async function putIngress(ing: V1Ingress): Promise<void> {
-  await waitFor(`replace Ingress ${ing.metadata?.name}`, async () => {
-    const cur = await getIng(ing.metadata?.name ?? '');
-    await c.kube.replace(resources.Ingress, { ...ing, metadata: { ...ing.metadata, resourceVersion: cur?.metadata?.resourceVersion, finalizers: cur?.metadata?.finalizers } } as V1Ingress);
-    return true;
-  }, 10_000);
-}
-
-async function deleteIngress(name: string): Promise<void> {
-  if (!(await getIng(name))) return;
-  await c.kube.delete(resources.Ingress, { name, namespace: NS });
-  await waitFor(`Ingress ${name} gone`, async () => !(await getIng(name)), 90_000);
-}
-
-async function readyAlb(name: string): Promise<ApplicationLoadBalancer> {
-  return waitFor(`ApplicationLoadBalancer ${name} Ready`, async () => {
-    const cr = await getAlb(name);
-    return cr?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') && cr.status.observedGeneration === cr.metadata.generation ? cr : undefined;
-  }, 90_000);
 }
 
 async function warning(name: string, needle: string): Promise<Ev> {

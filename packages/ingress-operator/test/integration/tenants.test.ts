@@ -8,8 +8,7 @@ import type { ApplicationLoadBalancer } from '@kube-iaas/crds';
 import { matchesOwner, resources, type KubeObject, type OwnerRef, type Tags } from '@kube-iaas/core';
 import { testbedEnv } from '@kube-iaas/testbed/testing';
 import { ANNOTATIONS } from '../../src/constants.ts';
-import { ALB_RESOURCE } from '../../src/controllers/common.ts';
-import { OperatorProcess, clients, listenersOf, mutatingDelta, ourAlbResources, rulesOf, waitFor, type Clients } from './harness.ts';
+import { OperatorProcess, clients, listenersOf, mutatingDelta, ourAlbResources, rulesOf, ingressObjects, waitFor, type Clients } from './harness.ts';
 
 const CLUSTER = testbedEnv().clusterName;
 const NS = 'default';
@@ -36,30 +35,7 @@ function ingress(name: string, paths: Array<{ path: string; service: string }>, 
   };
 }
 
-const getIng = (name: string) => c.kube.get<V1Ingress>(resources.Ingress, name, NS);
-const getAlb = (name: string) => c.kube.get<ApplicationLoadBalancer>(ALB_RESOURCE, name, NS);
-
-async function putIngress(ing: V1Ingress): Promise<void> {
-  await waitFor(`put Ingress ${ing.metadata?.name}`, async () => {
-    const cur = await getIng(ing.metadata?.name ?? '');
-    if (!cur) await c.kube.create(resources.Ingress, ing);
-    else await c.kube.replace(resources.Ingress, { ...ing, metadata: { ...ing.metadata, resourceVersion: cur.metadata?.resourceVersion, finalizers: cur.metadata?.finalizers } } as V1Ingress);
-    return true;
-  }, 10_000);
-}
-
-async function deleteIngress(name: string): Promise<void> {
-  if (!(await getIng(name))) return;
-  await c.kube.delete(resources.Ingress, { name, namespace: NS });
-  await waitFor(`Ingress ${name} gone`, async () => !(await getIng(name)), 90_000);
-}
-
-async function readyAlb(name: string): Promise<ApplicationLoadBalancer> {
-  return waitFor(`ApplicationLoadBalancer ${name} Ready`, async () => {
-    const cr = await getAlb(name);
-    return cr?.status?.conditions?.some((x) => x.type === 'Ready' && x.status === 'True') && cr.status.observedGeneration === cr.metadata.generation ? cr : undefined;
-  }, 90_000);
-}
+const { getIng, getAlb, putIngress, deleteIngress, readyAlb } = ingressObjects(() => c, NS);
 
 /** A Warning on this Ingress (by UID: Events of an earlier Ingress of the same name do not count). */
 async function warningOn(name: string, needle: string): Promise<Ev> {

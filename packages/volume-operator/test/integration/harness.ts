@@ -6,7 +6,7 @@ import { DescribeVolumesCommand, EC2Client, type Volume } from '@aws-sdk/client-
 import { KubeClient, resources, type KubeObject } from '@kube-iaas/core';
 import { freePort, testbedEnv, testbedKubeConfig, repoRoot } from '@kube-iaas/testbed/testing';
 import { DRIVER_NAME } from '../../src/constants.ts';
-import { parseProviderId, type Node } from '../../src/translate/index.ts';
+import { parseProviderId, type Node, type PersistentVolumeClaim } from '../../src/translate/index.ts';
 
 export const tb = testbedEnv();
 // The SDK in this process reads the same variables the operator gets.
@@ -183,4 +183,12 @@ export interface Event extends KubeObject {
 
 export async function eventsFor(namespace: string, name: string): Promise<Event[]> {
   return (await kube.list<Event>(resources.Event, { namespace, fieldSelector: `involvedObject.name=${name}` })).items;
+}
+
+/** The claim once it is Bound. */
+export async function boundClaim(ns: string, name: string): Promise<PersistentVolumeClaim> {
+  return waitFor(`claim ${ns}/${name} Bound`, async () => {
+    const c = await kube.get<PersistentVolumeClaim>(resources.PersistentVolumeClaim, name, ns);
+    return c?.status?.phase === 'Bound' ? c : undefined;
+  });
 }

@@ -10,7 +10,7 @@ import type { AwsVolume } from '@kube-iaas/crds';
 import { OperatorProcess, mutatingDelta, repoRoot } from '@kube-iaas/testbed/testing';
 import { AWS_VOLUME_TYPE, CLAIM_NAMESPACE_LABEL, CLAIM_NAME_LABEL } from '../../src/constants.ts';
 import type { PersistentVolume, PersistentVolumeClaim, VolumeAttachment } from '../../src/translate/index.ts';
-import { claim, createNamespace, describeVolume, ec2, ensureNodeRegistration, eventsFor, kube, podWithClaim, sleep, storageClass, tagMap, tb, volumesTagged, waitFor } from './harness.ts';
+import { boundClaim, claim, createNamespace, describeVolume, ec2, ensureNodeRegistration, eventsFor, kube, podWithClaim, sleep, storageClass, tagMap, tb, volumesTagged, waitFor } from './harness.ts';
 
 const PVC = resources.PersistentVolumeClaim;
 const PV = resources.PersistentVolume;
@@ -33,13 +33,6 @@ async function makeClass(base: string): Promise<string> {
   await kube.create(SC, storageClass(name, { type: 'gp3' }));
   classes.push(name);
   return name;
-}
-
-async function boundClaim(ns: string, name: string): Promise<PersistentVolumeClaim> {
-  return waitFor(`claim ${ns}/${name} Bound`, async () => {
-    const c = await kube.get<PersistentVolumeClaim>(PVC, name, ns);
-    return c?.status?.phase === 'Bound' ? c : undefined;
-  });
 }
 
 async function volumeWith(tags: Tags): Promise<string> {

@@ -8,6 +8,7 @@ import { CreateAliasCommand, CreateKeyCommand, DeleteAliasCommand, DisableKeyCom
 import { AWS_VOLUME_TYPE } from '../../src/constants.ts';
 import type { PersistentVolume, PersistentVolumeClaim, VolumeAttachment } from '../../src/translate/index.ts';
 import {
+  boundClaim,
   claim,
   createNamespace,
   describeVolume,
@@ -43,13 +44,6 @@ async function makeClass(base: string, parameters: Record<string, string>, over:
   await kube.create(SC, storageClass(name, parameters, over));
   classes.push(name);
   return name;
-}
-
-async function boundClaim(ns: string, name: string): Promise<PersistentVolumeClaim> {
-  return waitFor(`claim ${ns}/${name} Bound`, async () => {
-    const c = await kube.get<PersistentVolumeClaim>(PVC, name, ns);
-    return c?.status?.phase === 'Bound' ? c : undefined;
-  });
 }
 
 async function awsVolumeOf(pvName: string): Promise<AwsVolume> {
