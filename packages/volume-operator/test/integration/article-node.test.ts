@@ -101,12 +101,13 @@ describe('the article on the node: CSI node plugin driven by the testbed as kube
       await kube.delete(resources.Namespace, { name: ns }).catch(() => undefined);
     }
     // Detach, then the loop devices go: the machine holds what it held before the test.
-    await waitFor('loop devices and mounts back to the count before', async () => {
+    const left = await waitFor('loop devices and mounts back to the count before', async () => {
       const now = counts();
       return now.loops <= before.loops && now.mounts <= before.mounts ? now : undefined;
-    }, 120_000).catch((e: Error) => console.error(e.message));
+    }, 120_000).catch((e: Error) => e);
     for (const c of classes) await kube.delete(SC, { name: c }).catch(() => undefined);
     await op?.stop();
+    if (left instanceof Error) throw left;
   });
 
   it('gp3 ext4: mounted at the pod path on a loop device; data follows the volume to another node of the zone', async () => {
@@ -209,8 +210,8 @@ describe('the article on the node: CSI node plugin driven by the testbed as kube
   it('a volume that holds another filesystem is refused with a pod Event, and its data is left intact', async () => {
     // An existing volume (made outside the cluster) that holds xfs, brought in as a static PV that says ext4.
     const zone = zoneOf((await nodes())[0]) ?? '';
-    // Tagged shared with the cluster: the operator attaches no volume without the cluster tag.
-    const TagSpecifications = [{ ResourceType: 'volume' as const, Tags: [{ Key: `kubernetes.io/cluster/${tb.clusterName}`, Value: 'shared' }] }];
+    // Tagged as the cluster's: the operator changes (attaches) only volumes the cluster owns.
+    const TagSpecifications = [{ ResourceType: 'volume' as const, Tags: [{ Key: `kubernetes.io/cluster/${tb.clusterName}`, Value: 'owned' }] }];
     const vol = await ec2.send(new CreateVolumeCommand({ AvailabilityZone: zone, Size: 1, VolumeType: 'gp3', TagSpecifications }));
     const volumeId = vol.VolumeId!;
     const file = store.dataFile(volumeId);
