@@ -35,9 +35,12 @@ requireRoot();
 const { protoPath } = ensureTools();
 const csi = await loadCsi(protoPath);
 const ws = await Workspace.create('bench-node');
-const plugin = await startPlugin(ws, protoPath, ['--log-level=warn']);
-const c = clients(csi, ws.socket);
 const rows: [string, string][] = [];
+const plugin = await startPlugin(ws, protoPath).catch((e: unknown) => {
+  scrub(ws.dir);
+  throw e;
+});
+const c = clients(csi, ws.socket);
 try {
   const idle = plugin.rssKiB();
   const fresh: number[] = [];
