@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdir, open, rm, stat, symlink, truncate, unlink } from 'node:fs/promises';
+import { mkdir, open, rm, rmdir, stat, symlink, truncate, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { credentials, loadPackageDefinition, type Client, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
 import { load } from '@grpc/proto-loader';
@@ -52,6 +52,10 @@ interface PluginNode {
   staged: Map<string, { volumeId: string; stagingPath: string; block: boolean }>;
   /** Published volumes by pod UID. */
   published: Map<string, Published[]>;
+  /** Volume handles reported in use: from before NodeStage until after NodeUnstage. */
+  inUse: Set<string>;
+  /** The PV names each pod placed here asks for (staged or not yet). */
+  wanted: Map<string, string[]>;
 }
 
 interface PodVolume {
@@ -151,7 +155,7 @@ export class CsiKubelet implements NodeAgent {
       await new Promise((r) => setTimeout(r, 100));
     }
     const client = new this.nodeService!(`unix:${socket}`, credentials.createInsecure()) as NodeClient;
-    this.nodes.set(inst.instanceId, { inst, proc, client, staged: new Map(), published: new Map() });
+    this.nodes.set(inst.instanceId, { inst, proc, client, staged: new Map(), published: new Map(), inUse: new Set(), wanted: new Map() });
     this.opts.log('CSI node plugin started', { instanceId: inst.instanceId, pid: proc.pid, socket });
   }
 
@@ -227,6 +231,10 @@ export class CsiKubelet implements NodeAgent {
     this.opts.log('volume device detached', { volumeId, instanceId: d.instanceId, device: d.loop });
   }
 
+  volumesInUse(inst: SimInstance): string[] {
+    return [...(this.nodes.get(inst.instanceId)?.inUse ?? [])].map((h) => `kubernetes.io/csi/${EBS_DRIVER}^${h}`);
+  }
+
   /** The pod's volumes of this driver, staged and published; a message while they are not. */
   async podNotReady(pod: V1Pod, inst: SimInstance): Promise<string | undefined> {
     const n = this.nodes.get(inst.instanceId);
@@ -234,6 +242,7 @@ export class CsiKubelet implements NodeAgent {
     const vols = await this.podVolumes(pod);
     if (vols.length === 0) return undefined;
     if (!n) return `CSI driver ${EBS_DRIVER} is not running on ${inst.instanceId}`;
+    n.wanted.set(uid, vols.map((v) => v.pvName));
     if (n.published.get(uid)?.length === vols.length) return undefined;
     const kubelet = this.layout.kubelet(inst.instanceId);
     const done: Published[] = [];
@@ -249,6 +258,11 @@ export class CsiKubelet implements NodeAgent {
       const volumeContext = v.pv.spec?.csi?.volumeAttributes ?? {};
       try {
         if (!n.staged.has(v.pvName)) {
+          if (!n.inUse.has(v.volumeId)) {
+            // Reported in use first (the simulator posts it now): the attach/detach controller then holds the volume.
+            n.inUse.add(v.volumeId);
+            return 'reporting the volume in use before mounting it';
+          }
           if (!existsSync(nitroLink(this.layout.deviceRoot(inst.instanceId), v.volumeId))) await this.sync();
           await mkdir(staging, { recursive: true });
           await call(n.client, 'NodeStageVolume', { volumeId: v.volumeId, publishContext, stagingTargetPath: staging, volumeCapability: capability, volumeContext });
@@ -285,19 +299,26 @@ export class CsiKubelet implements NodeAgent {
   private async teardown(uid: string, inst: SimInstance): Promise<void> {
     const n = this.nodes.get(inst.instanceId);
     this.reported.delete(uid);
-    const mine = n?.published.get(uid);
-    if (!n || !mine) return;
+    if (!n) return;
+    const mine = n.published.get(uid) ?? [];
     for (const p of mine) await call(n.client, 'NodeUnpublishVolume', { volumeId: p.volumeId, targetPath: p.targetPath });
     n.published.delete(uid);
-    for (const p of mine) {
-      const stillUsed = [...n.published.values()].some((list) => list.some((q) => q.pvName === p.pvName));
-      const staged = n.staged.get(p.pvName);
-      if (stillUsed || !staged) continue;
+    // Also what was staged for this pod when its publish failed.
+    const candidates = new Set([...mine.map((p) => p.pvName), ...(n.wanted.get(uid) ?? [])]);
+    n.wanted.delete(uid);
+    const usedByOthers = new Set([...n.published.values()].flat().map((p) => p.pvName).concat([...n.wanted.values()].flat()));
+    for (const pvName of candidates) {
+      const staged = n.staged.get(pvName);
+      if (usedByOthers.has(pvName) || !staged) continue;
       await call(n.client, 'NodeUnstageVolume', { volumeId: staged.volumeId, stagingTargetPath: staged.stagingPath });
-      n.staged.delete(p.pvName);
-      // kubelet removes the staging directory after a successful unstage.
-      await rm(staged.block ? staged.stagingPath : dirname(staged.stagingPath), { recursive: false, force: true }).catch(() => undefined);
+      n.staged.delete(pvName);
+      // kubelet removes the staging directory (and the per-volume one above it) after a successful unstage.
+      await rmdir(staged.stagingPath).catch(() => undefined);
+      if (!staged.block) await rmdir(dirname(staged.stagingPath)).catch(() => undefined);
     }
+    // In use until unmounted; a volume whose stage failed was never mounted.
+    const stillStaged = new Set([...n.staged.values()].map((x) => x.volumeId));
+    for (const h of n.inUse) if (!stillStaged.has(h)) n.inUse.delete(h);
     // The pod's volume directories are the kubelet's; the plugin removed the (empty) targets.
     await rm(`${this.layout.kubelet(inst.instanceId)}/pods/${uid}`, { recursive: true, force: true }).catch(() => undefined);
   }

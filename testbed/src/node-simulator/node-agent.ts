@@ -21,4 +21,10 @@ export interface NodeAgent {
   podNotReady?(pod: V1Pod, inst: SimInstance): Promise<string | undefined>;
   /** The pod is being deleted (or is gone): undo what podNotReady set up, before the object goes. */
   podStopped?(pod: V1Pod, inst: SimInstance): Promise<void>;
+  /**
+   * The node's `status.volumesInUse` share (`kubernetes.io/csi/<driver>^<handle>`): the attach/detach
+   * controller does not detach a volume listed there, so a volume is listed before it is mounted and
+   * until it is unmounted. The simulator posts the node's status whenever the list changes.
+   */
+  volumesInUse?(inst: SimInstance): string[];
 }

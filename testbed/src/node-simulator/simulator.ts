@@ -58,6 +58,8 @@ interface ManagedNode {
   instance: SimInstance;
   readySince: Date;
   index: number;
+  /** `status.volumesInUse` as last posted. */
+  inUse?: string;
 }
 
 const status = (err: unknown) => (err as { code?: number }).code;
@@ -255,9 +257,20 @@ export class NodeSimulator {
     for (const p of this.podInformer?.list() ?? []) if (p.spec?.nodeName === name) this.enqueue(p);
   }
 
+  private volumesInUse(n: ManagedNode): string[] {
+    return this.agents.flatMap((a) => a.volumesInUse?.(n.instance) ?? []).sort();
+  }
+
   private async postStatus(name: string, n: ManagedNode): Promise<void> {
-    const body = [{ op: 'replace', path: '/status', value: nodeStatus(n.instance, new Date(), n.readySince) }];
-    await this.core.patchNodeStatus({ name, body });
+    const inUse = this.volumesInUse(n);
+    const value = { ...nodeStatus(n.instance, new Date(), n.readySince), ...(inUse.length ? { volumesInUse: inUse } : {}) };
+    await this.core.patchNodeStatus({ name, body: [{ op: 'replace', path: '/status', value }] });
+    n.inUse = inUse.join(',');
+  }
+
+  /** As kubelet, the node's status follows its volumes in use at once, not only at the next heartbeat. */
+  private async postIfInUseChanged(n: ManagedNode): Promise<void> {
+    if (this.volumesInUse(n).join(',') !== n.inUse) await this.postStatus(nodeNameFor(n.instance), n);
   }
 
   private async renewLease(name: string): Promise<void> {
@@ -352,7 +365,7 @@ export class NodeSimulator {
     const waiting = await this.volumesNotReady(pod, pod.spec!.nodeName!);
     if (waiting) return { ready: false, reason: 'ContainerCreating', message: waiting };
     for (const a of this.agents) {
-      const notReady = await a.podNotReady?.(pod, node.instance);
+      const notReady = await a.podNotReady?.(pod, node.instance).finally(() => this.postIfInUseChanged(node));
       if (notReady) return { ready: false, reason: 'ContainerCreating', message: notReady };
     }
     if (pod.spec?.hostNetwork) return { ready: true, podIP: node.instance.privateIp };
@@ -387,7 +400,9 @@ export class NodeSimulator {
 
   private async podStopped(pod: V1Pod): Promise<void> {
     const node = this.nodes.get(pod.spec?.nodeName ?? '');
-    if (node) for (const a of this.agents) await a.podStopped?.(pod, node.instance);
+    if (!node) return;
+    for (const a of this.agents) await a.podStopped?.(pod, node.instance);
+    await this.postIfInUseChanged(node);
   }
 
   private localIp(uid: string, nodeIndex: number, current: string | undefined): string {

@@ -134,9 +134,14 @@ describe('the article on the node: CSI node plugin driven by the testbed as kube
     const backing = loopsBackedUnder(store.dataFile(pv.spec!.csi!.volumeHandle));
     expect(backing.map((l) => l.name)).toEqual([m!.source]);
     writeFileSync(`${target}/index.html`, 'hello from the first node\n');
+    // As kubelet: the node reports the mounted volume in use, so the attach/detach controller holds it until unmounted.
+    const inUse = (await nodes()).find((n) => n.metadata?.name === node1.name) as { status?: { volumesInUse?: string[] } } | undefined;
+    expect(inUse?.status?.volumesInUse).toContain(`kubernetes.io/csi/${DRIVER_NAME}^${pv.spec!.csi!.volumeHandle}`);
 
     await deletePod('writer');
-    expect(mountOf(target)).toBeUndefined();
+    // A pod with terminationGracePeriodSeconds 0 is removed at once; kubelet unmounts after, as here.
+    await waitFor('the pod path unmounted', async () => mountOf(target) === undefined, 30_000);
+    expect(mountsUnder(store.kubelet(node1.instanceId))).toEqual([]);
     // Unmounted, so the attach/detach controller detaches; then the node's loop device goes, the data stays.
     await waitFor('volume detached in moto', async () => (await describeVolume(pv.spec!.csi!.volumeHandle))?.State === 'available', 90_000);
     await waitFor('loop device removed', async () => loopsBackedUnder(store.dataFile(pv.spec!.csi!.volumeHandle)).length === 0, 30_000);
@@ -204,7 +209,7 @@ describe('the article on the node: CSI node plugin driven by the testbed as kube
     })();
     expect(r).toBe(2);
     await deletePod('raw-user');
-    expect(existsSync(path)).toBe(false);
+    await waitFor('the block publish file removed', async () => !existsSync(path), 30_000);
   });
 
   it('a volume that holds another filesystem is refused with a pod Event, and its data is left intact', async () => {
