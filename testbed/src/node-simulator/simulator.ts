@@ -239,7 +239,8 @@ export class NodeSimulator {
     } catch (e) {
       if (status(e) !== 409) throw e;
     }
-    for (const a of this.agents) await a.nodeAdded?.(inst);
+    // A node-side component that fails to start leaves the node up; its pods wait with the agent's reason.
+    for (const a of this.agents) await a.nodeAdded?.(inst).catch((e) => this.log('agent node start failed', { node: name, error: String(e) }));
     const managed: ManagedNode = { instance: inst, readySince: new Date(), index: this.nextNodeIndex++ };
     this.nodes.set(name, managed);
     await this.postStatus(name, managed);
