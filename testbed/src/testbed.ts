@@ -23,6 +23,7 @@ import {
 import { ensureMoto } from './moto.ts';
 import { repoRoot, stateDir } from './paths.ts';
 import { generatePki } from './pki.ts';
+import { csiNodeEnv, removeNodeStorage } from './node-storage.ts';
 import { withStateLock } from './lock.ts';
 import { freePort, isAlive, startDetached, stopGroup, tail, waitFor } from './proc.ts';
 
@@ -119,6 +120,8 @@ async function upLocked(log: Log): Promise<TestbedState> {
     await downLocked(() => undefined);
   }
   const began = Date.now();
+  const left = removeNodeStorage(dir);
+  if (left.mounts || left.loops) log(`removed what a previous node simulator left: ${left.mounts} mounts, ${left.loops} loop devices`);
   mkdirSync(join(dir, 'logs'), { recursive: true });
   const [binDir, motoBin] = [await ensureBinaries(log), await ensureMoto(log)];
   const ports: Ports = {
@@ -153,7 +156,7 @@ async function upLocked(log: Log): Promise<TestbedState> {
       seedAccount(new EC2Client({ region: REGION }), new AutoScalingClient({ region: REGION }), REGION),
     );
     writeState(s, dir);
-    s.pids['node-simulator'] = startNodeSimulator(s, l);
+    s.pids['node-simulator'] = startNodeSimulator(s, l, log);
     writeState(s, dir);
     await step(s, 'nodes registered + Ready', log, () => waitNodesReady(dir, NODE_PLAN.length, l));
   } catch (err) {
@@ -167,9 +170,11 @@ async function upLocked(log: Log): Promise<TestbedState> {
   return s;
 }
 
-function startNodeSimulator(s: TestbedState, l: Layout): number {
+function startNodeSimulator(s: TestbedState, l: Layout, log: Log): number {
   const main = join(repoRoot(), 'testbed', 'src', 'node-simulator', 'main.ts');
-  const env = { ...process.env, ...awsEnv(s), KUBECONFIG: kubeconfigPath(l.dir, 'node-simulator') };
+  // The simulator logs the reason itself when the machine cannot run the node plugin.
+  const csi = csiNodeEnv(l.dir, log);
+  const env = { ...process.env, ...awsEnv(s), KUBECONFIG: kubeconfigPath(l.dir, 'node-simulator'), ...(typeof csi === 'string' ? {} : csi) };
   return startDetached(process.execPath, [main], logFile(l, 'node-simulator'), env);
 }
 
@@ -242,6 +247,8 @@ async function downLocked(log: Log, opts: { keepLogs?: boolean } = {}): Promise<
     rmSync(join(dir, entry), { recursive: true, force: true });
   }
   for (const f of ['controller-manager', 'scheduler', 'node-simulator']) rmSync(join(dir, `${f}.kubeconfig`), { force: true });
+  // The simulator unmounts at stop; a killed one leaves mounts and loop devices, and the volumes' data goes now.
+  removeNodeStorage(dir);
   if (!opts.keepLogs) rmSync(join(dir, 'logs'), { recursive: true, force: true });
   log('testbed stopped');
 }

@@ -5,6 +5,8 @@ import { basename, dirname, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { repoRoot, stateDir } from './paths.ts';
 import { freePort } from './proc.ts';
+import { nodeSimRoot } from './node-storage.ts';
+import { storageLayout } from './node-simulator/host-storage.ts';
 
 /** What an integration test needs to reach the running testbed. */
 export interface TestbedEnv {
@@ -42,6 +44,16 @@ export function testbedKubeConfig(): KubeConfig {
 }
 
 export { repoRoot };
+
+/**
+ * Where the node simulator keeps what it plays kubelet with (see testbed/README.md, "CSI volumes"):
+ * the volumes' data files, each node's device root and kubelet directory.
+ */
+export function nodeSimStorage(): ReturnType<typeof storageLayout> & { root: string } {
+  const root = nodeSimRoot(stateDir());
+  return { root, ...storageLayout(root) };
+}
+export { blockPublishPath, loopsBackedUnder, mountsUnder, podVolumePath, stagingPath } from './node-simulator/host-storage.ts';
 
 /** Stops and starts one component in place (same ports and data), to test outages. */
 export { restartComponent } from './testbed.ts';

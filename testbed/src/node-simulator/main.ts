@@ -3,6 +3,7 @@ import { EC2Client } from '@aws-sdk/client-ec2';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ebsVolumeSlots } from '@kube-iaas/core';
 import { NodeSimulator, type SimulatorHooks } from './simulator.ts';
+import { csiKubeletFromEnv } from './csi-setup.ts';
 
 /**
  * Entry point of the testbed's node simulator: a stand-in for every kubelet of the cluster, run
@@ -35,7 +36,11 @@ const csiDrivers = (process.env.NODE_SIM_CSI_DRIVERS ?? 'ebs.kube-iaas.dev')
   .split(',')
   .map((d) => d.trim())
   .filter(Boolean);
+const log = (msg: string, fields?: Record<string, unknown>) => console.log(JSON.stringify({ time: new Date().toISOString(), component: 'node-simulator', msg, ...fields }));
+const ec2 = new EC2Client({ region });
+const csiKubelet = csiKubeletFromEnv(process.env, { kc, ec2, log });
 const hooks: SimulatorHooks = {
+  agents: csiKubelet ? [csiKubelet] : [],
   csiDrivers: (inst, facts) =>
     csiDrivers.map((name) => ({
       name,
@@ -44,7 +49,7 @@ const hooks: SimulatorHooks = {
       allocatable: { count: ebsVolumeSlots(facts, { attachedEnis: 1 }) },
     })),
 };
-const sim = new NodeSimulator({ kc, ec2: new EC2Client({ region }), autoScaling: new AutoScalingClient({ region }), cluster: env('CLUSTER_NAME'), region, podIpSource: source, hooks });
+const sim = new NodeSimulator({ kc, ec2, log, autoScaling: new AutoScalingClient({ region }), cluster: env('CLUSTER_NAME'), region, podIpSource: source, hooks });
 
 for (;;) {
   try {
@@ -56,6 +61,10 @@ for (;;) {
     await new Promise((r) => setTimeout(r, 1000));
   }
 }
-const shutdown = () => void sim.stop().then(() => process.exit(0));
+const shutdown = () =>
+  void sim
+    .stop()
+    .catch((e) => log('stop failed', { error: String(e) }))
+    .then(() => process.exit(0));
 process.on('SIGTERM', shutdown);
 process.on('SIGINT', shutdown);

@@ -16,6 +16,7 @@ import { instanceTypeFactsFromSdk, tagsFromAws, type InstanceTypeFacts } from '@
 import { ASG_NAME_INSTANCE_TAG, asgNodeSettings, NO_ASG_SETTINGS, type AsgNodeSettings } from './asg-settings.ts';
 import { newNode, nodeNameFor, nodeStatus, type SimInstance } from './node-object.ts';
 import { podStatus, type PodGate } from './pod-status.ts';
+import type { NodeAgent } from './node-agent.ts';
 
 /** The annotation the eni-operator writes with a pod's VPC address. */
 export const POD_IP_ANNOTATION = 'network.kube-iaas.dev/ip';
@@ -26,6 +27,8 @@ export interface SimulatorHooks {
    * operator's issue plugs the EBS driver in here (node ID = instance ID, attach limit from core).
    */
   csiDrivers?: (instance: SimInstance, facts: InstanceTypeFacts) => V1CSINodeDriver[];
+  /** Parts of the kubelet run for real on this machine (see `node-agent.ts`), e.g. the CSI volume manager. */
+  agents?: NodeAgent[];
 }
 
 export interface SimulatorOptions {
@@ -55,6 +58,8 @@ interface ManagedNode {
   instance: SimInstance;
   readySince: Date;
   index: number;
+  /** `status.volumesInUse` as last posted. */
+  inUse?: string;
 }
 
 const status = (err: unknown) => (err as { code?: number }).code;
@@ -90,11 +95,18 @@ export class NodeSimulator {
     this.log = opts.log ?? ((msg, fields) => console.log(JSON.stringify({ time: new Date().toISOString(), component: 'node-simulator', msg, ...fields })));
   }
 
+  private get agents(): NodeAgent[] {
+    return this.opts.hooks?.agents ?? [];
+  }
+
   async start(): Promise<void> {
+    for (const a of this.agents) await a.start?.();
     await this.syncInstances();
     const informer = makeInformer(this.opts.kc, '/api/v1/pods', () => this.core.listPodForAllNamespaces());
     informer.on('add', (p) => this.enqueue(p));
     informer.on('update', (p) => this.enqueue(p));
+    // A pod removed at once (force deletion) still has its volumes torn down.
+    informer.on('delete', (p) => void this.podStopped(p).catch((e) => this.log('pod teardown failed', { pod: this.key(p), error: String(e) })));
     informer.on('error', () => {
       // The apiserver went away; try again shortly, as a kubelet would.
       if (!this.stopped) setTimeout(() => void informer.start().catch(() => undefined), 1000);
@@ -112,6 +124,7 @@ export class NodeSimulator {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     await this.podInformer?.stop();
+    for (const a of this.agents) await a.stop?.().catch((e) => this.log('agent stop failed', { error: String(e) }));
   }
 
   nodeNames(): string[] {
@@ -207,9 +220,11 @@ export class NodeSimulator {
     }
     const runningIds = new Set(running.map((i) => i.instanceId));
     for (const id of this.firstSeen.keys()) if (!runningIds.has(id)) this.firstSeen.delete(id);
+    for (const a of this.agents) await a.sync?.().catch((e) => this.log('agent sync failed', { error: String(e) }));
     for (const [name, n] of this.nodes) {
       if (seen.has(name)) continue;
       this.nodes.delete(name);
+      for (const a of this.agents) await a.nodeRemoved?.(n.instance).catch((e) => this.log('agent node removal failed', { node: name, error: String(e) }));
       await this.core.deleteNode({ name }).catch((e) => (status(e) === 404 ? undefined : Promise.reject(e)));
       await this.coord.deleteNamespacedLease({ name, namespace: 'kube-node-lease' }).catch(() => undefined);
       this.log('node removed: instance no longer running', { node: name, instanceId: n.instance.instanceId });
@@ -224,6 +239,8 @@ export class NodeSimulator {
     } catch (e) {
       if (status(e) !== 409) throw e;
     }
+    // A node-side component that fails to start leaves the node up; its pods wait with the agent's reason.
+    for (const a of this.agents) await a.nodeAdded?.(inst).catch((e) => this.log('agent node start failed', { node: name, error: String(e) }));
     const managed: ManagedNode = { instance: inst, readySince: new Date(), index: this.nextNodeIndex++ };
     this.nodes.set(name, managed);
     await this.postStatus(name, managed);
@@ -241,9 +258,20 @@ export class NodeSimulator {
     for (const p of this.podInformer?.list() ?? []) if (p.spec?.nodeName === name) this.enqueue(p);
   }
 
+  private volumesInUse(n: ManagedNode): string[] {
+    return this.agents.flatMap((a) => a.volumesInUse?.(n.instance) ?? []).sort();
+  }
+
   private async postStatus(name: string, n: ManagedNode): Promise<void> {
-    const body = [{ op: 'replace', path: '/status', value: nodeStatus(n.instance, new Date(), n.readySince) }];
-    await this.core.patchNodeStatus({ name, body });
+    const inUse = this.volumesInUse(n);
+    const value = { ...nodeStatus(n.instance, new Date(), n.readySince), ...(inUse.length ? { volumesInUse: inUse } : {}) };
+    await this.core.patchNodeStatus({ name, body: [{ op: 'replace', path: '/status', value }] });
+    n.inUse = inUse.join(',');
+  }
+
+  /** As kubelet, the node's status follows its volumes in use at once, not only at the next heartbeat. */
+  private async postIfInUseChanged(n: ManagedNode): Promise<void> {
+    if (this.volumesInUse(n).join(',') !== n.inUse) await this.postStatus(nodeNameFor(n.instance), n);
   }
 
   private async renewLease(name: string): Promise<void> {
@@ -312,6 +340,8 @@ export class NodeSimulator {
     if (!node) return;
     const { namespace, name, uid } = pod.metadata!;
     if (pod.metadata?.deletionTimestamp) {
+      // Volumes are unmounted before the object goes, so the attach/detach controller detaches only unmounted volumes.
+      await this.podStopped(pod);
       // The containers are "stopped" at once; kubelet then removes the object for good.
       await this.core
         .deleteNamespacedPod({ name: name!, namespace: namespace!, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid } } })
@@ -326,7 +356,8 @@ export class NodeSimulator {
     const same =
       current?.phase === desired.phase &&
       current?.podIP === desired.podIP &&
-      current?.containerStatuses?.[0]?.state?.waiting?.reason === desired.containerStatuses?.[0]?.state?.waiting?.reason;
+      current?.containerStatuses?.[0]?.state?.waiting?.reason === desired.containerStatuses?.[0]?.state?.waiting?.reason &&
+      current?.containerStatuses?.[0]?.state?.waiting?.message === desired.containerStatuses?.[0]?.state?.waiting?.message;
     if (same) return;
     await this.core.patchNamespacedPodStatus({ name: name!, namespace: namespace!, body: [{ op: 'replace', path: '/status', value: desired }] });
   }
@@ -334,6 +365,10 @@ export class NodeSimulator {
   private async gate(pod: V1Pod, node: ManagedNode): Promise<PodGate> {
     const waiting = await this.volumesNotReady(pod, pod.spec!.nodeName!);
     if (waiting) return { ready: false, reason: 'ContainerCreating', message: waiting };
+    for (const a of this.agents) {
+      const notReady = await a.podNotReady?.(pod, node.instance).finally(() => this.postIfInUseChanged(node));
+      if (notReady) return { ready: false, reason: 'ContainerCreating', message: notReady };
+    }
     if (pod.spec?.hostNetwork) return { ready: true, podIP: node.instance.privateIp };
     const annotated = pod.metadata?.annotations?.[POD_IP_ANNOTATION];
     if (annotated) return { ready: true, podIP: annotated };
@@ -362,6 +397,13 @@ export class NodeSimulator {
       if (!attached) return `waiting for volume ${pvName} to be attached to ${nodeName}`;
     }
     return undefined;
+  }
+
+  private async podStopped(pod: V1Pod): Promise<void> {
+    const node = this.nodes.get(pod.spec?.nodeName ?? '');
+    if (!node) return;
+    for (const a of this.agents) await a.podStopped?.(pod, node.instance);
+    await this.postIfInUseChanged(node);
   }
 
   private localIp(uid: string, nodeIndex: number, current: string | undefined): string {

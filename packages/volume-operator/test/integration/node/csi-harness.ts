@@ -188,7 +188,11 @@ export async function startPlugin(ws: Workspace, protoPath: string, extra: strin
   proc.stderr?.on('data', (d: Buffer) => (out += d.toString()));
   const deadline = Date.now() + 20_000;
   while (!out.includes('CSI node plugin listening')) {
-    if (proc.exitCode !== null || Date.now() > deadline) throw new Error(`the node plugin did not start:\n${out}`);
+    if (proc.exitCode !== null || Date.now() > deadline) {
+      // Not left running behind a failed start (it would hold its socket and log nothing).
+      proc.kill('SIGKILL');
+      throw new Error(`the node plugin did not start:\n${out}`);
+    }
     await sleep(50);
   }
   return {
