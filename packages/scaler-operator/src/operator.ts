@@ -14,7 +14,7 @@ import {
 import { installCrds, type NodeGroup } from '@kube-iaas/crds';
 import { OPERATOR_NAME } from './constants.ts';
 import { scalerFlags } from './config.ts';
-import { LaunchInfoReader } from './aws/groups.ts';
+import { AutoScalingProvider } from './aws/provider.ts';
 import { PendingBatcher } from './controllers/batcher.ts';
 import { NODE_GROUP_TYPE, Scaler, type ScalerSettings } from './controllers/scaler.ts';
 import type { DaemonSet, Node, PersistentVolume, PersistentVolumeClaim, Pod } from './k8s.ts';
@@ -125,10 +125,8 @@ export class ScalerOperator extends Operator<typeof scalerFlags> {
       events: this.events,
       status: this.statusWriter,
       log: this.log,
-      asg,
-      ec2: this.aws.ec2,
+      provider: new AutoScalingProvider(asg, this.aws.ec2, c.clusterName),
       catalog: new InstanceTypeCatalog(this.aws.ec2),
-      launch: new LaunchInfoReader(this.aws.ec2, asg),
       pods,
       nodes,
       nodeGroups,
