@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { Pod } from '../src/k8s.ts';
+import type { V1Pod as Pod } from '@kubernetes/client-node';
 import type { ExistingNode } from '../src/plan/planner.ts';
 import { planScaleDown, type ScaleDownGroup, type ScaleDownInput } from '../src/plan/scale-down.ts';
 

@@ -1,4 +1,4 @@
-import type { NodeSelector, Pod } from '../k8s.ts';
+import type { V1NodeSelector as NodeSelector, V1Pod as Pod } from '@kubernetes/client-node';
 import { isTerminal, nodeShape, schedulable } from '../plan/node.ts';
 import type { ExistingNode } from '../plan/planner.ts';
 import { specRequests } from '../plan/pod.ts';

@@ -1,7 +1,7 @@
 import { KubeApiError, isKubeNotFound, rfc3339 } from '@kube-iaas/core';
 import { Reasons, SCALE_DOWN_DISABLED_ANNOTATION, TO_BE_DELETED_TAINT } from '../constants.ts';
 import { instanceIdFromProviderId } from '../aws/groups.ts';
-import type { Node, Pod } from '../k8s.ts';
+import type { V1Node as Node, V1Pod as Pod } from '@kubernetes/client-node';
 import { isReady } from '../plan/node.ts';
 import { podKey } from '../plan/pod.ts';
 import { planScaleDown, type NodeRemoval, type ScaleDownGroup } from '../plan/scale-down.ts';

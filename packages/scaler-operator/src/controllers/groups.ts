@@ -1,6 +1,6 @@
 import { assertMutable, classifyAwsError, rfc3339 } from '@kube-iaas/core';
 import { instanceIdFromProviderId, type AsgView } from '../aws/groups.ts';
-import type { Node } from '../k8s.ts';
+import type { V1Node as Node } from '@kubernetes/client-node';
 import { asgOwners } from '../plan/limits.ts';
 import { isReady, usable } from '../plan/node.ts';
 import { buildNodeTemplate, TemplateError } from '../template/build.ts';
@@ -24,7 +24,7 @@ export async function readGroups(ctx: RunContext): Promise<GroupView[]> {
     const id = instanceIdFromProviderId(n.spec?.providerID);
     if (id) instToNode.set(id, n);
   }
-  const daemonSets = d.daemonSets.list().map((ds) => ({ key: `${ds.metadata?.namespace}/${ds.metadata?.name}`, podSpec: ds.spec?.template?.spec ?? {} }));
+  const daemonSets = d.daemonSets.list().map((ds) => ({ key: `${ds.metadata?.namespace}/${ds.metadata?.name}`, podSpec: ds.spec?.template?.spec ?? { containers: [] } }));
   const now = ctx.now();
   const out: GroupView[] = [];
   for (const ng of ngs) {

@@ -1,7 +1,7 @@
 import { rfc3339, type EventRecorder, type Informer, type InstanceTypeCatalog, type KubeClient, type Logger, type ResourceType, type StatusWriter } from '@kube-iaas/core';
 import { NODE_GROUP, type NodeGroup, type NodeGroupStatus } from '@kube-iaas/crds';
 import { Reasons } from '../constants.ts';
-import type { DaemonSet, Node, PersistentVolume, PersistentVolumeClaim, Pod } from '../k8s.ts';
+import type { V1DaemonSet as DaemonSet, V1Node as Node, V1PersistentVolume as PersistentVolume, V1PersistentVolumeClaim as PersistentVolumeClaim, V1Pod as Pod } from '@kubernetes/client-node';
 import type { AsgView } from '../aws/groups.ts';
 import type { NodeGroupProvider } from '../aws/provider.ts';
 import type { ExpanderName } from '../plan/expander.ts';

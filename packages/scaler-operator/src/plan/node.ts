@@ -1,5 +1,5 @@
 import { STARTUP_TAINTS, STARTUP_TAINT_PREFIXES, TO_BE_DELETED_TAINT } from '../constants.ts';
-import type { Node, Pod } from '../k8s.ts';
+import type { V1Node as Node, V1Pod as Pod } from '@kubernetes/client-node';
 import { toResources } from '../quantity.ts';
 import type { NodeShape } from './match.ts';
 

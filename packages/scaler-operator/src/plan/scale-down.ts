@@ -1,5 +1,5 @@
 import { SAFE_TO_EVICT_ANNOTATION, SAFE_TO_EVICT_LOCAL_VOLUMES_ANNOTATION } from '../constants.ts';
-import type { NodeSelector, Pod } from '../k8s.ts';
+import type { V1NodeSelector as NodeSelector, V1Pod as Pod } from '@kubernetes/client-node';
 import { addResources, type Resources } from '../quantity.ts';
 import { classify, firstFit, newBin } from './pack.ts';
 import type { ExistingNode } from './planner.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Pod } from '../../src/k8s.ts';
+import type { V1Pod as Pod } from '@kubernetes/client-node';
 import type { ExistingNode } from '../../src/plan/planner.ts';
 import { evictionBlocker, planScaleDown, utilization, type ScaleDownGroup, type ScaleDownInput, type ScaleDownNode } from '../../src/plan/scale-down.ts';
 import { GiB, MiB } from './fixtures.ts';
