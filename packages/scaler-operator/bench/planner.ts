@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { instanceTypeFactsFromSdk } from '@kube-iaas/core';
-import type { Pod } from '../src/k8s.ts';
+import type { V1Pod as Pod } from '@kubernetes/client-node';
 import { planScaleUp, type ExistingNode, type PlanGroup } from '../src/plan/planner.ts';
 import { podRequirements } from '../src/plan/pod.ts';
 import { buildNodeTemplate } from '../src/template/build.ts';
@@ -50,7 +50,7 @@ function pods(n: number, workloads: number): Pod[] {
   return Array.from({ length: n }, (_, i) => {
     const w = workloads > 0 ? i % workloads : i;
     const spec: NonNullable<Pod['spec']> = {
-      containers: [{ resources: { requests: { cpu: `${100 + (w % 17) * 50}m`, memory: `${128 + (w % 11) * 64}Mi` } } }],
+      containers: [{ name: 'c', resources: { requests: { cpu: `${100 + (w % 17) * 50}m`, memory: `${128 + (w % 11) * 64}Mi` } } }],
     };
     if (w % 10 === 3) spec.nodeSelector = { pool: `pool-${w % 3}` };
     if (w % 13 === 5) spec.tolerations = [{ key: 'dedicated', operator: 'Equal', value: 'batch', effect: 'NoSchedule' }];

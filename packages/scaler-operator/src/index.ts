@@ -1,5 +1,8 @@
 export { ScalerOperator, settingsFrom, type ScalerConfig } from './operator.ts';
-export { Scaler, nodeGroupNameFor, NODE_GROUP_TYPE } from './controllers/scaler.ts';
+export { Scaler, NODE_GROUP_TYPE } from './controllers/scaler.ts';
+export { nodeGroupNameFor, planDiscovery } from './translate/discovery.ts';
+export { planScaleDown, type ScaleDownInput, type ScaleDownPlan } from './plan/scale-down.ts';
+export { AutoScalingProvider, type NodeGroupProvider } from './aws/provider.ts';
 export { scalerFlags } from './config.ts';
 export { planScaleUp, formatReasons, type PlanInput, type PlanResult, type PlanGroup } from './plan/planner.ts';
 export { buildNodeTemplate, TemplateError, type NodeTemplate, type LaunchInfo } from './template/build.ts';

@@ -4,9 +4,9 @@ import {
   createAwsClients,
   InstanceTypeCatalog,
   Operator,
+  resources,
   type AwsClients,
   type ConfigOf,
-  type Informer,
   type OperatorOptions,
   type ResourceType,
   type runtimeFlags,
@@ -14,19 +14,15 @@ import {
 import { installCrds, type NodeGroup } from '@kube-iaas/crds';
 import { OPERATOR_NAME } from './constants.ts';
 import { scalerFlags } from './config.ts';
-import { LaunchInfoReader } from './aws/groups.ts';
+import { AutoScalingProvider } from './aws/provider.ts';
 import { PendingBatcher } from './controllers/batcher.ts';
 import { NODE_GROUP_TYPE, Scaler, type ScalerSettings } from './controllers/scaler.ts';
-import type { DaemonSet, Node, PersistentVolume, PersistentVolumeClaim, Pod } from './k8s.ts';
+import type { V1DaemonSet as DaemonSet, V1Node as Node, V1PersistentVolume as PersistentVolume, V1PersistentVolumeClaim as PersistentVolumeClaim, V1Pod as Pod } from '@kubernetes/client-node';
 import { isDaemonSetPod, isUnschedulable, podKey } from './plan/pod.ts';
 import type { ExpanderName } from './plan/expander.ts';
 import { resourceAmount } from './quantity.ts';
 
 const DAEMONSET: ResourceType = { apiVersion: 'apps/v1', kind: 'DaemonSet', plural: 'daemonsets', namespaced: true };
-const POD: ResourceType = { apiVersion: 'v1', kind: 'Pod', plural: 'pods', namespaced: true };
-const NODE: ResourceType = { apiVersion: 'v1', kind: 'Node', plural: 'nodes', namespaced: false };
-const PVC: ResourceType = { apiVersion: 'v1', kind: 'PersistentVolumeClaim', plural: 'persistentvolumeclaims', namespaced: true };
-const PV: ResourceType = { apiVersion: 'v1', kind: 'PersistentVolume', plural: 'persistentvolumes', namespaced: false };
 
 export type ScalerConfig = ConfigOf<typeof runtimeFlags & typeof scalerFlags>;
 
@@ -90,12 +86,12 @@ export class ScalerOperator extends Operator<typeof scalerFlags> {
     }
     this.aws = this.#awsOverride ?? (await createAwsClients({ cluster: c.clusterName, logger: this.log, ...awsClientOptions(c) }));
     const asg: AutoScalingClient = this.aws.autoScaling;
-    const pods = this.informer<Pod & { metadata?: { name?: string } }>(POD, { indexers: { byNode: (p: Pod) => p.spec?.nodeName } }) as unknown as Informer<Pod>;
-    const nodes = this.informer(NODE) as unknown as Informer<Node>;
-    const nodeGroups = this.informer(NODE_GROUP_TYPE) as unknown as Informer<NodeGroup>;
-    const daemonSets = this.informer(DAEMONSET) as unknown as Informer<DaemonSet>;
-    const pvcs = this.informer(PVC) as unknown as Informer<PersistentVolumeClaim>;
-    const pvs = this.informer(PV) as unknown as Informer<PersistentVolume>;
+    const pods = this.informer<Pod>(resources.Pod, { indexers: { byNode: (p) => p.spec?.nodeName } });
+    const nodes = this.informer<Node>(resources.Node);
+    const nodeGroups = this.informer<NodeGroup>(NODE_GROUP_TYPE);
+    const daemonSets = this.informer<DaemonSet>(DAEMONSET);
+    const pvcs = this.informer<PersistentVolumeClaim>(resources.PersistentVolumeClaim);
+    const pvs = this.informer<PersistentVolume>(resources.PersistentVolume);
 
     const ctl = this.controller({
       name: 'scaler',
@@ -125,10 +121,8 @@ export class ScalerOperator extends Operator<typeof scalerFlags> {
       events: this.events,
       status: this.statusWriter,
       log: this.log,
-      asg,
-      ec2: this.aws.ec2,
+      provider: new AutoScalingProvider(asg, this.aws.ec2, c.clusterName),
       catalog: new InstanceTypeCatalog(this.aws.ec2),
-      launch: new LaunchInfoReader(this.aws.ec2, asg),
       pods,
       nodes,
       nodeGroups,

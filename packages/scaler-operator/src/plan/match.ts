@@ -1,5 +1,5 @@
 import { ZONE_LABELS } from '../constants.ts';
-import type { NodeSelector, NodeSelectorRequirement, NodeSelectorTerm, Taint, Toleration } from '../k8s.ts';
+import type { V1NodeSelector as NodeSelector, V1NodeSelectorRequirement as NodeSelectorRequirement, V1NodeSelectorTerm as NodeSelectorTerm, V1Taint as Taint, V1Toleration as Toleration } from '@kubernetes/client-node';
 import { formatAmount, type Resources } from '../quantity.ts';
 
 /**

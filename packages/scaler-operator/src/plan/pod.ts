@@ -1,4 +1,4 @@
-import type { Container, NodeSelector, Pod, PodSpec } from '../k8s.ts';
+import type { V1Container as Container, V1NodeSelector as NodeSelector, V1Pod as Pod, V1PodSpec as PodSpec } from '@kubernetes/client-node';
 import { addResources, maxResources, toResources, type Resources } from '../quantity.ts';
 import type { PodRequirements } from './match.ts';
 

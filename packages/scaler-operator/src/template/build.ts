@@ -10,7 +10,7 @@ import {
   LABEL_ZONE,
   LABEL_ZONE_BETA,
 } from '../constants.ts';
-import type { PodSpec, Taint } from '../k8s.ts';
+import type { V1PodSpec as PodSpec, V1Taint as Taint } from '@kubernetes/client-node';
 import { placementMismatch, type NodeShape } from '../plan/match.ts';
 import { specRequests } from '../plan/pod.ts';
 import { QuantityError, addResources, subtractResources, toResources, type Resources } from '../quantity.ts';

@@ -1,5 +1,5 @@
 import { NodeTemplateTagError, parseNodeTemplate, type Tags } from '@kube-iaas/core';
-import type { Taint } from '../k8s.ts';
+import type { V1Taint as Taint } from '@kubernetes/client-node';
 import { resourceAmount, type Resources } from '../quantity.ts';
 
 /** A node-template tag the scaler cannot read (core's error): the message names the tag; `tag` is its key. */

@@ -6,8 +6,8 @@ import { planScaleUp } from '../../src/plan/planner.ts';
 import { buildNodeTemplate } from '../../src/template/build.ts';
 import { KUBELET_RESERVED } from '@kube-iaas/testbed';
 import { podRequirements } from '../../src/plan/pod.ts';
-import { nodeShape } from '../../src/controllers/scaler.ts';
-import type { Node, Pod } from '../../src/k8s.ts';
+import { nodeShape } from '../../src/plan/node.ts';
+import type { V1Node as Node, V1Pod as Pod } from '@kubernetes/client-node';
 import type { ScalerOperator } from '../../src/operator.ts';
 import { asgOf, clients, createNamespace, deleteNamespace, deployment, DEPLOYMENT, eventsOf, NG, NODE, podsOf, resetTestbedAsg, startOperator, TESTBED_ASG, waitFor } from './helpers.ts';
 

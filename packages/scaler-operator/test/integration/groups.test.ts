@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeGroup } from '@kube-iaas/crds';
-import type { Node } from '../../src/k8s.ts';
+import type { V1Node as Node } from '@kubernetes/client-node';
 import type { ScalerOperator } from '../../src/operator.ts';
 import {
   asgOf,

@@ -1,5 +1,5 @@
 import { instanceTypeFactsFromSdk, type InstanceTypeFacts } from '@kube-iaas/core';
-import type { Pod } from '../../src/k8s.ts';
+import type { V1Pod as Pod } from '@kubernetes/client-node';
 import { buildNodeTemplate, type NodeTemplate, type TemplateInput } from '../../src/template/build.ts';
 
 /** DescribeInstanceTypes answers for the article's types (the real EC2 figures). */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { isStartupTaint, nodeGroupNameFor, nodeShape } from '../../src/controllers/scaler.ts';
+import { isStartupTaint, nodeShape } from '../../src/plan/node.ts';
+import { nodeGroupNameFor } from '../../src/translate/discovery.ts';
 import { instanceIdFromProviderId } from '../../src/aws/groups.ts';
 
 describe('existing nodes as the planner sees them', () => {

@@ -98,10 +98,10 @@ describe('fit', () => {
   it('requests: containers summed, init containers at their peak, sidecars alongside, overhead added', () => {
     const r = specRequests({
       initContainers: [
-        { resources: { requests: { cpu: '2' } } },
-        { restartPolicy: 'Always', resources: { requests: { cpu: '100m', memory: '64Mi' } } },
+        { name: 'c', resources: { requests: { cpu: '2' } } },
+        { name: 's', restartPolicy: 'Always', resources: { requests: { cpu: '100m', memory: '64Mi' } } },
       ],
-      containers: [{ resources: { requests: { cpu: '500m', memory: '1Gi' } } }, { resources: { requests: { cpu: '250m' } } }],
+      containers: [{ name: 'c', resources: { requests: { cpu: '500m', memory: '1Gi' } } }, { name: 'c', resources: { requests: { cpu: '250m' } } }],
       overhead: { cpu: '10m' },
     });
     expect(r).toEqual({ cpu: 2010, memory: 1024 * MiB + 64 * MiB + 0, pods: 1 });
@@ -110,7 +110,7 @@ describe('fit', () => {
   it('recognises pods the scheduler marked unschedulable', () => {
     expect(isUnschedulable(pod('p', {}))).toBe(true);
     expect(isUnschedulable({ ...pod('p', {}), status: { phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'SchedulingGated' }] } })).toBe(false);
-    expect(isUnschedulable({ ...pod('p', {}), spec: { nodeName: 'n1' } })).toBe(false);
+    expect(isUnschedulable({ ...pod('p', {}), spec: { containers: [], nodeName: 'n1' } })).toBe(false);
   });
 });
 

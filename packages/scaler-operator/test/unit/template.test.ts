@@ -75,7 +75,7 @@ describe('node template', () => {
   });
 
   it('counts DaemonSets that would run on the node as overhead, and only those', () => {
-    const ds = (key: string, cpu: string, extra: object = {}) => ({ key, podSpec: { containers: [{ resources: { requests: { cpu, memory: '100Mi' } } }], ...extra } });
+    const ds = (key: string, cpu: string, extra: object = {}) => ({ key, podSpec: { containers: [{ name: 'c', resources: { requests: { cpu, memory: '100Mi' } } }], ...extra } });
     const t = template({
       asgTags: { [`${TAINT}dedicated`]: 'batch:NoSchedule' },
       daemonSets: [
