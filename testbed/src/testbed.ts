@@ -64,6 +64,8 @@ export function awsEnv(s: TestbedState): Record<string, string> {
     // moto accepts any key; these are not credentials of any real account.
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
+    // Operators turn on their moto workarounds (core's --aws-emulator-quirks) only when told.
+    AWS_EMULATOR_QUIRKS: 'true',
     CLUSTER_NAME,
   };
 }

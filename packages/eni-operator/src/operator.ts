@@ -124,6 +124,7 @@ export class EniOperator extends Operator<typeof eniFlags> {
         pools,
         allowed: { subnetIds: Object.values(defaults.subnetsByZone ?? {}), securityGroupIds: defaults.securityGroupIds ?? [] },
         changing,
+        emulatorQuirks: cfg.awsEmulatorQuirks,
         wakeAllocator: (n) => allocCtl.enqueue(n),
       }),
       resyncKeys: () => pools.keys(),

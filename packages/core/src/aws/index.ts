@@ -11,3 +11,4 @@ export * from './kms.ts';
 export * from './elbv2.ts';
 export * from './environment.ts';
 export * from './elb-names.ts';
+export * from './provider-id.ts';

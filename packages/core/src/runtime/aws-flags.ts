@@ -49,6 +49,14 @@ export const awsFlags = {
       }
     },
   }),
+  // Workarounds for what only the emulator does wrong (moto: repeated addresses, …) cost calls and time
+  // on AWS, where they never find anything; so they run only when this is on. The testbed sets it for
+  // every operator it starts (AWS_EMULATOR_QUIRKS in its aws.env); nothing else should.
+  'aws-emulator-quirks': flag.bool({
+    description: 'Compensate for the AWS emulator (moto) of the testbed: extra checks that real AWS never needs. Never set it against AWS.',
+    env: 'AWS_EMULATOR_QUIRKS',
+    default: false,
+  }),
 } as const;
 
 /** The part of `createAwsClients`' config the AWS flags decide. */

@@ -78,7 +78,7 @@ export function toPoolEni(n: NetworkInterface): PoolEni {
 
 /**
  * Addresses of this pool that another ENI in the same subnets also holds (never on AWS; moto picks
- * addresses at random without checking). An address we have not recorded in status yet (`fresh`)
+ * addresses at random without checking), so called only with `--aws-emulator-quirks`. An address we have not recorded in status yet (`fresh`)
  * yields to anyone; a recorded one that no pod of ours holds yields to an ENI with a smaller ID, so
  * two pools decide the same way. Called only when the pool is about to hand addresses out.
  */
@@ -113,6 +113,8 @@ export interface ApplyContext {
   onApplied?: (a: PoolAction, detail: string) => void;
   /** A step that AWS (moto) made go wrong was undone and done again. */
   onRetried?: (detail: string) => void;
+  /** Check for moto's repeated addresses (`--aws-emulator-quirks`); off on AWS, which never repeats one. */
+  emulatorQuirks?: boolean;
 }
 
 async function waitAvailable(clients: AwsClients, eniId: string): Promise<void> {
@@ -206,8 +208,9 @@ const PRIMARY_CLASH_RETRIES = 3;
  * Creates an ENI of the pool (not attached yet). moto picks a new ENI's primary address at random
  * without looking at the secondaries in the subnet; a primary equal to an address a pod already holds
  * would take that address out of the pool's record while the pod keeps it, and the pool would then
- * grow past the instance's limit. Such an ENI is deleted before it is attached and created again
- * (one describe of the subnet per new ENI; AWS never gives out a held address, so there it finds nothing).
+ * grow past the instance's limit. With `emulatorQuirks` such an ENI is deleted before it is attached and
+ * created again (one describe of the subnet per new ENI). Without it no check is made: AWS never gives
+ * out a held address.
  */
 async function createEni(ctx: ApplyContext, deviceIndex: number, ipCount: number): Promise<{ id: string; calls: number }> {
   const { ec2 } = ctx.clients;
@@ -227,6 +230,7 @@ async function createEni(ctx: ApplyContext, deviceIndex: number, ipCount: number
     const id = created.NetworkInterface?.NetworkInterfaceId;
     if (!id) throw new Error('CreateNetworkInterface returned no ID');
     const primary = created.NetworkInterface?.PrivateIpAddress;
+    if (!ctx.emulatorQuirks) return { id, calls };
     const others = primary ? (await describeNetworkInterfaces(ec2, { filters: [{ Name: 'subnet-id', Values: [ctx.subnetId] }] })).filter((n) => n.id !== id) : [];
     if (!others.some((n) => n.privateIpAddresses.includes(primary ?? ''))) return { id, calls };
     if (attempt > PRIMARY_CLASH_RETRIES) {

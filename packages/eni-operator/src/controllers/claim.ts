@@ -2,14 +2,13 @@
 // and the EniPools whose spec names it. The rule that picks the holder is the pure `instanceHolder`.
 import type { V1Node } from '@kubernetes/client-node';
 import type { EniPool } from '@kube-iaas/crds';
-import { taggedOwner, type Informer, type NetworkInterface } from '@kube-iaas/core';
+import { instanceIdOfNode, taggedOwner, type Informer, type NetworkInterface } from '@kube-iaas/core';
 import type { ClaimInput } from '../plan/index.ts';
-import { parseProviderId } from '../translate/index.ts';
 
 /** Index of both informers: the instance a Node runs on, the instance a pool names. */
 export const INSTANCE_INDEX = 'instanceId';
 
-export const nodeInstance = (n: V1Node): string | undefined => parseProviderId(n.spec?.providerID)?.instanceId;
+export const nodeInstance = (n: V1Node): string | undefined => instanceIdOfNode(n);
 export const poolInstance = (p: EniPool): string | undefined => p.spec?.instanceId || undefined;
 
 const iso = (t: Date | string | undefined): string | undefined => (t === undefined ? undefined : new Date(t).toISOString());

@@ -59,6 +59,8 @@ export interface PoolControllerDeps {
   wakeAllocator: (name: string) => void;
   /** Pools with a change under way (this controller will look again by itself): waking them is redundant. */
   changing?: Set<string>;
+  /** `--aws-emulator-quirks`: look for moto's repeated addresses across instances and on new ENIs' primaries. */
+  emulatorQuirks?: boolean;
 }
 
 const typeOpt = { type: ENI_POOL_RESOURCE };
@@ -211,6 +213,7 @@ export function poolReconciler(deps: PoolControllerDeps) {
       securityGroupIds,
       onApplied: (_a, detail) => deps.events.normal(store.current(name) ?? pool, 'PoolChanged', detail, typeOpt),
       onRetried: (detail) => ctx.log.warn({ detail }, 'AWS step undone and retried'),
+      emulatorQuirks: deps.emulatorQuirks ?? false,
     };
 
     try {
@@ -248,8 +251,9 @@ export function poolReconciler(deps: PoolControllerDeps) {
       const current = store.current(name) ?? pool;
       const recorded = new Set((current.status?.enis ?? []).flatMap((e) => e.secondaryIps ?? []));
       const fresh = new Set(deduped.enis.flatMap((e) => e.secondaryIps).filter((ip) => !recorded.has(ip)));
-      // Only addresses not recorded yet are checked: a recorded one passed this check when it was recorded.
-      if (fresh.size > 0) {
+      // moto only (AWS never repeats an address, so there this would be one wasted describe per new
+      // address batch). Only addresses not recorded yet are checked: a recorded one passed when recorded.
+      if (deps.emulatorQuirks && fresh.size > 0) {
         const allocated = new Set((current.status?.allocations ?? []).map((a) => a.ip));
         const foreign = await foreignDuplicates(clients, deduped.enis, [...new Set(actual.attached.map((n) => n.subnetId))], fresh, allocated);
         if (foreign.length > 0) {

@@ -1,9 +1,9 @@
 // Stage 1, pure: a Node becomes its EniPool — cluster-scoped, named after the Node, owned by it.
-// The instance comes from spec.providerID (aws:///<az>/<instance-id>), the type from the well-known
+// The instance comes from spec.providerID (core's parseProviderId), the type from the well-known
 // label; warm targets and cooldown from the operator's cluster-wide defaults.
 import type { V1Node } from '@kubernetes/client-node';
 import type { EniPool, EniPoolSpec } from '@kube-iaas/crds';
-import { ownerReference, resources } from '@kube-iaas/core';
+import { PROVIDER_ID_FORM, ownerReference, parseProviderId, resources } from '@kube-iaas/core';
 import { ENI_POOL_RESOURCE, INSTANCE_TYPE_LABELS, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../constants.ts';
 
 export interface PoolDefaults {
@@ -24,14 +24,6 @@ export interface TranslateError {
 
 export type TranslateResult = { ok: true; pool: EniPool } | { ok: false; errors: TranslateError[] };
 
-const PROVIDER_ID = /^aws:\/\/\/([a-z0-9-]*)\/(i-[0-9a-f]{8,17})$/;
-
-/** Zone and instance ID from an AWS providerID, or undefined. */
-export function parseProviderId(providerId: string | undefined): { zone: string; instanceId: string } | undefined {
-  const m = providerId ? PROVIDER_ID.exec(providerId) : null;
-  return m ? { zone: m[1] ?? '', instanceId: m[2] ?? '' } : undefined;
-}
-
 export function instanceTypeOf(node: V1Node): string | undefined {
   for (const l of INSTANCE_TYPE_LABELS) {
     const v = node.metadata?.labels?.[l];
@@ -45,7 +37,7 @@ export function translateNode(node: V1Node, defaults: PoolDefaults = {}): Transl
   const name = node.metadata?.name;
   if (!name || !node.metadata?.uid) errors.push({ field: 'metadata', message: 'the Node has no name or uid' });
   const parsed = parseProviderId(node.spec?.providerID);
-  if (!parsed) errors.push({ field: 'spec.providerID', message: node.spec?.providerID ? `"${node.spec.providerID}" is not aws:///<zone>/<instance-id>` : 'is not set (the cloud provider or kubelet has not registered the instance yet)' });
+  if (!parsed) errors.push({ field: 'spec.providerID', message: node.spec?.providerID ? `"${node.spec.providerID}" is not ${PROVIDER_ID_FORM}` : 'is not set (the cloud provider or kubelet has not registered the instance yet)' });
   const instanceType = instanceTypeOf(node);
   if (!instanceType) errors.push({ field: `metadata.labels["${INSTANCE_TYPE_LABELS[0]}"]`, message: 'is not set' });
   if (errors.length > 0 || !parsed || !instanceType || !name) return { ok: false, errors };

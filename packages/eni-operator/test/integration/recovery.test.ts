@@ -133,4 +133,46 @@ describe('eni-operator: crash and bad input', () => {
       await op.stop();
     }
   });
+
+  // Core's one providerID parser: every form the AWS cloud provider writes or reads back makes a pool (as
+  // the lb and ingress operators count such a Node as an AWS node); Fargate and malformed IDs do not.
+  it('providerID forms: aws:///<id> and aws://<zone>/<id> get an EniPool; Fargate and a 7-digit ID → InvalidNode naming spec.providerID, no pool', async () => {
+    const op = await OperatorProcess.start(['--leaked-eni-sweep-interval=0']);
+    // Instances that do not exist: the unknown instance type stops the pool before any instance call.
+    const accepted = [
+      { name: 'eni-it-pid-no-zone', providerID: 'aws:///i-0fedcba9876543210', instanceId: 'i-0fedcba9876543210' },
+      { name: 'eni-it-pid-host-zone', providerID: `aws://${account.zones[0]}/i-0fedcba9`, instanceId: 'i-0fedcba9' },
+    ];
+    const refused = [
+      { name: 'eni-it-pid-fargate', providerID: `aws:///${account.zones[0]}/0123456789abcdef0123456789abcdef/fargate-ip-192-168-1-2.ec2.internal` },
+      { name: 'eni-it-pid-short', providerID: `aws:///${account.zones[0]}/i-0fedcba` },
+    ];
+    const all = [...accepted, ...refused];
+    const node = (name: string, providerID: string): V1Node => ({
+      apiVersion: 'v1',
+      kind: 'Node',
+      metadata: { name, labels: { 'node.kubernetes.io/instance-type': 'c5.mega', 'kube-iaas.dev/test': 'eni-it' } },
+      spec: { providerID },
+    });
+    try {
+      for (const n of all) await c.kube.delete(resources.Node, { name: n.name }).catch(() => undefined);
+      for (const n of all) await c.kube.create(resources.Node, node(n.name, n.providerID));
+      for (const n of accepted) {
+        const p = await waitFor(`EniPool of ${n.name}`, () => pool(n.name), 30_000, 500);
+        expect(p.spec?.instanceId).toBe(n.instanceId);
+      }
+      for (const n of refused) {
+        const [ev] = await waitFor(`InvalidNode Warning Event of ${n.name}`, async () => {
+          const e = await events(n.name, 'InvalidNode');
+          return e.length ? e : undefined;
+        }, 30_000, 500);
+        expect(ev!.message).toContain(`spec.providerID: "${n.providerID}" is not aws:///<zone>/<instance-id>`);
+        expect(await pool(n.name)).toBeUndefined();
+      }
+    } finally {
+      for (const n of all) await c.kube.delete(resources.Node, { name: n.name }).catch(() => undefined);
+      for (const n of accepted) await waitFor('pool of the deleted Node gone', async () => !(await pool(n.name)), 60_000, 500).catch(() => undefined);
+      await op.stop();
+    }
+  });
 });

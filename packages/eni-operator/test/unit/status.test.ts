@@ -152,7 +152,7 @@ describe('AWS refuses growth (typed boundary: AwsError from the EC2 client)', ()
 });
 
 describe('a new ENI whose primary address another ENI holds (moto picks it at random)', () => {
-  it('is deleted before it is attached and created again; the pod\'s address stays where it is', async () => {
+  async function createOne(emulatorQuirks: boolean): Promise<{ sent: string[]; retried: string[] }> {
     const sent: string[] = [];
     const primaries = ['10.0.0.7', '10.0.0.20'];
     // A real client (core's describe paginates, which wants one) whose send is the boundary.
@@ -177,8 +177,12 @@ describe('a new ENI whose primary address another ENI holds (moto picks it at ra
     const clients = { ec2, cluster: 'int32bit-kubernetes', guard: new OwnershipGuard({ cluster: 'int32bit-kubernetes' }) } as unknown as AwsClients;
     const actual = { attached: [], foreign: [], detached: [], subnetCidrs: new Map() } as unknown as ActualPool;
     const retried: string[] = [];
-    const ctx = { clients, owner: { kind: 'EniPool', name: 'n', uid: 'u' }, instanceId: 'i-0123456789abcdef0', subnetId: 'subnet-1', securityGroupIds: ['sg-1'], onRetried: (d: string) => retried.push(d) };
+    const ctx = { clients, owner: { kind: 'EniPool', name: 'n', uid: 'u' }, instanceId: 'i-0123456789abcdef0', subnetId: 'subnet-1', securityGroupIds: ['sg-1'], onRetried: (d: string) => retried.push(d), emulatorQuirks };
     await applyPoolPlan(ctx, actual, [{ op: 'createEni', deviceIndex: 1, ipCount: 9 }]);
+    return { sent, retried };
+  }
+  it('with --aws-emulator-quirks: is deleted before it is attached and created again; the pod\'s address stays where it is', async () => {
+    const { sent, retried } = await createOne(true);
     expect(sent).toEqual([
       'CreateNetworkInterface',
       'DescribeNetworkInterfaces',
@@ -190,6 +194,11 @@ describe('a new ENI whose primary address another ENI holds (moto picks it at ra
     ]);
     expect(retried).toHaveLength(1);
     expect(retried[0]).toContain('10.0.0.7');
+  });
+  it('without it (real AWS, which never gives out a held address): no describe after the create', async () => {
+    const { sent, retried } = await createOne(false);
+    expect(sent).toEqual(['CreateNetworkInterface', 'AttachNetworkInterface', 'ModifyNetworkInterfaceAttribute']);
+    expect(retried).toEqual([]);
   });
 });
 

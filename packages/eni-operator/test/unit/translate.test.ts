@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Node } from '@kubernetes/client-node';
 import { validateEniPoolSpec } from '@kube-iaas/crds';
-import { parseProviderId, parseZoneSubnets, translateNode } from '../../src/translate/index.ts';
+import { parseZoneSubnets, translateNode } from '../../src/translate/index.ts';
 
 const node = (over: Partial<V1Node['spec']> = {}, labels: Record<string, string> = { 'node.kubernetes.io/instance-type': 'c5.large' }): V1Node => ({
   apiVersion: 'v1',
@@ -34,9 +34,7 @@ describe('translateNode', () => {
     if (r.ok) return;
     expect(r.errors.map((e) => e.field)).toEqual(['spec.providerID', 'metadata.labels["node.kubernetes.io/instance-type"]']);
   });
-  it('parses providerIDs and zone=subnet lists', () => {
-    expect(parseProviderId('aws:///cn-northwest-1b/i-0abc12345')).toEqual({ zone: 'cn-northwest-1b', instanceId: 'i-0abc12345' });
-    expect(parseProviderId('gce://p/z/n')).toBeUndefined();
+  it('parses zone=subnet lists (providerIDs: core\'s parseProviderId, tested there)', () => {
     expect(parseZoneSubnets(['a=subnet-01', 'b=subnet-02'])).toEqual({ a: 'subnet-01', b: 'subnet-02' });
     expect(() => parseZoneSubnets(['a:subnet-01'])).toThrow(/a:subnet-01/);
   });

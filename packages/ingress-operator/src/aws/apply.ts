@@ -106,9 +106,11 @@ export interface ApplyContext {
   /** After each successful action (Events). */
   onApplied?: ((a: Action) => void) | undefined;
   /**
-   * Deletions that meet ResourceInUse / DependencyViolation are retried this many times with exponential
-   * backoff from `baseMs` (an ALB's network interfaces let go of its security group some seconds after
-   * the ALB is deleted). Default 8 attempts from 1 s, at most 15 s apart (about a minute).
+   * Deletions that meet ResourceInUse / DependencyViolation (an ALB's network interfaces let go of its
+   * security group some seconds after the ALB is deleted) are tried this many times here, with exponential
+   * backoff from `baseMs`. Default 1: the error is thrown at once and the controller's queue retries the key
+   * with its per-key backoff, from a fresh read, without holding a worker meanwhile. Callers without a
+   * queue (tests, one-off scripts) may ask for inline retries.
    */
   dependencyRetry?: { attempts?: number; baseMs?: number; maxMs?: number } | undefined;
 }
@@ -134,7 +136,8 @@ function conditionsOf(r: DesiredRule): ElbRuleCondition[] {
 }
 
 const codeOf = (e: unknown) => classifyAwsError(e).code;
-const isDependency = (e: unknown) => ['ResourceInUse', 'DependencyViolation', 'ResourceInUseFault', 'InvalidGroup.InUse'].includes(codeOf(e));
+/** A delete refused because something still uses the resource: it goes by itself or by another delete. */
+export const isStillInUse = (e: unknown): boolean => ['ResourceInUse', 'DependencyViolation', 'ResourceInUseFault', 'InvalidGroup.InUse'].includes(codeOf(e));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function toApplied(lb: SdkLoadBalancer, fallback: { name: string; scheme: string }): AppliedLoadBalancer {
@@ -219,12 +222,12 @@ export async function applyPlan(ctx: ApplyContext, actions: readonly Action[], o
     result.rules = [...result.rules.filter((r) => !(r.listenerPort === listenerPort && r.priority === priority)), { listenerPort, priority, arn }];
   };
   const retryDependency = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
-    const r = { attempts: 8, baseMs: 1000, maxMs: 15_000, ...ctx.dependencyRetry };
+    const r = { attempts: 1, baseMs: 1000, maxMs: 15_000, ...ctx.dependencyRetry };
     for (let n = 0; ; n++) {
       try {
         return await fn();
       } catch (e) {
-        if (!isDependency(e) || n + 1 >= r.attempts) throw e;
+        if (!isStillInUse(e) || n + 1 >= r.attempts) throw e;
         const wait = backoffDelay(n, { baseMs: r.baseMs, maxMs: r.maxMs });
         log?.info({ owner: owner.name, what, code: codeOf(e), waitMs: wait }, 'still in use; retrying');
         await sleep(wait);

@@ -2,6 +2,6 @@
 // one ApplicationLoadBalancer by owner tags, run a plan's actions through the guarded clients, resolve the
 // environment (VPC, subnets, security groups), and keep an owner-tag inventory of ALBs and target groups.
 export { readActual, toRuleAction, targetGroupNameOf, type ReadInputs } from './read.ts';
-export { applyPlan, type ApplyContext, type ApplyResult, type AppliedLoadBalancer } from './apply.ts';
+export { applyPlan, isStillInUse, type ApplyContext, type ApplyResult, type AppliedLoadBalancer } from './apply.ts';
 export { AwsEnvironment, ResolveError, type EnvironmentOptions } from './environment.ts';
 export { Inventory } from './inventory.ts';

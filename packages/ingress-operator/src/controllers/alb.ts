@@ -27,7 +27,7 @@ import {
   type StatusWriter,
 } from '@kube-iaas/core';
 import { FINALIZER } from '../constants.ts';
-import { applyPlan, readActual, type ApplyResult, type Inventory } from '../aws/index.ts';
+import { applyPlan, isStillInUse, readActual, type ApplyResult, type Inventory } from '../aws/index.ts';
 import { desiredState, describeAction, isComplete, observedStatus, ownerOf, planChanges, planDeletion, type Action, type ActualState } from '../plan/index.ts';
 import { ALB_RESOURCE, targetInstances } from './common.ts';
 
@@ -107,9 +107,9 @@ export function albReconciler(deps: AlbControllerDeps) {
     const actual = await read(cr, undefined, groups);
     const actions = planDeletion(actual);
     if (actions.length > 0) {
-      // applyPlan waits out ResourceInUse / DependencyViolation (the ALB's network interfaces hold its
-      // security group for a while); if that is not enough the queue backs off and the next attempt reads
-      // and plans only what is left. The finalizer stays until everything is gone.
+      // ResourceInUse / DependencyViolation (the ALB's network interfaces hold its security group for a
+      // while) is thrown at once: the queue backs off per key and the next attempt reads and plans only
+      // what is left, and no worker waits meanwhile. The finalizer stays until everything is gone.
       await apply(cr, actual, actions, ctx.log);
       ctx.log.info({ actions: actions.map(describeAction) }, 'AWS resources removed');
     }
@@ -165,6 +165,8 @@ export function albReconciler(deps: AlbControllerDeps) {
       try {
         ruleError = (await apply(cr, actual, plan.actions, ctx.log, plan.keep?.arn)).ruleError;
       } catch (e) {
+        // Still in use (a target group for a moment after its rules go): not a failure to show, a retry.
+        if (isStillInUse(e)) throw e;
         const c = classifyAwsError(e);
         await fail(cr, c.kind === 'throttled' ? 'AwsThrottled' : 'AwsError', `${c.code}: ${c.message}`).catch(() => undefined);
         throw e;

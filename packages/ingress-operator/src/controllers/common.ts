@@ -2,7 +2,7 @@
 // stage 1 writes, and which Nodes are targets.
 import type { V1Node } from '@kubernetes/client-node';
 import { APPLICATION_LOAD_BALANCER, type ApplicationLoadBalancer } from '@kube-iaas/crds';
-import { isKubeConflict, type Reconciler } from '@kube-iaas/core';
+import { instanceIdOfNode, isKubeConflict, type Reconciler } from '@kube-iaas/core';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../constants.ts';
 
 export const ALB_RESOURCE = {
@@ -23,11 +23,8 @@ export function translatedFromIngresses(cr: ApplicationLoadBalancer): boolean {
   return cr.metadata.labels?.[MANAGED_BY_LABEL] === MANAGED_BY_VALUE;
 }
 
-/** The instance ID in a Node's providerID (`aws:///<az>/<instance-id>`), if it is an AWS one. */
-export function instanceIdOf(node: V1Node): string | undefined {
-  const m = /^aws:\/\/\/?[^/]*\/(i-[0-9a-f]+)$/.exec(node.spec?.providerID ?? '');
-  return m?.[1];
-}
+/** The instance ID in a Node's providerID, if it is an EC2 instance (core's one providerID parser). */
+export const instanceIdOf = (node: V1Node): string | undefined => instanceIdOfNode(node);
 
 export function isNodeReady(node: V1Node): boolean {
   return node.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ?? false;

@@ -159,7 +159,18 @@ describe('applyPlan', () => {
     await expect(applyPlan({ clients, owner, actual: EMPTY }, [{ op: 'createLoadBalancer', lb: { ...desired.loadBalancer, securityGroups: ['sg-x'] } }])).rejects.toMatchObject({ code: 'DuplicateLoadBalancerName' });
   });
 
-  it('retries a deletion while AWS reports a dependency, and treats not-found as done', async () => {
+  it('by default a deletion AWS refuses as in use throws at once (the controller\'s queue retries), one call', async () => {
+    const { owner } = article();
+    const { clients, ops } = stubClients({
+      DeleteSecurityGroup: () => {
+        throw awsError('DependencyViolation');
+      },
+    });
+    await expect(applyPlan({ clients, owner, actual: EMPTY }, [{ op: 'deleteSecurityGroup', groupId: 'sg-alb', name: 'k8s-alb' }])).rejects.toMatchObject({ code: 'DependencyViolation' });
+    expect(ops()).toEqual(['DeleteSecurityGroup']);
+  });
+
+  it('retries a deletion inline while AWS reports a dependency when asked, and treats not-found as done', async () => {
     const { owner } = article();
     const { clients, ops } = stubClients({
       DeleteSecurityGroup: (_i, n) => {
@@ -170,7 +181,7 @@ describe('applyPlan', () => {
         throw awsError('TargetGroupNotFound', 'not-found');
       },
     });
-    const result = await applyPlan({ clients, owner, actual: EMPTY, dependencyRetry: { baseMs: 1, maxMs: 2 } }, [
+    const result = await applyPlan({ clients, owner, actual: EMPTY, dependencyRetry: { baseMs: 1, maxMs: 2, attempts: 8 } }, [
       { op: 'deleteTargetGroup', arn: `${ARN}:targetgroup/gone/0`, name: 'gone' },
       { op: 'deleteSecurityGroup', groupId: 'sg-alb', name: 'k8s-alb' },
     ]);

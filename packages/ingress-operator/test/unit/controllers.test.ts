@@ -19,15 +19,15 @@ function node(name: string, id: string | undefined, opts: { ready?: boolean; lab
 
 describe('targets', () => {
   it('every Ready node with an AWS providerID, except excluded and deleting ones, sorted', () => {
-    const nodes = [node('c', 'i-0c'), node('a', 'i-0a'), node('b', 'i-0b', { ready: false }), node('d', 'i-0d', { labels: { [EXCLUDE_FROM_LB_LABEL]: '' } }), node('e', 'i-0e', { deleting: true }), node('f', undefined), node('a2', 'i-0a')];
-    expect(targetInstances(nodes)).toEqual(['i-0a', 'i-0c']);
+    const nodes = [node('c', 'i-0000000c'), node('a', 'i-0000000a'), node('b', 'i-0000000b', { ready: false }), node('d', 'i-0000000d', { labels: { [EXCLUDE_FROM_LB_LABEL]: '' } }), node('e', 'i-0000000e', { deleting: true }), node('f', undefined), node('a2', 'i-0000000a')];
+    expect(targetInstances(nodes)).toEqual(['i-0000000a', 'i-0000000c']);
     expect(instanceIdOf(node('x', 'i-0123456789abcdef0'))).toBe('i-0123456789abcdef0');
   });
   it('a Node update matters only when readiness, instance, exclusion or deletion changes', () => {
-    const a = node('a', 'i-0a');
+    const a = node('a', 'i-0000000a');
     expect(targetRelevant({ ...a, metadata: { ...a.metadata, labels: { other: 'x' } } }, a)).toBe(false);
-    expect(targetRelevant(node('a', 'i-0a', { ready: false }), a)).toBe(true);
-    expect(targetRelevant(node('a', 'i-0a', { labels: { [EXCLUDE_FROM_LB_LABEL]: 'true' } }), a)).toBe(true);
+    expect(targetRelevant(node('a', 'i-0000000a', { ready: false }), a)).toBe(true);
+    expect(targetRelevant(node('a', 'i-0000000a', { labels: { [EXCLUDE_FROM_LB_LABEL]: 'true' } }), a)).toBe(true);
     expect(targetRelevant(a, undefined)).toBe(true);
   });
 });

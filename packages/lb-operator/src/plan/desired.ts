@@ -2,7 +2,7 @@
 // it (the Service's NodePorts, the target instances, the VPC, subnets and node security groups).
 import type { V1Node, V1Service } from '@kubernetes/client-node';
 import { NETWORK_LOAD_BALANCER, type NetworkLoadBalancer, type NlbHealthCheckOverride, type NlbListener } from '@kube-iaas/crds';
-import { nameTag, ownedTags, ownerDescription, serviceTags, targetGroupTags, type OwnerRef } from '@kube-iaas/core';
+import { instanceIdOfNode, nameTag, ownedTags, ownerDescription, serviceTags, targetGroupTags, type OwnerRef } from '@kube-iaas/core';
 import { EXCLUDE_FROM_LB_LABEL } from '../constants.ts';
 import { cidrContains } from './cidr.ts';
 import { frontendGroupName, loadBalancerName, targetGroupName } from './names.ts';
@@ -45,11 +45,8 @@ export function ownerOf(nlb: NetworkLoadBalancer): OwnerRef {
   return { kind: NLB_KIND, namespace: nlb.metadata.namespace ?? 'default', name: nlb.metadata.name ?? '', uid: nlb.metadata.uid ?? '' };
 }
 
-/** The instance ID in a Node's providerID (`aws:///<az>/<instance-id>`), if it is an AWS one. */
-export function instanceIdOf(node: V1Node): string | undefined {
-  const m = /^aws:\/\/\/?[^/]*\/(i-[0-9a-f]+)$/.exec(node.spec?.providerID ?? '');
-  return m?.[1];
-}
+/** The instance ID in a Node's providerID, if it is an EC2 instance (core's one providerID parser). */
+export const instanceIdOf = (node: V1Node): string | undefined => instanceIdOfNode(node);
 
 /**
  * The instances behind the load balancer: `spec.targets.instanceIds` when given; otherwise every Node

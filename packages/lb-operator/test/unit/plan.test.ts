@@ -84,13 +84,13 @@ describe('names', () => {
 describe('targets', () => {
   const node = (name: string, id: string, labels: Record<string, string> = {}): V1Node => ({ metadata: { name, labels }, spec: { providerID: `aws:///cn-northwest-1a/${id}` } });
   it('reads the instance from the providerID', () => {
-    expect(instanceIdOf(node('n', 'i-0abc'))).toBe('i-0abc');
+    expect(instanceIdOf(node('n', 'i-00000abc'))).toBe('i-00000abc');
     expect(instanceIdOf({ metadata: { name: 'x' }, spec: { providerID: 'kind://docker/x' } })).toBeUndefined();
   });
   it('takes every node except excluded ones, filtered by the node selector', () => {
-    const nodes = [node('a', 'i-a', { role: 'edge' }), node('b', 'i-b'), node('c', 'i-c', { 'node.kubernetes.io/exclude-from-external-load-balancers': '' })];
-    expect(targetInstances(nlb(), nodes)).toEqual(['i-a', 'i-b']);
-    expect(targetInstances(nlb({ targets: { nodeSelector: { role: 'edge' } } }), nodes)).toEqual(['i-a']);
+    const nodes = [node('a', 'i-0000000a', { role: 'edge' }), node('b', 'i-0000000b'), node('c', 'i-0000000c', { 'node.kubernetes.io/exclude-from-external-load-balancers': '' })];
+    expect(targetInstances(nlb(), nodes)).toEqual(['i-0000000a', 'i-0000000b']);
+    expect(targetInstances(nlb({ targets: { nodeSelector: { role: 'edge' } } }), nodes)).toEqual(['i-0000000a']);
     expect(targetInstances(nlb({ targets: { instanceIds: ['i-z'] } }), nodes)).toEqual(['i-z']);
   });
 });

@@ -73,14 +73,14 @@ describe('which NetworkLoadBalancer serves a Service', () => {
 
 describe('explicit target instances', () => {
   const node = (id: string, labels: Record<string, string> = {}): V1Node => ({ metadata: { name: `n-${id}`, labels }, spec: { providerID: `aws:///cn-northwest-1a/${id}` } });
-  const nodes = [node('i-0aaa'), node('i-0bbb', { 'node.kubernetes.io/exclude-from-external-load-balancers': '' })];
+  const nodes = [node('i-00000aaa'), node('i-00000bbb', { 'node.kubernetes.io/exclude-from-external-load-balancers': '' })];
   const withIds = (ids: string[]): NetworkLoadBalancer => ({ ...byHand('mine', 'x'), spec: { listeners: [{ port: 80, targetPort: 30080 }], targets: { instanceIds: ids } } });
   it('may be the instances of Nodes a Service could target', () => {
-    expect(foreignInstances(withIds(['i-0aaa']), nodes)).toBeUndefined();
+    expect(foreignInstances(withIds(['i-00000aaa']), nodes)).toBeUndefined();
     expect(foreignInstances(byHand('mine', 'x'), nodes)).toBeUndefined();
   });
   it('may not be other instances of the VPC, nor excluded Nodes, and the field is named', () => {
-    expect(foreignInstances(withIds(['i-0aaa', 'i-0ccc']), nodes)).toMatch(/^spec\.targets\.instanceIds: i-0ccc is not the instance of a Node/);
-    expect(foreignInstances(withIds(['i-0bbb', 'i-0ccc']), nodes)).toMatch(/i-0bbb, i-0ccc are not instances/);
+    expect(foreignInstances(withIds(['i-00000aaa', 'i-00000ccc']), nodes)).toMatch(/^spec\.targets\.instanceIds: i-00000ccc is not the instance of a Node/);
+    expect(foreignInstances(withIds(['i-00000bbb', 'i-00000ccc']), nodes)).toMatch(/i-00000bbb, i-00000ccc are not instances/);
   });
 });

@@ -7,7 +7,7 @@ import {
   type AutoScalingClient,
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplateVersionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { describeAutoScalingGroups, discoverAutoscalerGroups, type AutoScalingGroup } from '@kube-iaas/core';
+import { describeAutoScalingGroups, discoverAutoscalerGroups, parseProviderId, type AutoScalingGroup } from '@kube-iaas/core';
 import type { LaunchInfo } from '../template/build.ts';
 
 /** What the scaler reads of an Auto Scaling group: core's view (with mixed-instance types and launch configuration). */
@@ -121,8 +121,5 @@ export async function failedActivities(asg: AutoScalingClient, name: string, sin
     .map((a) => ({ description: a.Description ?? '', message: a.StatusMessage ?? a.Cause ?? '' }));
 }
 
-/** `aws:///cn-northwest-1a/i-0123` → `i-0123`. */
-export function instanceIdFromProviderId(providerId: string | undefined): string | undefined {
-  const m = /^aws:\/\/\/[^/]*\/(i-[0-9a-zA-Z]+)$/.exec(providerId ?? '');
-  return m?.[1];
-}
+/** The instance a Node's providerID names (core's one providerID parser). */
+export const instanceIdFromProviderId = (providerId: string | undefined): string | undefined => parseProviderId(providerId)?.instanceId;

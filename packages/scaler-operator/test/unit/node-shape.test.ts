@@ -25,7 +25,7 @@ describe('existing nodes as the planner sees them', () => {
   it('names NodeGroups after ASGs and reads instance IDs from provider IDs', () => {
     expect(nodeGroupNameFor('int32bit-kubernetes-nodes')).toBe('int32bit-kubernetes-nodes');
     expect(nodeGroupNameFor('EKS_Nodes Blue')).toBe('eks-nodes-blue');
-    expect(instanceIdFromProviderId('aws:///cn-northwest-1a/i-0123abc')).toBe('i-0123abc');
+    expect(instanceIdFromProviderId('aws:///cn-northwest-1a/i-0123abcd')).toBe('i-0123abcd');
     expect(instanceIdFromProviderId('kind://x')).toBeUndefined();
   });
 });

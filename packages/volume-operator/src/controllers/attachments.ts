@@ -1,11 +1,13 @@
 // The external-attacher's half: VolumeAttachments of our driver (created by the attach/detach
 // controller of kube-controller-manager) become AttachVolume / DetachVolume calls.
 import {
+  PROVIDER_ID_FORM,
   TerminalError,
   addFinalizer,
   classifyAwsError,
   hasFinalizer,
   isBeingDeleted,
+  parseProviderId,
   removeFinalizer,
   resources,
   rfc3339,
@@ -16,7 +18,6 @@ import { ATTACHER_FINALIZER, DEVICE_PATH_KEY, DRIVER_NAME, VOLUME_ID_KEY } from 
 import { volumeOwner } from '../aws/ebs.ts';
 import { volumeMetrics } from '../metrics.ts';
 import { checkAttachCapacity } from '../plan/limits.ts';
-import { parseProviderId } from '../translate/pv.ts';
 import type { VolumeAttachment } from '../translate/types.ts';
 import type { VolumeContext } from './context.ts';
 
@@ -59,7 +60,7 @@ function resolve(ctx: VolumeContext, va: VolumeAttachment): { target?: Target; p
   const instanceId = fromNode ?? meta[INSTANCE_ID_KEY];
   if (!instanceId) {
     return node
-      ? { problem: `node ${va.spec.nodeName} has no spec.providerID of the form aws:///<zone>/<instance-id> (found ${JSON.stringify(node.spec?.providerID ?? '')}); cannot tell which instance to attach ${volumeId} to` }
+      ? { problem: `node ${va.spec.nodeName} has no spec.providerID of the form ${PROVIDER_ID_FORM} (found ${JSON.stringify(node.spec?.providerID ?? '')}); cannot tell which instance to attach ${volumeId} to` }
       : { problem: `node ${va.spec.nodeName} not found` };
   }
   const av = ctx.informers.awsVolumes.get(pvName);

@@ -9,6 +9,7 @@ import {
   classifyError,
   errorMessage,
   hasFinalizer,
+  instanceIdOfNode,
   isBeingDeleted,
   isKubeAlreadyExists,
   removeFinalizer,
@@ -77,7 +78,7 @@ function observed(vol: Volume, av: AwsVolume, ctx: VolumeContext): Partial<Statu
   if (vol.throughput !== undefined) s.throughput = vol.throughput;
   const nodeOf = new Map<string, string>();
   for (const n of ctx.informers.nodes.list()) {
-    const id = /(i-[0-9a-f]+)$/.exec(n.spec?.providerID ?? '')?.[1];
+    const id = instanceIdOfNode(n);
     if (id && n.metadata?.name) nodeOf.set(id, n.metadata.name);
   }
   s.attachments = vol.attachments.map((a) => ({

@@ -51,10 +51,5 @@ export function buildPersistentVolume(
   };
 }
 
-/** `aws:///cn-northwest-1a/i-0abc` (or `aws://cn-northwest-1a/i-0abc`) → instance ID and zone. */
-export function parseProviderId(providerId: string | undefined): { instanceId: string; zone?: string } | undefined {
-  if (!providerId) return undefined;
-  const m = /^aws:\/\/\/?(?:([^/]*)\/)?(i-[0-9a-f]+)$/.exec(providerId.trim());
-  if (!m?.[2]) return undefined;
-  return m[1] ? { instanceId: m[2], zone: m[1] } : { instanceId: m[2] };
-}
+/** A Node's instance and zone: core's one providerID parser, re-exported for this package's callers. */
+export { parseProviderId } from '@kube-iaas/core';

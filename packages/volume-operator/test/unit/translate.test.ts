@@ -215,8 +215,8 @@ describe('PersistentVolume', () => {
     });
   });
   it('parses provider IDs', () => {
-    expect(parseProviderId('aws:///cn-northwest-1a/i-0abc123')).toEqual({ instanceId: 'i-0abc123', zone: 'cn-northwest-1a' });
-    expect(parseProviderId('aws:///i-0abc123')).toEqual({ instanceId: 'i-0abc123' });
+    expect(parseProviderId('aws:///cn-northwest-1a/i-0abc1234567890def')).toEqual({ instanceId: 'i-0abc1234567890def', zone: 'cn-northwest-1a' });
+    expect(parseProviderId('aws:///i-0abc1234567890def')).toEqual({ instanceId: 'i-0abc1234567890def' });
     expect(parseProviderId('gce://p/z/n')).toBeUndefined();
     expect(parseProviderId(undefined)).toBeUndefined();
   });
