@@ -4,11 +4,14 @@
 //  - NodeStage of an already formatted volume and NodeGetVolumeStats, over BENCH_CYCLES
 //    stage/publish/stats/unpublish/unstage cycles;
 //  - the plugin's resident set idle and after the cycles (VmRSS, and the peak VmHWM).
-// Prints a table; the README keeps the numbers with the machine they came from.
+// Two shapes of the same plugin, one after the other: the source through Node's type stripping (as the
+// tests run it) and the shipped bundle (built first, scripts/bundle-node.ts) with the DaemonSet's V8
+// flags. Prints one table with the targets; the README keeps it with the machine it came from.
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { mkdir } from 'node:fs/promises';
-import { call, clients, ensureTools, machineCounts, requireRoot, scrub, startPlugin, Workspace } from '../test/integration/node/csi-harness.ts';
+import { call, clients, ensureTools, machineCounts, PLUGIN_MAIN, requireRoot, scrub, startPlugin, Workspace, type PluginShape } from '../test/integration/node/csi-harness.ts';
+import { BUNDLE_NODE_FLAGS, bundleNodePlugin } from '../scripts/bundle-node.ts';
 import { loadCsi } from '../src/node/csi-spec.ts';
 
 const FRESH = Number(process.env.BENCH_FRESH ?? 20);
@@ -34,68 +37,89 @@ function must(r: { ok: boolean; details?: string }, what: string): void {
 requireRoot();
 const { protoPath } = ensureTools();
 const csi = await loadCsi(protoPath);
-const ws = await Workspace.create('bench-node');
-const rows: [string, string][] = [];
-const plugin = await startPlugin(ws, protoPath).catch((e: unknown) => {
-  scrub(ws.dir);
-  throw e;
-});
-const c = clients(csi, ws.socket);
-try {
-  const idle = plugin.rssKiB();
-  const fresh: number[] = [];
-  for (let i = 0; i < FRESH; i++) {
+
+interface Measured {
+  fresh: number[];
+  formatted: number[];
+  stats: number[];
+  idle: { rss: number; hwm: number };
+  after: { rss: number; hwm: number };
+  /** Loop devices and mounts under the run's directory after cleanup (0 and 0). */
+  left: { loops: number; mounts: number };
+}
+
+async function measure(shape: PluginShape): Promise<Measured> {
+  let m: Omit<Measured, 'left'>;
+  const ws = await Workspace.create('bench-node');
+  const plugin = await startPlugin(ws, protoPath, [], shape).catch((e: unknown) => {
+    scrub(ws.dir);
+    throw e;
+  });
+  const c = clients(csi, ws.socket);
+  try {
+    const idle = plugin.rssKiB();
+    const fresh: number[] = [];
+    for (let i = 0; i < FRESH; i++) {
+      const id = await ws.createVolume(GiB);
+      ws.attach(id);
+      const staging = join(ws.dir, 'stage', id);
+      await mkdir(staging, { recursive: true });
+      const s = await timed(() => call(c.node, 'NodeStageVolume', { volumeId: id, stagingTargetPath: staging, volumeCapability: cap }));
+      must(s.r, 'NodeStage (fresh)');
+      fresh.push(s.ms);
+      must(await call(c.node, 'NodeUnstageVolume', { volumeId: id, stagingTargetPath: staging }), 'NodeUnstage');
+      await ws.deleteVolume(id);
+    }
+
     const id = await ws.createVolume(GiB);
     ws.attach(id);
-    const staging = join(ws.dir, 'stage', id);
+    const staging = join(ws.dir, 'stage', 'cycles');
+    const target = join(ws.dir, 'pods', 'cycles', 'mount');
     await mkdir(staging, { recursive: true });
-    const s = await timed(() => call(c.node, 'NodeStageVolume', { volumeId: id, stagingTargetPath: staging, volumeCapability: cap }));
-    must(s.r, 'NodeStage (fresh)');
-    fresh.push(s.ms);
+    await mkdir(join(ws.dir, 'pods', 'cycles'), { recursive: true });
+    must(await call(c.node, 'NodeStageVolume', { volumeId: id, stagingTargetPath: staging, volumeCapability: cap }), 'first NodeStage');
     must(await call(c.node, 'NodeUnstageVolume', { volumeId: id, stagingTargetPath: staging }), 'NodeUnstage');
+    const formatted: number[] = [];
+    const stats: number[] = [];
+    for (let i = 0; i < CYCLES; i++) {
+      const s = await timed(() => call(c.node, 'NodeStageVolume', { volumeId: id, stagingTargetPath: staging, volumeCapability: cap }));
+      must(s.r, 'NodeStage (formatted)');
+      formatted.push(s.ms);
+      must(await call(c.node, 'NodePublishVolume', { volumeId: id, stagingTargetPath: staging, targetPath: target, volumeCapability: cap }), 'NodePublish');
+      const st = await timed(() => call(c.node, 'NodeGetVolumeStats', { volumeId: id, volumePath: target }));
+      must(st.r, 'NodeGetVolumeStats');
+      stats.push(st.ms);
+      must(await call(c.node, 'NodeUnpublishVolume', { volumeId: id, targetPath: target }), 'NodeUnpublish');
+      must(await call(c.node, 'NodeUnstageVolume', { volumeId: id, stagingTargetPath: staging }), 'NodeUnstage');
+    }
+    const after = plugin.rssKiB();
     await ws.deleteVolume(id);
+    m = { fresh, formatted, stats, idle, after };
+  } finally {
+    c.close();
+    await plugin.stop();
+    scrub(ws.dir);
   }
-
-  const id = await ws.createVolume(GiB);
-  ws.attach(id);
-  const staging = join(ws.dir, 'stage', 'cycles');
-  const target = join(ws.dir, 'pods', 'cycles', 'mount');
-  await mkdir(staging, { recursive: true });
-  await mkdir(join(ws.dir, 'pods', 'cycles'), { recursive: true });
-  must(await call(c.node, 'NodeStageVolume', { volumeId: id, stagingTargetPath: staging, volumeCapability: cap }), 'first NodeStage');
-  must(await call(c.node, 'NodeUnstageVolume', { volumeId: id, stagingTargetPath: staging }), 'NodeUnstage');
-  const formatted: number[] = [];
-  const stats: number[] = [];
-  for (let i = 0; i < CYCLES; i++) {
-    const s = await timed(() => call(c.node, 'NodeStageVolume', { volumeId: id, stagingTargetPath: staging, volumeCapability: cap }));
-    must(s.r, 'NodeStage (formatted)');
-    formatted.push(s.ms);
-    must(await call(c.node, 'NodePublishVolume', { volumeId: id, stagingTargetPath: staging, targetPath: target, volumeCapability: cap }), 'NodePublish');
-    const st = await timed(() => call(c.node, 'NodeGetVolumeStats', { volumeId: id, volumePath: target }));
-    must(st.r, 'NodeGetVolumeStats');
-    stats.push(st.ms);
-    must(await call(c.node, 'NodeUnpublishVolume', { volumeId: id, targetPath: target }), 'NodeUnpublish');
-    must(await call(c.node, 'NodeUnstageVolume', { volumeId: id, stagingTargetPath: staging }), 'NodeUnstage');
-  }
-  const after = plugin.rssKiB();
-  await ws.deleteVolume(id);
-  const ms = (x: number) => `${x.toFixed(1)} ms`;
-  const mib = (kib: number) => `${Math.round(kib / 1024)} MiB`;
-  rows.push(
-    [`NodeStage, fresh 1 GiB ext4 (mkfs + mount), n=${FRESH}`, `p50 ${ms(pct(fresh, 50))}, p99 ${ms(pct(fresh, 99))}`],
-    [`NodeStage, already formatted, n=${CYCLES}`, `p50 ${ms(pct(formatted, 50))}, p99 ${ms(pct(formatted, 99))}`],
-    [`NodeGetVolumeStats, n=${CYCLES}`, `p50 ${ms(pct(stats, 50))}, p99 ${ms(pct(stats, 99))}`],
-    ['plugin RSS idle', mib(idle.rss)],
-    [`plugin RSS after ${CYCLES} stage/publish/stats/unpublish/unstage cycles (peak)`, `${mib(after.rss)} (${mib(after.hwm)})`],
-  );
-} finally {
-  c.close();
-  await plugin.stop();
-  scrub(ws.dir);
+  return { ...m, left: machineCounts(ws.dir) };
 }
-const left = machineCounts(ws.dir);
-const w = Math.max(...rows.map((r) => r[0].length));
-console.log(`\nCSI node plugin (node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load ${loadavg()[0]?.toFixed(1)})`);
-console.log(`| ${'measure'.padEnd(w)} | result |\n| ${'-'.repeat(w)} | --- |`);
-for (const [k, v] of rows) console.log(`| ${k.padEnd(w)} | ${v} |`);
-console.log(`left on the machine: ${left.loops} loop devices, ${left.mounts} mounts`);
+
+const bundle = await bundleNodePlugin();
+const source = await measure({ main: PLUGIN_MAIN, nodeFlags: [] });
+const bundled = await measure({ main: bundle.path, nodeFlags: BUNDLE_NODE_FLAGS });
+
+const ms = (x: number) => `${x.toFixed(1)} ms`;
+const mib = (kib: number) => `${Math.round(kib / 1024)} MiB`;
+const p = (xs: number[]) => `p50 ${ms(pct(xs, 50))}, p99 ${ms(pct(xs, 99))}`;
+const rows: [string, string, (m: Measured) => string][] = [
+  [`NodeStage, fresh 1 GiB ext4 (mkfs + mount), n=${FRESH}`, '', (m) => p(m.fresh)],
+  [`NodeStage, already formatted, n=${CYCLES}`, '', (m) => p(m.formatted)],
+  [`NodeGetVolumeStats, n=${CYCLES}`, '', (m) => p(m.stats)],
+  ['plugin RSS idle', '< 80 MiB', (m) => mib(m.idle.rss)],
+  [`plugin RSS after ${CYCLES} stage/publish/stats/unpublish/unstage cycles (peak)`, '< 80 MiB', (m) => `${mib(m.after.rss)} (${mib(m.after.hwm)})`],
+];
+const head = ['measure', 'target', 'node src/node/main.ts', `node ${BUNDLE_NODE_FLAGS.join(' ')} dist/node-plugin.mjs`];
+const table = [head, head.map(() => '---'), ...rows.map(([k, t, f]) => [k, t, f(source), f(bundled)])];
+console.log(`\nCSI node plugin (node ${process.version}, ${cpus().length} × ${cpus()[0]?.model ?? '?'}, load ${loadavg()[0]?.toFixed(1)}; bundle ${Math.round(bundle.bytes / 1024)} KiB)`);
+for (const r of table) console.log(`| ${r.join(' | ')} |`);
+const left = [source.left, bundled.left];
+console.log(`left on the machine: ${left.map((l) => `${l.loops} loop devices, ${l.mounts} mounts`).join('; ')}`);

@@ -165,13 +165,22 @@ export interface PluginProcess {
   rssKiB: () => { rss: number; hwm: number };
 }
 
-/** Starts the real entry point (`src/node/main.ts`) and waits for its socket. */
-export async function startPlugin(ws: Workspace, protoPath: string, extra: string[] = []): Promise<PluginProcess> {
+/** How the plugin is run: which entry file, with which flags for node (V8). */
+export interface PluginShape {
+  main: string;
+  nodeFlags: string[];
+}
+
+/**
+ * Starts the plugin and waits for its socket: the real entry point (`src/node/main.ts`) unless a
+ * shape is given (the bundle, see scripts/bundle-node.ts) or the environment names another one.
+ */
+export async function startPlugin(ws: Workspace, protoPath: string, extra: string[] = [], shape?: PluginShape): Promise<PluginProcess> {
   // For measuring other shapes of the same plugin (compiled JS, V8 flags) without editing the tests.
-  const nodeFlags = (process.env['KUBE_IAAS_CSI_PLUGIN_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
+  const nodeFlags = shape?.nodeFlags ?? (process.env['KUBE_IAAS_CSI_PLUGIN_NODE_FLAGS'] ?? '').split(' ').filter((f) => f !== '');
   const args = [
     ...nodeFlags,
-    process.env['KUBE_IAAS_CSI_PLUGIN_MAIN'] ?? PLUGIN_MAIN,
+    shape?.main ?? process.env['KUBE_IAAS_CSI_PLUGIN_MAIN'] ?? PLUGIN_MAIN,
     `--endpoint=unix://${ws.socket}`,
     `--node-id=${NODE_ID}`,
     `--zone=${ZONE}`,
