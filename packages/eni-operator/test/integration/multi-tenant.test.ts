@@ -244,12 +244,15 @@ describe('multi-tenant safety: one EniPool per instance', () => {
     expect(Object.values(await inMoto(VICTIM_INSTANCE)).flat()).not.toContain(taken[0]);
     // The next pool round (the resync, or any change of the pool; here a spec edit) finds them gone and puts them back.
     const before = (await pool(victim))!.spec.cooldownSeconds;
-    await c.kube.patch(ENI_POOL_RESOURCE, { name: victim }, { spec: { cooldownSeconds: (before ?? 2) + 1 } });
+    let poke = 0;
     try {
       await waitFor('addresses assigned back', async () => {
         const held = Object.values(await inMoto(VICTIM_INSTANCE)).flat();
-        return taken.every((ip) => held.includes(ip));
-      }, 30_000, 500);
+        if (taken.every((ip) => held.includes(ip))) return true;
+        // Each poll is another round (a spec edit), so a round that raced another change cannot hide the result.
+        await c.kube.patch(ENI_POOL_RESOURCE, { name: victim }, { spec: { cooldownSeconds: (before ?? 2) + 1 + (poke++ % 2) } });
+        return false;
+      }, 30_000, 1_000);
       expect(await podAddresses()).toEqual(snapshot.pods);
       const p = (await pool(victim))!;
       const recorded = new Set((p.status?.enis ?? []).flatMap((e) => e.secondaryIps ?? []));
