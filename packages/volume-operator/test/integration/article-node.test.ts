@@ -141,7 +141,8 @@ describe('the article on the node: CSI node plugin driven by the testbed as kube
     await deletePod('writer');
     // A pod with terminationGracePeriodSeconds 0 is removed at once; kubelet unmounts after, as here.
     await waitFor('the pod path unmounted', async () => mountOf(target) === undefined, 30_000);
-    expect(mountsUnder(store.kubelet(node1.instanceId))).toEqual([]);
+    // NodeUnstage follows NodeUnpublish: the staging mount goes a moment after the pod's.
+    await waitFor('no mount left under the node\'s kubelet dir', async () => mountsUnder(store.kubelet(node1.instanceId)).length === 0, 30_000);
     // Unmounted, so the attach/detach controller detaches; then the node's loop device goes, the data stays.
     await waitFor('volume detached in moto', async () => (await describeVolume(pv.spec!.csi!.volumeHandle))?.State === 'available', 90_000);
     await waitFor('loop device removed', async () => loopsBackedUnder(store.dataFile(pv.spec!.csi!.volumeHandle)).length === 0, 30_000);
