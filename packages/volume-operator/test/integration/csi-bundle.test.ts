@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pkg from '../../package.json' with { type: 'json' };
 import { BUNDLE_NODE_FLAGS, bundleNodePlugin } from '../../scripts/bundle-node.ts';
-import { call, clients, ensureTools, loadCsi, machineCounts, mountsUnder, NODE_ID, requireRoot, scrub, startPlugin, Workspace, type PluginProcess } from './node/csi-harness.ts';
+import { call, clients, ensureTools, loadCsi, mountsUnder, NODE_ID, requireRoot, scrubAndExpectClean, startPlugin, Workspace, type PluginProcess } from './node/csi-harness.ts';
 
 describe('CSI node plugin: the bundle with the shipped V8 flags', () => {
   let ws: Workspace | undefined;
@@ -27,10 +27,7 @@ describe('CSI node plugin: the bundle with the shipped V8 flags', () => {
     c?.close();
     await plugin?.stop();
     if (!ws) return;
-    const left = machineCounts(ws.dir);
-    scrub(ws.dir);
-    expect(machineCounts(ws.dir)).toEqual({ loops: 0, mounts: 0 });
-    expect(left, 'loop devices / mounts the bundled plugin left behind').toEqual({ loops: 0, mounts: 0 });
+    scrubAndExpectClean(ws.dir, 'the bundled plugin');
   }, 120_000);
 
   it('answers Identity and NodeGetInfo, and stages, publishes and tears down a volume', async () => {

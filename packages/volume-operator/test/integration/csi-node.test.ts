@@ -6,7 +6,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { status } from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { call, clients, ensureTools, loadCsi, machineCounts, mountsUnder, requireRoot, scrub, sh, startPlugin, Workspace, type PluginProcess } from './node/csi-harness.ts';
+import { call, clients, ensureTools, loadCsi, machineCounts, mountsUnder, requireRoot, scrubAndExpectClean, sh, startPlugin, Workspace, type PluginProcess } from './node/csi-harness.ts';
 
 const GiB = 1 << 30;
 const MODE = { mode: 'SINGLE_NODE_WRITER' };
@@ -51,10 +51,7 @@ describe('CSI node plugin on loop devices', () => {
     c?.close();
     await plugin?.stop();
     if (!ws) return;
-    const left = machineCounts(ws.dir);
-    scrub(ws.dir);
-    expect(machineCounts(ws.dir)).toEqual({ loops: 0, mounts: 0 });
-    expect(left, 'loop devices / mounts left behind by the tests').toEqual({ loops: 0, mounts: 0 });
+    scrubAndExpectClean(ws.dir, 'the tests');
     console.log(
       `NodeStage fresh (mkfs + mount): ${stageTimes.fresh.map((t) => `${t} ms`).join(', ')}; already formatted p50 ${pct(stageTimes.formatted, 50)} ms, p99 ${pct(stageTimes.formatted, 99)} ms (n=${stageTimes.formatted.length})`,
     );

@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureTools, loadCsi, machineCounts, requireRoot, scrub, startFront, startPlugin, Workspace, type PluginProcess } from './node/csi-harness.ts';
+import { ensureTools, loadCsi, machineCounts, requireRoot, scrubAndExpectClean, startFront, startPlugin, Workspace, type PluginProcess } from './node/csi-harness.ts';
 
 interface SpecReport {
   State: string;
@@ -34,11 +34,7 @@ describe('CSI node plugin: csi-sanity', () => {
     await front?.close();
     await plugin?.stop();
     if (!ws) return;
-    const left = machineCounts(ws.dir);
-    scrub(ws.dir);
-    // Everything the run made on the machine is gone, whatever happened above.
-    expect(machineCounts(ws.dir)).toEqual({ loops: 0, mounts: 0 });
-    expect(left, 'loop devices / mounts the plugin and csi-sanity left behind').toEqual({ loops: 0, mounts: 0 });
+    scrubAndExpectClean(ws.dir, 'the plugin and csi-sanity');
   }, 120_000);
 
   it('passes every Identity and Node spec', async () => {

@@ -2,6 +2,7 @@
 // around it: a test-only Controller service that makes volumes (sparse file → loop device → the
 // Nitro by-id link under the plugin's device root), and a front socket that passes the plugin's
 // Identity and Node calls through byte for byte.
+import { expect } from 'vitest';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
@@ -90,6 +91,17 @@ export function scrub(dir: string): void {
   for (const m of mountsUnder(dir)) sh('umount', ['-l', m]);
   for (const l of loopsUnder(dir)) sh('losetup', ['-d', l.name]);
   execFileSync('rm', ['-rf', '--one-file-system', dir]);
+}
+
+/**
+ * The end of a run: counts what the tests left under `dir`, removes it whatever happened, and asserts both
+ * that the scrub left nothing and that the tests had left nothing (`what` names who would have).
+ */
+export function scrubAndExpectClean(dir: string, what: string): void {
+  const left = machineCounts(dir);
+  scrub(dir);
+  expect(machineCounts(dir)).toEqual({ loops: 0, mounts: 0 });
+  expect(left, `loop devices / mounts ${what} left behind`).toEqual({ loops: 0, mounts: 0 });
 }
 
 export function sleep(ms: number): Promise<void> {
