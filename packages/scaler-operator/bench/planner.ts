@@ -72,15 +72,21 @@ function child(n: number, workloads: number): void {
     const g = groups();
     const nodes = existing();
     const t0 = performance.now();
+    const c0 = process.cpuUsage();
     const reqs = input.map((p) => podRequirements(p));
+    const t1 = performance.now();
     const plan = planScaleUp({ pods: reqs, groups: g, nodes });
-    return { plan, ms: performance.now() - t0 };
+    const cpu = process.cpuUsage(c0);
+    return { plan, ms: performance.now() - t0, extractMs: t1 - t0, cpuMs: (cpu.user + cpu.system) / 1000 };
   };
   const cold = once();
-  const { plan, ms } = once();
+  // the next decisions: the median of five, since the machine is shared
+  const next = Array.from({ length: 5 }, once).sort((x, y) => x.ms - y.ms);
+  const { plan, ms, extractMs, cpuMs } = next[2]!;
+  const minMs = next[0]!.ms;
   const coldMs = cold.ms;
   const nodesAsked = plan.scaleUps.reduce((s, x) => s + x.to - x.from, 0);
-  process.stdout.write(JSON.stringify({ ms, coldMs, heapDeltaMiB: (process.memoryUsage().heapUsed - heap0) / 2 ** 20, rssMiB: process.resourceUsage().maxRSS / 1024, heapMiB: process.memoryUsage().heapUsed / 2 ** 20, nodesAsked, groupsUsed: plan.scaleUps.length, unhelpable: plan.unhelpable.length }));
+  process.stdout.write(JSON.stringify({ ms, minMs, coldMs, cpuMs, coldCpuMs: cold.cpuMs, extractMs, coldExtractMs: cold.extractMs, heapDeltaMiB: (process.memoryUsage().heapUsed - heap0) / 2 ** 20, rssMiB: process.resourceUsage().maxRSS / 1024, heapMiB: process.memoryUsage().heapUsed / 2 ** 20, nodesAsked, groupsUsed: plan.scaleUps.length, unhelpable: plan.unhelpable.length }));
 }
 
 const [mode, a, b] = process.argv.slice(2);

@@ -8,7 +8,8 @@ export interface ScaleUpOption {
   group: string;
   priority: number;
   nodes: number;
-  pods: string[];
+  /** The pods the new nodes would hold, or only how many (the planner names them for the chosen option). */
+  pods: readonly string[] | number;
   /** Allocatable of one new node, and what the placed pods request in total. */
   allocatable: Resources;
   requested: Resources;
@@ -27,8 +28,12 @@ export function waste(o: ScaleUpOption): number {
   return w;
 }
 
+function podCount(o: ScaleUpOption): number {
+  return typeof o.pods === 'number' ? o.pods : o.pods.length;
+}
+
 function byLeastWaste(a: ScaleUpOption, b: ScaleUpOption): number {
-  return waste(a) - waste(b) || b.pods.length - a.pods.length || a.nodes - b.nodes || a.group.localeCompare(b.group);
+  return waste(a) - waste(b) || podCount(b) - podCount(a) || a.nodes - b.nodes || a.group.localeCompare(b.group);
 }
 
 /** Picks one option. least-waste (default); priority: highest spec.priority, ties by least waste; random. */

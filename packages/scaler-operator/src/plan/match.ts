@@ -135,11 +135,14 @@ export function insufficientResource(requests: Readonly<Resources>, free: Readon
   return undefined;
 }
 
-/** Why a pod would not fit on an empty node of this shape; undefined when it fits. */
-export function fitMismatch(pod: PodRequirements, node: NodeShape): string | undefined {
-  const m = placementMismatch(pod, node);
-  if (m) return m;
+/** Why a pod's requests exceed an empty node of this shape; undefined when they fit. */
+export function resourceMismatch(pod: PodRequirements, node: NodeShape): string | undefined {
   const r = insufficientResource(pod.requests, node.allocatable);
   if (r) return `insufficient ${r.resource} (pod requests ${formatAmount(r.resource, r.need)}, a new node has ${formatAmount(r.resource, r.free)} allocatable)`;
   return undefined;
+}
+
+/** Why a pod would not fit on an empty node of this shape; undefined when it fits. */
+export function fitMismatch(pod: PodRequirements, node: NodeShape): string | undefined {
+  return placementMismatch(pod, node) ?? resourceMismatch(pod, node);
 }

@@ -13,16 +13,22 @@ export interface PodClass {
   pods: string[];
 }
 
+/** `k=v,k=v` over the sorted keys. */
+function sortedPairs(o: Readonly<Record<string, string | number>>): string {
+  const keys = Object.keys(o);
+  if (keys.length === 0) return '';
+  if (keys.length > 1) keys.sort();
+  let out = '';
+  for (let i = 0; i < keys.length; i++) out += `${i ? ',' : ''}${keys[i]}=${o[keys[i]!]}`;
+  return out;
+}
+
+/** `requests|selector|affinity|tolerations|volumes`; the empty cases skip JSON.stringify (this runs once per pending pod). */
 export function podSignature(p: PodRequirements): string {
-  const req = Object.keys(p.requests)
-    .sort()
-    .map((k) => `${k}=${p.requests[k]}`)
-    .join(',');
-  const sel = Object.keys(p.nodeSelector)
-    .sort()
-    .map((k) => `${k}=${p.nodeSelector[k]}`)
-    .join(',');
-  return `${req}|${sel}|${JSON.stringify(p.affinity ?? null)}|${JSON.stringify(p.tolerations)}|${JSON.stringify(p.volumeAffinity)}`;
+  const aff = p.affinity ? JSON.stringify(p.affinity) : 'null';
+  const tol = p.tolerations.length ? JSON.stringify(p.tolerations) : '[]';
+  const vol = p.volumeAffinity.length ? JSON.stringify(p.volumeAffinity) : '[]';
+  return `${sortedPairs(p.requests)}|${sortedPairs(p.nodeSelector)}|${aff}|${tol}|${vol}`;
 }
 
 export function classify(pods: readonly PodRequirements[]): PodClass[] {

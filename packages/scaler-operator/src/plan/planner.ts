@@ -1,8 +1,9 @@
 import type { Resources } from '../quantity.ts';
 import type { NodeTemplate } from '../template/build.ts';
 import { expand, type ExpanderName, type ScaleUpOption } from './expander.ts';
-import { fitMismatch, type NodeShape, type PodRequirements } from './match.ts';
-import { classify, firstFit, newBin, packNew, sortDecreasing, type Bin, type PodClass } from './pack.ts';
+import { BinSet } from './bins.ts';
+import { ClassTable, left, perAmount, type CountClass } from './classes.ts';
+import type { NodeShape, PodRequirements } from './match.ts';
 
 /** A group as the planner sees it. */
 export interface PlanGroup {
@@ -54,14 +55,80 @@ export interface PlanResult {
   unhelpable: { pod: string; reasons: Record<string, string> }[];
 }
 
-function clone(classes: readonly PodClass[]): PodClass[] {
-  return classes.map((c) => ({ ...c, pods: [...c.pods] }));
+/** A packing: bins and every placement (bin, class, how many), flat to spare the garbage collector. */
+interface Packing {
+  bins: BinSet;
+  placements: number[];
+  pods: number;
 }
 
-function remaining(classes: readonly PodClass[]): number {
-  let n = 0;
-  for (const c of classes) n += c.pods.length;
-  return n;
+function packing(table: ClassTable, hint?: number): Packing {
+  return { bins: new BinSet(table.dims.length, hint), placements: [], pods: 0 };
+}
+
+function place(p: Packing, i: number, c: CountClass, n: number): void {
+  p.bins.take(i, c.need, c.active, n);
+  p.placements.push(i, c.index, n);
+  p.pods += n;
+}
+
+/** First fit of `count` pods of the class into the bins already open; returns how many were placed. */
+function fillOpen(p: Packing, c: CountClass, count: number, placeable?: (i: number) => boolean): number {
+  let rest = count;
+  let i = p.bins.firstFit(c.need, c.active, 0);
+  while (i >= 0 && rest > 0) {
+    const n = Math.min(p.bins.howMany(i, c.need, c.active), rest);
+    if (n > 0 && (!placeable || placeable(i))) {
+      place(p, i, c, n);
+      rest -= n;
+    }
+    i = p.bins.firstFit(c.need, c.active, i + 1);
+  }
+  return count - rest;
+}
+
+/**
+ * Names the pods of a packing, bin by bin, and marks them placed: each class hands out its keys from
+ * the front in bin order, which is the order the pod-by-pod packing took them in (a class fills bins
+ * in increasing order, and a bin's pods keep their placement order).
+ */
+function commit(table: ClassTable, p: Packing): string[] {
+  const byBin: number[][] = [];
+  for (let k = 0; k < p.placements.length; k += 3) (byBin[p.placements[k]!] ??= []).push(k);
+  const taken = new Map<CountClass, number>();
+  const out: string[] = [];
+  for (const list of byBin) {
+    for (const k of list ?? []) {
+      const c = table.classes[p.placements[k + 1]!]!;
+      const n = p.placements[k + 2]!;
+      const from = c.next + (taken.get(c) ?? 0);
+      for (let j = from; j < from + n; j++) out.push(c.keys[j]!);
+      taken.set(c, (taken.get(c) ?? 0) + n);
+    }
+  }
+  for (const [c, n] of taken) c.next += n;
+  return out;
+}
+
+/**
+ * First-fit decreasing of the classes' remaining pods onto at most `maxNewBins` new nodes of one shape
+ * (as `pack.ts`'s `packNew`, by counts). The classes must fit the shape.
+ */
+function packNew(table: ClassTable, fitting: readonly boolean[], shape: NodeShape, maxNewBins: number): Packing {
+  const p = packing(table);
+  const empty = table.vector(shape.allocatable);
+  for (const c of table.decreasing(shape.allocatable)) {
+    if (!fitting[c.index]) continue;
+    let rest = left(c) - fillOpen(p, c, left(c));
+    const perNode = perAmount(c, empty);
+    while (rest > 0 && p.bins.length < maxNewBins && perNode > 0) {
+      const i = p.bins.open(empty);
+      const n = Math.min(perNode, rest);
+      place(p, i, c, n);
+      rest -= n;
+    }
+  }
+  return p;
 }
 
 /**
@@ -71,28 +138,37 @@ function remaining(classes: readonly PodClass[]): number {
  * 3. then, repeatedly: for each group that may grow, pack the remaining pods its template can hold
  *    (first-fit decreasing) into at most max − desired new nodes (and the cluster-wide cap); the
  *    expander picks one option; its pods are removed; until no pod is left or no group helps.
+ * Pods are packed as counts of identical classes over bins indexed by free room (`bins.ts`), so a
+ * decision costs about classes × log(nodes) per group, not pods × nodes.
  */
 export function planScaleUp(input: PlanInput): PlanResult {
-  const classes = classify(input.pods);
+  const table = new ClassTable(input.pods);
+  const classes = table.classes;
   const result: PlanResult = { scaleUps: [], onExisting: [], onUpcoming: {}, unhelpable: [] };
+  const anyLeft = () => classes.some((c) => left(c) > 0);
 
   // 1. existing nodes
   if (input.nodes?.length) {
-    const bins = input.nodes.map((n) => newBin(n.node, n.used));
-    const ref = input.nodes[0]!.node.allocatable;
-    firstFit(sortDecreasing([...classes], ref), bins);
-    for (const b of bins) result.onExisting.push(...b.pods);
+    const nodes = input.nodes;
+    const p = packing(table, nodes.length);
+    for (const n of nodes) p.bins.open(table.vector(n.node.allocatable, n.used));
+    for (const c of table.decreasing(nodes[0]!.node.allocatable)) {
+      if (left(c) > 0) fillOpen(p, c, left(c), (i) => !table.placementMismatch(c, nodes[i]!.node, `${i}`));
+    }
+    result.onExisting.push(...commit(table, p));
   }
 
   // 2. upcoming nodes of groups that are not blocked
   for (const g of input.groups) {
-    if (!g.template || g.blocked || g.upcoming <= 0 || remaining(classes) === 0) continue;
+    if (!g.template || g.blocked || g.upcoming <= 0 || !anyLeft()) continue;
     const t = g.template;
-    const fitting = classes.filter((c) => c.pods.length > 0 && !fitMismatch(c.sample, t));
-    if (fitting.length === 0) continue;
-    const bins: Bin[] = Array.from({ length: g.upcoming }, () => newBin(t));
-    firstFit(sortDecreasing(fitting, t.allocatable), bins);
-    const placed = bins.flatMap((b) => b.pods);
+    const p = packing(table, g.upcoming);
+    const empty = table.vector(t.allocatable);
+    for (let i = 0; i < g.upcoming; i++) p.bins.open(empty);
+    for (const c of table.decreasing(t.allocatable)) {
+      if (left(c) > 0 && !table.mismatch(c, g.name, t)) fillOpen(p, c, left(c));
+    }
+    const placed = commit(table, p);
     if (placed.length) result.onUpcoming[g.name] = placed;
   }
 
@@ -101,55 +177,58 @@ export function planScaleUp(input: PlanInput): PlanResult {
   const planned = new Map<string, number>();
   const expander = input.expander ?? 'least-waste';
   for (;;) {
-    if (remaining(classes) === 0 || capLeft <= 0) break;
-    const options: ScaleUpOption[] = [];
+    if (!anyLeft() || capLeft <= 0) break;
+    const options: (ScaleUpOption & { packing: Packing })[] = [];
     for (const g of input.groups) {
       if (!g.template || g.blocked) continue;
       const t = g.template;
       const headroom = Math.min(g.max - g.desired - (planned.get(g.name) ?? 0), capLeft);
       if (headroom <= 0) continue;
-      const fitting = classes.filter((c) => c.pods.length > 0 && !fitMismatch(c.sample, t));
-      if (fitting.length === 0) continue;
-      const trial = clone(fitting);
-      const bins = packNew(trial, t, headroom);
-      if (bins.length === 0) continue;
-      const pods = bins.flatMap((b) => b.pods);
+      const fitting = classes.map((c) => left(c) > 0 && !table.mismatch(c, g.name, t));
+      if (!fitting.includes(true)) continue;
+      const p = packNew(table, fitting, t, headroom);
+      const nodes = p.bins.length;
+      if (nodes === 0) continue;
+      // summed node by node, in the order the pod-by-pod planner summed them
       const requested: Resources = {};
-      for (const b of bins) for (const [r, v] of Object.entries(t.allocatable)) requested[r] = (requested[r] ?? 0) + (v - (b.free[r] ?? 0));
-      options.push({ group: g.name, priority: g.priority, nodes: bins.length, pods, allocatable: t.allocatable, requested });
+      for (const [r, v] of Object.entries(t.allocatable)) {
+        const d = table.dims.indexOf(r);
+        let sum = 0;
+        for (let i = 0; i < nodes; i++) sum += v - (d >= 0 ? p.bins.free(i, d) : v);
+        requested[r] = sum;
+      }
+      options.push({ group: g.name, priority: g.priority, nodes, pods: p.pods, allocatable: t.allocatable, requested, packing: p });
     }
-    const best = expand(expander, options, input.random);
+    const best = expand(expander, options, input.random) as (ScaleUpOption & { packing: Packing }) | undefined;
     if (!best) break;
-    // commit: remove the chosen pods from their classes
-    const chosen = new Set(best.pods);
-    for (const c of classes) if (c.pods.length) c.pods = c.pods.filter((p) => !chosen.has(p));
+    const pods = commit(table, best.packing);
     planned.set(best.group, (planned.get(best.group) ?? 0) + best.nodes);
     capLeft -= best.nodes;
     const g = input.groups.find((x) => x.name === best.group)!;
     const prev = result.scaleUps.find((s) => s.group === best.group);
     if (prev) {
       prev.to += best.nodes;
-      prev.pods.push(...best.pods);
+      prev.pods.push(...pods);
     } else {
-      result.scaleUps.push({ group: g.name, from: g.desired, to: g.desired + best.nodes, pods: [...best.pods], instanceType: g.template!.instanceType });
+      result.scaleUps.push({ group: g.name, from: g.desired, to: g.desired + best.nodes, pods, instanceType: g.template!.instanceType });
     }
   }
 
   // 4. what is left: say why, per group
   for (const c of classes) {
-    if (c.pods.length === 0) continue;
+    if (left(c) === 0) continue;
     const reasons: Record<string, string> = {};
     for (const g of input.groups) {
       if (!g.template) reasons[g.name] = g.blocked ?? 'no node template';
       else if (g.blocked) reasons[g.name] = g.blocked;
       else {
-        const m = fitMismatch(c.sample, g.template);
+        const m = table.mismatch(c, g.name, g.template);
         if (m) reasons[g.name] = m;
         else if (g.desired + (planned.get(g.name) ?? 0) >= g.max) reasons[g.name] = `max size ${g.max} reached`;
         else reasons[g.name] = capLeft <= 0 ? `cluster-wide node cap ${input.maxNodesTotal} reached` : 'no room left';
       }
     }
-    for (const p of c.pods) result.unhelpable.push({ pod: p, reasons });
+    for (const p of c.keys.slice(c.next)) result.unhelpable.push({ pod: p, reasons });
   }
   return result;
 }
