@@ -16,6 +16,8 @@ import { OPERATOR_NAME } from './constants.ts';
 import { scalerFlags } from './config.ts';
 import { AutoScalingProvider } from './aws/provider.ts';
 import { PendingBatcher } from './controllers/batcher.ts';
+import { BY_CONTROLLER, controllerUid } from './controllers/workloads.ts';
+import { trimWorkload, type WorkloadObject } from './plan/expected.ts';
 import { NODE_GROUP_TYPE, Scaler, type ScalerSettings } from './controllers/scaler.ts';
 import type { V1DaemonSet as DaemonSet, V1Node as Node, V1PersistentVolume as PersistentVolume, V1PersistentVolumeClaim as PersistentVolumeClaim, V1Pod as Pod } from '@kubernetes/client-node';
 import { isDaemonSetPod, isUnschedulable, podKey } from './plan/pod.ts';
@@ -23,6 +25,9 @@ import type { ExpanderName } from './plan/expander.ts';
 import { resourceAmount } from './quantity.ts';
 
 const DAEMONSET: ResourceType = { apiVersion: 'apps/v1', kind: 'DaemonSet', plural: 'daemonsets', namespaced: true };
+const REPLICASET: ResourceType = { apiVersion: 'apps/v1', kind: 'ReplicaSet', plural: 'replicasets', namespaced: true };
+const STATEFULSET: ResourceType = { apiVersion: 'apps/v1', kind: 'StatefulSet', plural: 'statefulsets', namespaced: true };
+const JOB: ResourceType = { apiVersion: 'batch/v1', kind: 'Job', plural: 'jobs', namespaced: true };
 
 export type ScalerConfig = ConfigOf<typeof runtimeFlags & typeof scalerFlags>;
 
@@ -86,7 +91,10 @@ export class ScalerOperator extends Operator<typeof scalerFlags> {
     }
     this.aws = this.#awsOverride ?? (await createAwsClients({ cluster: c.clusterName, logger: this.log, ...awsClientOptions(c) }));
     const asg: AutoScalingClient = this.aws.autoScaling;
-    const pods = this.informer<Pod>(resources.Pod, { indexers: { byNode: (p) => p.spec?.nodeName } });
+    const pods = this.informer<Pod>(resources.Pod, { indexers: { byNode: (p) => p.spec?.nodeName, [BY_CONTROLLER]: controllerUid } });
+    // the pod counts workload controllers declare (their pod templates are dropped from the cache)
+    const workload = (t: ResourceType) => this.informer<WorkloadObject>(t, { transform: trimWorkload });
+    const workloads = { pods, replicaSets: workload(REPLICASET), jobs: workload(JOB), statefulSets: workload(STATEFULSET) };
     const nodes = this.informer<Node>(resources.Node);
     const nodeGroups = this.informer<NodeGroup>(NODE_GROUP_TYPE);
     const daemonSets = this.informer<DaemonSet>(DAEMONSET);
@@ -104,9 +112,14 @@ export class ScalerOperator extends Operator<typeof scalerFlags> {
     });
     this.#batcher = new PendingBatcher({ idleMs: c.batchIdle, maxMs: c.batchMax, fire: () => ctl.enqueue('run') });
     const batcher = this.#batcher;
+    const unschedulable = (p: Pod, newly: boolean): void => {
+      batcher.add(podKey(p));
+      // a pod of a workload whose declared count no plan covered yet: its whole workload is planned now
+      if (newly && this.scaler?.wantsPlan(p)) ctl.enqueue('run');
+    };
     pods.on({
-      add: (p) => (isUnschedulable(p) && !isDaemonSetPod(p) ? batcher.add(podKey(p)) : undefined),
-      update: (p) => (isUnschedulable(p) && !isDaemonSetPod(p) ? batcher.add(podKey(p)) : batcher.forget(podKey(p))),
+      add: (p) => (isUnschedulable(p) && !isDaemonSetPod(p) ? unschedulable(p, true) : undefined),
+      update: (p, o) => (isUnschedulable(p) && !isDaemonSetPod(p) ? unschedulable(p, !o || !isUnschedulable(o)) : batcher.forget(podKey(p))),
       delete: (p) => batcher.forget(podKey(p)),
     });
     // A changed NodeGroup (spec edited, created by hand, being deleted: its ASG limits go back) is looked at at once.
@@ -129,6 +142,7 @@ export class ScalerOperator extends Operator<typeof scalerFlags> {
       daemonSets,
       pvcs,
       pvs,
+      workloads,
       batchHolds: (key) => batcher.holds(key),
     });
   }

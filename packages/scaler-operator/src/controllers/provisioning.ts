@@ -7,6 +7,8 @@ import { formatReasons, planScaleUp, type PlanGroup, type PlanResult } from '../
 import { isDaemonSetPod, isUnschedulable, podKey, podRequirements } from '../plan/pod.ts';
 import { scalerMetrics } from '../metrics.ts';
 import { NODE_GROUP_TYPE, POD_TYPE, specOr, type GroupView, type RunContext } from './state.ts';
+import { WorkloadView } from './workloads.ts';
+import type { V1Pod as Pod } from '@kubernetes/client-node';
 
 /**
  * The provisioning loop: checks that requested nodes join (else backoff and give the capacity back),
@@ -14,11 +16,33 @@ import { NODE_GROUP_TYPE, POD_TYPE, specOr, type GroupView, type RunContext } fr
  */
 export class Provisioner {
   readonly #ctx: RunContext;
+  readonly #workloads: WorkloadView;
+  /** Requirements of pods without volume claims, by cached object (the informer replaces an object when it changes). */
+  readonly #requirements = new WeakMap<Pod, PodRequirements>();
+  /** Workload uid → group → the TriggeredScaleUp message of the scale-up that asked nodes for its pods. */
+  readonly #triggered = new Map<string, Map<string, string>>();
+  /** Unschedulable pods that got their TriggeredScaleUp. */
+  #notified = new Set<string>();
   /** The last plan (tests, debugging). */
   lastPlan: PlanResult | undefined;
 
   constructor(ctx: RunContext) {
     this.#ctx = ctx;
+    this.#workloads = new WorkloadView(ctx.d.workloads);
+  }
+
+  /** Whether this unschedulable pod's workload declares pods no plan has covered: plan now, not after a batch. */
+  wantsPlan(pod: Pod): boolean {
+    return this.#workloads.wantsPlan(pod);
+  }
+
+  #podRequirements(p: Pod): PodRequirements {
+    const cached = this.#requirements.get(p);
+    if (cached) return cached;
+    const r = podRequirements(p, this.#ctx.cluster.volumeAffinity(p));
+    // a claim may get bound (and its zone known) without the pod changing
+    if (!p.spec?.volumes?.some((v) => v.persistentVolumeClaim)) this.#requirements.set(p, r);
+    return r;
   }
 
   /** Requested nodes that did not join in time, or failed scaling activities: back off, give the capacity back. */
@@ -88,16 +112,27 @@ export class Provisioner {
     v.upcoming = Math.max(0, desired - v.registered.filter(usable).length);
   }
 
+  /** One TriggeredScaleUp per unschedulable pod. */
+  #notify(p: Pod | undefined, msg: string): void {
+    if (!p || !isUnschedulable(p)) return;
+    const k = podKey(p);
+    if (this.#notified.has(k)) return;
+    this.#notified.add(k);
+    this.#ctx.d.events.normal(p, Reasons.TriggeredScaleUp, msg, { type: POD_TYPE });
+  }
+
   /** Plans the pending pods and asks for nodes; true when it asked. */
   async scaleUp(groups: GroupView[]): Promise<boolean> {
     const { d, memory, cluster } = this.#ctx;
     const s = d.settings;
     const unschedulable = d.pods.list().filter((p) => isUnschedulable(p) && !isDaemonSetPod(p));
     scalerMetrics.unschedulablePods.set(unschedulable.length);
-    const pending = unschedulable.filter((p) => !d.batchHolds(podKey(p)));
-    if (pending.length === 0) return false;
-    const byKey = new Map(pending.map((p) => [podKey(p), p]));
-    const reqs: PodRequirements[] = pending.map((p) => podRequirements(p, cluster.volumeAffinity(p)));
+    // a workload's pods are planned together, with the ones it has yet to create; other pods in batches
+    const expanded = this.#workloads.expand(unschedulable, (p) => this.#podRequirements(p), d.batchHolds);
+    const reqs = expanded.pods;
+    this.#notified = new Set(unschedulable.map(podKey).filter((k) => this.#notified.has(k)));
+    if (reqs.length === 0) return false;
+    const byKey = new Map(unschedulable.map((p) => [podKey(p), p]));
     const planGroups: PlanGroup[] = groups.map((v) => ({ name: v.name, template: v.template, blocked: v.blocked, desired: v.desired, max: v.max, upcoming: v.upcoming, priority: v.priority }));
     const currentNodes = d.nodes.list().length + groups.reduce((n, v) => n + v.upcoming, 0);
     const t0 = performance.now();
@@ -106,9 +141,12 @@ export class Provisioner {
     const plan = planScaleUp({ pods: reqs, groups: planGroups, nodes: existingNodes, expander: s.expander, maxNodesTotal: s.maxNodesTotal, currentNodes });
     scalerMetrics.planSeconds.observe((performance.now() - t0) / 1000);
     this.lastPlan = plan;
+    this.#workloads.planned(expanded.workloads);
     d.log.info(
       {
-        pending: pending.length,
+        pending: reqs.length,
+        unschedulable: unschedulable.length,
+        workloads: expanded.workloads.length,
         onExisting: plan.onExisting.length,
         onUpcoming: Object.values(plan.onUpcoming).reduce((n, l) => n + l.length, 0),
         scaleUps: plan.scaleUps.map((su) => `${su.group} ${su.from}->${su.to}`),
@@ -148,11 +186,23 @@ export class Provisioner {
       d.log.info({ nodeGroup: v.name, from: su.from, to: su.to, pods: su.pods.length }, 'scaled up');
       d.events.normal(v.ng, Reasons.ScaledUpGroup, `scale-up: ${v.name} ${su.from}->${su.to} (max ${v.max}): ${reason}`, { type: NODE_GROUP_TYPE });
       const msg = `pod triggered scale-up: [{${v.name} ${su.from}->${su.to} (max: ${v.max})}]`;
-      for (const k of su.pods) {
-        const p = byKey.get(k);
-        if (p) d.events.normal(p, Reasons.TriggeredScaleUp, msg, { type: POD_TYPE });
+      for (const w of expanded.workloads) {
+        if (!su.pods.some((k) => expanded.workloadOf.get(k) === w.uid || k.startsWith(`${w.key}#`))) continue;
+        let m = this.#triggered.get(w.uid);
+        if (!m) this.#triggered.set(w.uid, (m = new Map()));
+        m.set(v.name, msg);
+      }
+      for (const k of su.pods) this.#notify(byKey.get(k), msg);
+    }
+    // pods a workload had yet to create when its nodes were asked for: the scale-up was theirs too
+    for (const [group, keys] of Object.entries(plan.onUpcoming)) {
+      for (const k of keys) {
+        const uid = expanded.workloadOf.get(k);
+        const msg = uid ? this.#triggered.get(uid)?.get(group) : undefined;
+        if (msg) this.#notify(byKey.get(k), msg);
       }
     }
+    if (this.#triggered.size > 1000) this.#triggered.clear();
     for (const u of plan.unhelpable) {
       const p = byKey.get(u.pod);
       if (p) d.events.normal(p, Reasons.NotTriggerScaleUp, `pod didn't trigger scale-up: ${formatReasons(u.reasons)}`, { type: POD_TYPE });

@@ -1,3 +1,4 @@
+import type { V1Pod as Pod } from '@kubernetes/client-node';
 import { scalerMetrics } from '../metrics.ts';
 import type { PlanResult } from '../plan/planner.ts';
 import { ClusterView } from './cluster.ts';
@@ -27,6 +28,11 @@ export class Scaler {
     this.#ctx = { d: deps, now, memory: new GroupMemories(deps, now), cluster: new ClusterView(deps) };
     this.#provisioner = new Provisioner(this.#ctx);
     this.#disrupter = new Disrupter(this.#ctx);
+  }
+
+  /** Whether an unschedulable pod should start a run now (its workload declares pods no plan covered yet). */
+  wantsPlan(pod: Pod): boolean {
+    return this.#provisioner.wantsPlan(pod);
   }
 
   /** The last scale-up plan (tests, debugging). */

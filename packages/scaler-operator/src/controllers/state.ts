@@ -9,6 +9,7 @@ import type { Resources } from '../quantity.ts';
 import type { NodeTemplate } from '../template/build.ts';
 import { scalerMetrics } from '../metrics.ts';
 import type { ClusterView } from './cluster.ts';
+import type { WorkloadInformers } from './workloads.ts';
 
 export const NODE_GROUP_TYPE: ResourceType = { apiVersion: NODE_GROUP.apiVersion, kind: NODE_GROUP.kind, plural: NODE_GROUP.plural, namespaced: false };
 export const POD_TYPE = { apiVersion: 'v1', kind: 'Pod' } as const;
@@ -49,6 +50,8 @@ export interface ScalerDeps {
   daemonSets: Informer<DaemonSet>;
   pvcs: Informer<PersistentVolumeClaim>;
   pvs: Informer<PersistentVolume>;
+  /** ReplicaSets, Jobs and StatefulSets (and pods by controller): plan for the pods they declare. Without them each pod stands alone. */
+  workloads?: WorkloadInformers | undefined;
   /** Whether a pod belongs to the batch of unschedulable pods still collecting: it waits for that batch to close. */
   batchHolds: (podKey: string) => boolean;
   now?: () => number;
