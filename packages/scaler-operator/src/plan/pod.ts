@@ -1,13 +1,30 @@
 import type { V1Container as Container, V1NodeSelector as NodeSelector, V1Pod as Pod, V1PodSpec as PodSpec } from '@kubernetes/client-node';
-import { addResources, maxResources, toResources, type Resources } from '../quantity.ts';
+import { addResources, maxResources, resourceAmount, toResources, type Resources } from '../quantity.ts';
 import type { PodRequirements } from './match.ts';
 
 export function podKey(pod: Pod): string {
   return `${pod.metadata?.namespace ?? ''}/${pod.metadata?.name ?? ''}`;
 }
 
+/** Parsed quantities by `name=quantity`: replicas repeat the same few strings, parsing them is most of extracting a pod. */
+const parsed = new Map<string, number>();
+
+function amount(name: string, q: string | number): number {
+  const key = `${name}=${q}`;
+  let v = parsed.get(key);
+  if (v === undefined) {
+    v = resourceAmount(name, q);
+    if (parsed.size >= 10_000) parsed.clear();
+    parsed.set(key, v);
+  }
+  return v;
+}
+
 function containerRequests(c: Container): Resources {
-  return toResources(c.resources?.requests);
+  const out: Resources = {};
+  const req = c.resources?.requests;
+  if (req) for (const k in req) out[k] = amount(k, req[k]!);
+  return out;
 }
 
 /**
