@@ -8,7 +8,7 @@ import { parseArgs } from 'node:util';
 import { bundle } from './bundle.ts';
 import { assembleChart, helmBinary, packageChart } from './chart.ts';
 import { buildOperatorImage } from './image.ts';
-import { TARGETS, target, type ShipTarget } from './targets.ts';
+import { TARGETS, packageVersion, target, type ShipTarget } from './targets.ts';
 
 export interface Shipped {
   name: string;
@@ -36,7 +36,7 @@ export async function ship(t: ShipTarget, opts: { version?: string; helm?: strin
     await assembleChart(t, chartDir, opts.version);
     const chart = packageChart(opts.helm ?? helmBinary(), chartDir, t, opts.version);
     console.log(`[package ${t.name}] chart: ${chart}`);
-    return { name: t.name, version: opts.version ?? '', image: image.file, digest: image.digest, compressedMB: mb(image.compressedSize), uncompressedMB: mb(image.uncompressedSize), chart };
+    return { name: t.name, version: opts.version ?? packageVersion(t), image: image.file, digest: image.digest, compressedMB: mb(image.compressedSize), uncompressedMB: mb(image.uncompressedSize), chart };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -39,14 +39,16 @@ seccompProfile:
   type: RuntimeDefault
 {{- end -}}
 
-{{/* --name=value for each flag; lists comma-joined, as the binary parses them; empty ones are the binary's default and left out. */}}
+{{/*
+--name=value for every flag, lists comma-joined as the binary parses them. Empty ones too: a flag given
+wins over the environment, and IRSA's webhook sets AWS_ROLE_ARN, which --aws-role-arn would otherwise
+read and then assume that role a second time.
+*/}}
 {{- define "kube-iaas.flagArgs" -}}
 {{- range $k, $v := .Values.flags }}
 {{- if kindIs "slice" $v }}
-{{- if $v }}
 - --{{ $k }}={{ join "," $v }}
-{{- end }}
-{{- else if not (and (kindIs "string" $v) (eq $v "")) }}
+{{- else }}
 - --{{ $k }}={{ $v }}
 {{- end }}
 {{- end }}
