@@ -1,8 +1,9 @@
 // One operator's image: runtime (libraries, CA certificates, passwd), Node, and the operator's bundle
 // as three layers, so a cluster running several kube-iaas operators pulls the first two once.
+import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { cacheRoot } from '../../testbed/src/paths.ts';
+import { cacheRoot, repoRoot } from '../../testbed/src/paths.ts';
 import { buildImage, type BuiltImage, type ImageConfig } from './oci.ts';
 import { runtimeLayers, RUNTIME_UID } from './runtime.ts';
 import { bundlePath, distDir, packageVersion, type ShipTarget } from './targets.ts';
@@ -30,8 +31,9 @@ function appLayer(t: ShipTarget): TarEntry[] {
     out.push({ path: `${APP_DIR}/${e.name}.mjs.map`, type: 'file', mode: 0o644, data: readFileSync(`${b}.map`) });
   }
   if (t.entries.some((e) => e.name === 'node-plugin')) {
-    const proto = join(cacheRoot(), CSI_SPEC, 'csi.proto');
-    if (!existsSync(proto)) throw new Error(`${proto} is missing: run testbed/scripts/build-csi-tools.sh`);
+    let proto = join(cacheRoot(), CSI_SPEC, 'csi.proto');
+    // First line of the script's output; it fetches the pinned spec from the Go module proxy once.
+    if (!existsSync(proto)) proto = execFileSync(join(repoRoot(), 'testbed', 'scripts', 'build-csi-tools.sh'), { encoding: 'utf8', stdio: ['ignore', 'pipe', 'inherit'] }).split('\n')[0]!;
     out.push({ path: `${APP_DIR}/${CSI_SPEC}/csi.proto`, type: 'file', mode: 0o644, data: readFileSync(proto) });
   }
   return out;

@@ -89,6 +89,8 @@ export interface Container {
   id: string;
   child: ChildProcess;
   output: string[];
+  /** The container's init process on the host (`runc state`), undefined until it runs. */
+  pid(): number | undefined;
   /** Kills and deletes the container, removes its bundle directory. */
   remove(): void;
 }
@@ -109,6 +111,14 @@ export function runContainer(runc: string, img: Unpacked, o: RunOptions): Contai
     id,
     child,
     output,
+    pid: () => {
+      try {
+        const st = JSON.parse(execFileSync(runc, ['--root', state, 'state', id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })) as { pid?: number; status?: string };
+        return st.status === 'running' && st.pid ? st.pid : undefined;
+      } catch {
+        return undefined;
+      }
+    },
     remove: () => {
       try {
         execFileSync(runc, ['--root', state, 'delete', '--force', id], { stdio: 'ignore' });
