@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { awsEnv, down, isRunning, up } from '../testbed/src/testbed.ts';
 import { repoRoot, stateDir } from '../testbed/src/paths.ts';
+import { Supervised } from './supervise.ts';
 
 /**
  * `npm start`: the whole system in the foreground. With no KUBECONFIG and no AWS settings it
@@ -14,6 +14,8 @@ const given = !!process.env.KUBECONFIG || !!process.env.AWS_REGION || !!process.
 let env: NodeJS.ProcessEnv = { ...process.env };
 let startedTestbed = false;
 
+console.log(`[start] operators run on Node ${process.version} (${process.execPath})`);
+
 if (!given) {
   startedTestbed = !isRunning();
   const s = await up((line) => console.log(`[testbed] ${line}`));
@@ -22,11 +24,15 @@ if (!given) {
   console.log(`[start] using KUBECONFIG=${env.KUBECONFIG ?? '(in-cluster)'} region=${env.AWS_REGION ?? '(from instance metadata)'}`);
 }
 
-/** Every operator package that has an entry point takes part. */
+/** Every operator package that has an entry point takes part (KUBE_IAAS_START_OPERATORS=a,b picks some). */
+const only = process.env.KUBE_IAAS_START_OPERATORS?.split(',').filter(Boolean);
 const operators = readdirSync(join(root, 'packages'))
   .filter((d) => d.endsWith('-operator'))
+  .sort()
   .map((d) => ({ name: d, main: join(root, 'packages', d, 'src', 'main.ts') }))
-  .filter((o) => existsSync(o.main));
+  .filter((o) => existsSync(o.main) && (!only || only.includes(o.name)));
+// The first metrics port; each operator takes the next. Taken ones are replaced by free ones.
+const portBase = Number(process.env.KUBE_IAAS_START_PORT_BASE ?? 18080);
 
 const LEVELS: Record<number, string> = { 10: 'TRACE', 20: 'DEBUG', 30: 'INFO ', 40: 'WARN ', 50: 'ERROR', 60: 'FATAL' };
 
@@ -46,37 +52,28 @@ function readable(name: string, line: string): string {
   return `${when} ${LEVELS[Number(level)] ?? String(level)} [${name}] ${String(msg ?? '')}${fields ? `  ${fields}` : ''}`;
 }
 
-const children: ChildProcess[] = [];
-for (const [i, o] of operators.entries()) {
-  // Each operator serves metrics and health on its own port.
-  const child = spawn(process.execPath, [o.main, `--metrics-bind-address=127.0.0.1:${18080 + i}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const prefix = (chunk: Buffer) =>
-    chunk
-      .toString()
-      .split('\n')
-      .filter(Boolean)
-      .forEach((line) => console.log(readable(o.name, line)));
-  child.stdout?.on('data', prefix);
-  child.stderr?.on('data', prefix);
-  child.on('exit', (code, signal) => console.log(`[${o.name}] exited (${signal ?? code})`));
-  children.push(child);
-}
+const children = operators.map(
+  (o, i) => new Supervised({ name: o.name, args: [o.main], port: portBase + i, env, onLine: (name, line) => console.log(readable(name, line)) }),
+);
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  // Every child, also one a signal already ended (its exitCode stays null; Supervised checks signalCode).
+  await Promise.all(children.map((c) => c.stop()));
+  const restarts = children.filter((c) => c.restarts).map((c) => `${c.spec.name} ${c.restarts}`);
+  if (restarts.length) console.log(`[start] restarts: ${restarts.join(', ')}`);
+  if (startedTestbed && process.env.KUBE_IAAS_KEEP_TESTBED !== '1') await down((line) => console.log(`[testbed] ${line}`));
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop());
+process.on('SIGTERM', () => void stop());
+for (const c of children) await c.start();
 console.log(
   operators.length
     ? `[start] running ${operators.map((o) => o.name).join(', ')}; Ctrl-C stops them`
     : '[start] no operator has an entry point yet; the testbed stays up until Ctrl-C',
 );
 
-let stopping = false;
-const stop = async () => {
-  if (stopping) return;
-  stopping = true;
-  for (const c of children) c.kill('SIGTERM');
-  await Promise.all(children.map((c) => (c.exitCode !== null ? undefined : new Promise((r) => c.once('exit', r)))));
-  if (startedTestbed && process.env.KUBE_IAAS_KEEP_TESTBED !== '1') await down((line) => console.log(`[testbed] ${line}`));
-  process.exit(0);
-};
-process.on('SIGINT', () => void stop());
-process.on('SIGTERM', () => void stop());
 // Keep the event loop alive when no operator runs yet.
 setInterval(() => undefined, 1 << 30);

@@ -3,6 +3,7 @@ import { createServer, request, type Server } from 'node:http';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
+import { operatorEntry } from './bundled.ts';
 import { repoRoot, stateDir } from './paths.ts';
 import { freePort } from './proc.ts';
 import { nodeSimRoot } from './node-storage.ts';
@@ -104,7 +105,7 @@ export class OperatorProcess {
   /** Starts `main` with `--metrics-bind-address` on a free port and waits for `/readyz`. */
   static async start(main: string, args: string[] = [], readyTimeoutMs = 90_000): Promise<OperatorProcess> {
     const port = await freePort();
-    const child = spawn(process.execPath, [main, `--metrics-bind-address=127.0.0.1:${port}`, ...args], {
+    const child = spawn(process.execPath, [...operatorEntry(main), `--metrics-bind-address=127.0.0.1:${port}`, ...args], {
       env: { ...process.env, ...testbedEnv().env, LOG_LEVEL: 'info' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
