@@ -144,7 +144,6 @@ export class OwnershipGuard {
     return p;
   }
 
-
   // --- explicit checks ----------------------------------------------------------------------------
 
   /**
