@@ -22,5 +22,6 @@ export * from './config.ts';
 export * from './diff.ts';
 export * from './operator.ts';
 export * from './run.ts';
+export * from './retry.ts';
 export * from './aws-flags.ts';
 export { runtimeMetrics } from './metrics.ts';
