@@ -74,6 +74,8 @@ export class CsiKubelet implements NodeAgent {
   /** The last Event message per pod, so a failure repeated every poll is reported once. */
   private readonly reported = new Map<string, string>();
   private readonly stopping = new Map<string, Promise<void>>();
+  /** Plugins being started, by instance ID. */
+  private readonly starting = new Map<string, Promise<void>>();
   /** Pods torn down: a sync that still holds the pod from the cache must not mount for it again. */
   private readonly gone = new Set<string>();
   private nodeService: ServiceClientConstructor | undefined;
@@ -103,8 +105,20 @@ export class CsiKubelet implements NodeAgent {
     this.opts.log('CSI node plugins stopped, host storage removed', done);
   }
 
-  async nodeAdded(inst: SimInstance): Promise<void> {
-    if (this.nodes.has(inst.instanceId)) return;
+  /**
+   * Starts the node's plugin once: syncs call this every round, and a plugin that takes long to start
+   * (a loaded machine) must not be spawned again on the same socket.
+   */
+  nodeAdded(inst: SimInstance): Promise<void> {
+    if (this.nodes.has(inst.instanceId)) return Promise.resolve();
+    const running = this.starting.get(inst.instanceId);
+    if (running) return running;
+    const p = this.startPlugin(inst).finally(() => this.starting.delete(inst.instanceId));
+    this.starting.set(inst.instanceId, p);
+    return p;
+  }
+
+  private async startPlugin(inst: SimInstance): Promise<void> {
     const socket = this.layout.socket(inst.instanceId);
     await mkdir(`${this.layout.deviceRoot(inst.instanceId)}/disk/by-id`, { recursive: true });
     await rm(socket, { force: true });
