@@ -1,5 +1,5 @@
 // Builds the shipped form of the CSI node plugin: one ESM file, dist/node-plugin.mjs, with every
-// dependency inside (@grpc/*, pino, core's two subpaths), so the image needs no node_modules for it.
+// dependency inside (@grpc/*, pino, core's subpaths), so the image needs no node_modules for it.
 // Run as plain JS it skips Node's type stripping (a WebAssembly compiler, ~25 MiB resident) and the
 // unbundled module graph; see the README (Node plugin → Memory) for the measured difference.
 // csi.proto is not bundled: the plugin still loads it at start (--csi-proto / CSI_PROTO_PATH / cache).

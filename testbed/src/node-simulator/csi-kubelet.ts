@@ -2,10 +2,11 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdir, open, rm, rmdir, stat, symlink, truncate, unlink } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { credentials, loadPackageDefinition, type Client, type GrpcObject, type ServiceClientConstructor } from '@grpc/grpc-js';
-import { load } from '@grpc/proto-loader';
-import { CoreV1Api, StorageV1Api, type CoreV1Event, type KubeConfig, type V1PersistentVolume, type V1Pod } from '@kubernetes/client-node';
+import { credentials, type ServiceClientConstructor } from '@grpc/grpc-js';
+import { CoreV1Api, StorageV1Api, type CoreV1Event, type KubeConfig, type V1Pod } from '@kubernetes/client-node';
 import { DescribeVolumesCommand, type EC2Client, type Volume } from '@aws-sdk/client-ec2';
+import { call, loadNodeService, type NodeClient } from './csi-client.ts';
+import { podVolumes, publishContextOf, type PodVolume } from './csi-kube.ts';
 import type { SimInstance } from './node-object.ts';
 import {
   blockPublishPath,
@@ -34,9 +35,6 @@ export interface CsiKubeletOptions {
   log: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- proto-loader clients are untyped
-type NodeClient = Client & Record<string, any>;
-
 interface Published {
   pvName: string;
   volumeId: string;
@@ -58,30 +56,6 @@ interface PluginNode {
   wanted: Map<string, string[]>;
 }
 
-interface PodVolume {
-  pv: V1PersistentVolume;
-  pvName: string;
-  volumeId: string;
-  readOnly: boolean;
-}
-
-class CsiCallError extends Error {
-  readonly code: string;
-  constructor(code: string, message: string) {
-    super(message);
-    this.code = code;
-  }
-}
-
-const CODE_NAMES = ['OK', 'Canceled', 'Unknown', 'InvalidArgument', 'DeadlineExceeded', 'NotFound', 'AlreadyExists', 'PermissionDenied', 'ResourceExhausted', 'FailedPrecondition', 'Aborted', 'OutOfRange', 'Unimplemented', 'Internal', 'Unavailable', 'DataLoss', 'Unauthenticated'];
-
-function call<T = Record<string, unknown>>(client: NodeClient, method: string, req: object): Promise<T> {
-  return new Promise((resolve, reject) => {
-    client[method](req, { deadline: Date.now() + 60_000 }, (err: { code: number; details: string } | null, res: T) =>
-      err ? reject(new CsiCallError(CODE_NAMES[err.code] ?? String(err.code), `rpc error: code = ${CODE_NAMES[err.code] ?? err.code} desc = ${err.details}`)) : resolve(res),
-    );
-  });
-}
 
 const status = (err: unknown) => (err as { code?: number }).code;
 
@@ -100,6 +74,8 @@ export class CsiKubelet implements NodeAgent {
   /** The last Event message per pod, so a failure repeated every poll is reported once. */
   private readonly reported = new Map<string, string>();
   private readonly stopping = new Map<string, Promise<void>>();
+  /** Plugins being started, by instance ID. */
+  private readonly starting = new Map<string, Promise<void>>();
   /** Pods torn down: a sync that still holds the pod from the cache must not mount for it again. */
   private readonly gone = new Set<string>();
   private nodeService: ServiceClientConstructor | undefined;
@@ -119,8 +95,7 @@ export class CsiKubelet implements NodeAgent {
     await rm(this.layout.sockets, { recursive: true, force: true });
     await mkdir(this.layout.data, { recursive: true });
     await mkdir(this.layout.sockets, { recursive: true });
-    const def = await load(this.opts.protoPath, { keepCase: false, longs: Number, enums: String, defaults: true, oneofs: true });
-    this.nodeService = ((loadPackageDefinition(def)['csi'] as GrpcObject)['v1'] as GrpcObject)['Node'] as ServiceClientConstructor;
+    this.nodeService = await loadNodeService(this.opts.protoPath);
   }
 
   async stop(): Promise<void> {
@@ -130,8 +105,20 @@ export class CsiKubelet implements NodeAgent {
     this.opts.log('CSI node plugins stopped, host storage removed', done);
   }
 
-  async nodeAdded(inst: SimInstance): Promise<void> {
-    if (this.nodes.has(inst.instanceId)) return;
+  /**
+   * Starts the node's plugin once: syncs call this every round, and a plugin that takes long to start
+   * (a loaded machine) must not be spawned again on the same socket.
+   */
+  nodeAdded(inst: SimInstance): Promise<void> {
+    if (this.nodes.has(inst.instanceId)) return Promise.resolve();
+    const running = this.starting.get(inst.instanceId);
+    if (running) return running;
+    const p = this.startPlugin(inst).finally(() => this.starting.delete(inst.instanceId));
+    this.starting.set(inst.instanceId, p);
+    return p;
+  }
+
+  private async startPlugin(inst: SimInstance): Promise<void> {
     const socket = this.layout.socket(inst.instanceId);
     await mkdir(`${this.layout.deviceRoot(inst.instanceId)}/disk/by-id`, { recursive: true });
     await rm(socket, { force: true });
@@ -245,7 +232,7 @@ export class CsiKubelet implements NodeAgent {
     const n = this.nodes.get(inst.instanceId);
     const uid = pod.metadata!.uid!;
     if (this.gone.has(uid)) return undefined;
-    const vols = await this.podVolumes(pod);
+    const vols = await podVolumes(this.core, pod);
     if (vols.length === 0) return undefined;
     if (!n) return `CSI driver ${EBS_DRIVER} is not running on ${inst.instanceId}`;
     const waiting = await this.mountFor(pod, inst, n, vols);
@@ -273,7 +260,7 @@ export class CsiKubelet implements NodeAgent {
         ...(block ? { block: {} } : { mount: { fsType: v.pv.spec?.csi?.fsType ?? '', mountFlags: v.pv.spec?.mountOptions ?? [] } }),
         accessMode: { mode: v.pv.spec?.accessModes?.includes('ReadOnlyMany') ? 'SINGLE_NODE_READER_ONLY' : 'SINGLE_NODE_WRITER' },
       };
-      const publishContext = await this.publishContext(v.pvName, inst);
+      const publishContext = await publishContextOf(this.storage, v.pvName);
       const volumeContext = v.pv.spec?.csi?.volumeAttributes ?? {};
       try {
         if (!n.staged.has(v.pvName)) {
@@ -380,29 +367,6 @@ export class CsiKubelet implements NodeAgent {
       });
       this.opts.log('filesystem expanded', { pv: pvName, size });
     }
-  }
-
-  private async podVolumes(pod: V1Pod): Promise<PodVolume[]> {
-    const out: PodVolume[] = [];
-    const namespace = pod.metadata!.namespace!;
-    for (const v of pod.spec?.volumes ?? []) {
-      const claim = v.persistentVolumeClaim?.claimName;
-      if (!claim) continue;
-      const pvc = await this.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace }).catch(() => undefined);
-      const pvName = pvc?.spec?.volumeName;
-      if (!pvName) continue;
-      const pv = await this.core.readPersistentVolume({ name: pvName }).catch(() => undefined);
-      if (pv?.spec?.csi?.driver !== EBS_DRIVER) continue;
-      out.push({ pv, pvName, volumeId: pv.spec.csi.volumeHandle, readOnly: !!v.persistentVolumeClaim?.readOnly });
-    }
-    return out;
-  }
-
-  private async publishContext(pvName: string, inst: SimInstance): Promise<Record<string, string>> {
-    const attachments = await this.storage.listVolumeAttachment();
-    const a = attachments.items.find((x) => x.spec.attacher === EBS_DRIVER && x.spec.source.persistentVolumeName === pvName && x.status?.attached && x.spec.nodeName);
-    void inst;
-    return a?.status?.attachmentMetadata ?? {};
   }
 
   /** The pod waits with the message; a new message also becomes a Warning Event on the pod, as kubelet's FailedMount. */

@@ -127,7 +127,7 @@ export interface GuardRule<I extends object = object, O extends object = object>
 }
 
 function rule<I extends object, O extends object = object>(r: GuardRule<I, O>): GuardRule<object, object> {
-  return r as unknown as GuardRule<object, object>;
+  return r;
 }
 
 function specTags(specs: TagSpecification[] | undefined, resourceType: string): Tags | undefined {

@@ -1,18 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import {
-  DescribeInstancesCommand,
-  DescribeNetworkInterfacesCommand,
-  DescribeSecurityGroupsCommand,
-  DescribeSubnetsCommand,
-  DescribeVolumesCommand,
-  paginateDescribeTags,
-  type EC2Client,
-} from '@aws-sdk/client-ec2';
-import { DescribeTagsCommand as ElbDescribeTagsCommand, type ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { DescribeAutoScalingGroupsCommand, type AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { InitializeHandler, InitializeHandlerArguments, InitializeHandlerOutput, HandlerExecutionContext, Pluggable } from '@smithy/types';
 import type { Logger } from '../log.ts';
-import { CLUSTER_SHARED, CLUSTER_TAG_PREFIX, OWNER_CLUSTER_TAG, OWNER_KIND_TAG, OWNER_TAG, OWNER_UID_TAG } from '../tags/keys.ts';
 import {
   OwnershipError,
   assertCreateTags,
@@ -22,18 +10,13 @@ import {
   type ChangeKind,
   type MutationPermit,
 } from '../tags/ownership.ts';
-import { tagsFromAws, type OwnerRef, type Tags } from '../tags/tags.ts';
+import type { OwnerRef, Tags } from '../tags/tags.ts';
 import { awsMetrics } from './call-stats.ts';
-import { AwsError } from './errors.ts';
 import { GUARD_RULES, asgResource, ec2Resource, elbResource, type GuardTarget, type ResourceRef } from './guard-rules.ts';
-import { isArn, parseArn } from './partition.ts';
+import { fetchResourceTags, observedTags, resourceTypeOf, type GuardClients } from './guard-tags.ts';
 import { operationClass } from './rate-limit.ts';
 
-export interface GuardClients {
-  ec2: EC2Client;
-  elbv2: ElasticLoadBalancingV2Client;
-  autoScaling: AutoScalingClient;
-}
+export { resourceTypeOf, type GuardClients } from './guard-tags.ts';
 
 export interface OwnershipGuardOptions {
   cluster: string;
@@ -59,29 +42,6 @@ interface GuardScope {
 const scope = new AsyncLocalStorage<GuardScope>();
 
 const SERVICE_LABEL: Record<ResourceRef['service'], string> = { ec2: 'EC2', elbv2: 'ELBv2', autoscaling: 'AutoScaling' };
-
-/** Human name of a resource kind from its ID, for messages. */
-export function resourceTypeOf(ref: ResourceRef): string {
-  if (ref.service === 'autoscaling') return 'auto scaling group';
-  if (ref.service === 'elbv2') {
-    if (!isArn(ref.id)) return 'ELBv2 resource';
-    const kind = parseArn(ref.id).resource.split('/')[0];
-    return kind === 'targetgroup' ? 'target group' : kind === 'loadbalancer' ? 'load balancer' : `ELBv2 ${kind}`;
-  }
-  const prefix = ref.id.startsWith('group-name:') ? 'sg' : ref.id.split('-')[0];
-  const names: Record<string, string> = { sg: 'security group', vol: 'volume', eni: 'network interface', i: 'instance', subnet: 'subnet', vpc: 'VPC' };
-  return names[prefix ?? ''] ?? 'EC2 resource';
-}
-
-/** Caps every cluster tag at `shared` and drops owner tags: for a primary ENI judged by its instance. */
-function asShared(tags: Tags): Tags {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(tags)) {
-    if (k === OWNER_CLUSTER_TAG || k === OWNER_KIND_TAG || k === OWNER_TAG || k === OWNER_UID_TAG) continue;
-    out[k] = k.startsWith(CLUSTER_TAG_PREFIX) ? CLUSTER_SHARED : v;
-  }
-  return out;
-}
 
 /**
  * The ownership guard. It is installed as middleware on the EC2, ELBv2 and Auto Scaling clients
@@ -174,7 +134,7 @@ export class OwnershipGuard {
     if (hit && hit.expires > this.now()) return hit.tags;
     const pending = this.inflight.get(k);
     if (pending) return pending;
-    const p = this.fetchTags(ref)
+    const p = fetchResourceTags(this.c, ref, this.cluster, (r) => this.tagsOf(r))
       .then((tags) => {
         this.observe(ref, tags);
         return tags;
@@ -182,70 +142,6 @@ export class OwnershipGuard {
       .finally(() => this.inflight.delete(k));
     this.inflight.set(k, p);
     return p;
-  }
-
-  private notFound(ref: ResourceRef, code: string): AwsError {
-    return new AwsError({ kind: 'not-found', code, message: `${resourceTypeOf(ref)} ${ref.id} does not exist`, service: ref.service });
-  }
-
-  private async fetchTags(ref: ResourceRef): Promise<Tags> {
-    const { ec2, elbv2, autoScaling } = this.c;
-    if (ref.service === 'autoscaling') {
-      const out = await autoScaling.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [ref.id] }));
-      const g = out.AutoScalingGroups?.[0];
-      if (!g) throw this.notFound(ref, 'ValidationError');
-      return tagsFromAws(g.Tags);
-    }
-    if (ref.service === 'elbv2') {
-      const out = await elbv2.send(new ElbDescribeTagsCommand({ ResourceArns: [ref.id] }));
-      return tagsFromAws(out.TagDescriptions?.[0]?.Tags);
-    }
-    const id = ref.id;
-    if (id.startsWith('group-name:')) {
-      const out = await ec2.send(new DescribeSecurityGroupsCommand({ GroupNames: [id.slice('group-name:'.length)] }));
-      return tagsFromAws(out.SecurityGroups?.[0]?.Tags);
-    }
-    const prefix = id.split('-')[0];
-    switch (prefix) {
-      case 'sg': {
-        const g = (await ec2.send(new DescribeSecurityGroupsCommand({ GroupIds: [id] }))).SecurityGroups?.[0];
-        if (!g) throw this.notFound(ref, 'InvalidGroup.NotFound');
-        return tagsFromAws(g.Tags);
-      }
-      case 'vol': {
-        const v = (await ec2.send(new DescribeVolumesCommand({ VolumeIds: [id] }))).Volumes?.[0];
-        if (!v) throw this.notFound(ref, 'InvalidVolume.NotFound');
-        return tagsFromAws(v.Tags);
-      }
-      case 'subnet': {
-        const s = (await ec2.send(new DescribeSubnetsCommand({ SubnetIds: [id] }))).Subnets?.[0];
-        if (!s) throw this.notFound(ref, 'InvalidSubnetID.NotFound');
-        return tagsFromAws(s.Tags);
-      }
-      case 'i': {
-        const i = (await ec2.send(new DescribeInstancesCommand({ InstanceIds: [id] }))).Reservations?.[0]?.Instances?.[0];
-        if (!i) throw this.notFound(ref, 'InvalidInstanceID.NotFound');
-        return tagsFromAws(i.Tags);
-      }
-      case 'eni': {
-        const n = (await ec2.send(new DescribeNetworkInterfacesCommand({ NetworkInterfaceIds: [id] }))).NetworkInterfaces?.[0];
-        if (!n) throw this.notFound(ref, 'InvalidNetworkInterfaceID.NotFound');
-        const tags = tagsFromAws(n.TagSet);
-        // An instance's primary interface is created by EC2 with no tags of ours: judge it by the
-        // instance, but never as more than shared (IPs may be added and removed, nothing else).
-        if (clusterOwnership(tags, this.cluster).state === 'untagged' && n.Attachment?.DeviceIndex === 0 && n.Attachment.InstanceId) {
-          return asShared({ ...(await this.tagsOf(ec2Resource(n.Attachment.InstanceId))), ...tags });
-        }
-        return tags;
-      }
-      default: {
-        const tags: Record<string, string> = {};
-        for await (const page of paginateDescribeTags({ client: ec2 }, { Filters: [{ Name: 'resource-id', Values: [id] }] })) {
-          for (const t of page.Tags ?? []) if (t.Key) tags[t.Key] = t.Value ?? '';
-        }
-        return tags;
-      }
-    }
   }
 
   // --- explicit checks ----------------------------------------------------------------------------
@@ -346,33 +242,7 @@ export class OwnershipGuard {
 
   /** Feeds the cache from describe outputs that carry complete tag sets. */
   observeOutput(service: ResourceRef['service'], operation: string, output: object): void {
-    const o = output as Record<string, unknown>;
-    const each = <T>(v: unknown, fn: (item: T) => void) => {
-      if (Array.isArray(v)) for (const item of v as T[]) fn(item);
-    };
-    type Tagged = { Key?: string; Value?: string }[] | undefined;
-    if (service === 'ec2') {
-      each<{ VolumeId?: string; Tags?: Tagged }>(o.Volumes, (v) => v.VolumeId && this.observe(ec2Resource(v.VolumeId), tagsFromAws(v.Tags)));
-      each<{ GroupId?: string; Tags?: Tagged }>(o.SecurityGroups, (g) => g.GroupId && this.observe(ec2Resource(g.GroupId), tagsFromAws(g.Tags)));
-      each<{ SubnetId?: string; Tags?: Tagged }>(o.Subnets, (s) => s.SubnetId && this.observe(ec2Resource(s.SubnetId), tagsFromAws(s.Tags)));
-      each<{ Instances?: unknown }>(o.Reservations, (r) =>
-        each<{ InstanceId?: string; Tags?: Tagged }>(r.Instances, (i) => i.InstanceId && this.observe(ec2Resource(i.InstanceId), tagsFromAws(i.Tags))),
-      );
-      each<{ NetworkInterfaceId?: string; TagSet?: Tagged; Attachment?: { DeviceIndex?: number } }>(o.NetworkInterfaces, (n) => {
-        if (!n.NetworkInterfaceId) return;
-        const tags = tagsFromAws(n.TagSet);
-        // Primary interfaces borrow their instance's tags: leave those to fetchTags.
-        if (n.Attachment?.DeviceIndex === 0 && clusterOwnership(tags, this.cluster).state === 'untagged') return;
-        this.observe(ec2Resource(n.NetworkInterfaceId), tags);
-      });
-    } else if (service === 'elbv2' && operation === 'DescribeTags') {
-      // Only load balancers and target groups: a listener's own tags are not its load balancer's.
-      each<{ ResourceArn?: string; Tags?: Tagged }>(o.TagDescriptions, (d) => {
-        if (d.ResourceArn && elbResource(d.ResourceArn).id === d.ResourceArn) this.observe(elbResource(d.ResourceArn), tagsFromAws(d.Tags));
-      });
-    } else if (service === 'autoscaling' && operation === 'DescribeAutoScalingGroups') {
-      each<{ AutoScalingGroupName?: string; Tags?: Tagged }>(o.AutoScalingGroups, (g) => g.AutoScalingGroupName && this.observe(asgResource(g.AutoScalingGroupName), tagsFromAws(g.Tags)));
-    }
+    for (const [ref, tags] of observedTags(service, operation, output, this.cluster)) this.observe(ref, tags);
   }
 
   /** The SDK plugin that puts this guard in front of every call of a client. */

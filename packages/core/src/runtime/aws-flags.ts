@@ -16,7 +16,8 @@ export function parseRateLimitOverrides(text: string): RateLimitOverrides {
     if (entry === '') continue;
     const m = /^([a-z0-9]+)\.(describe|mutate)=(?:(off)|(\d+(?:\.\d+)?)\/(\d+))$/.exec(entry);
     if (!m) throw new Error(`"${entry}": expected <service>.<describe|mutate>=<rate>/<burst> or =off`);
-    const [, service, cls, off, rate, burst] = m as unknown as [string, string, string, string | undefined, string | undefined, string | undefined];
+    // the regular expression guarantees the first two groups; the rest are there or not
+    const [, service = '', cls = '', off, rate, burst] = m;
     if (!(service in DEFAULT_RATE_LIMITS)) throw new Error(`"${entry}": unknown service "${service}" (one of ${Object.keys(DEFAULT_RATE_LIMITS).join(', ')})`);
     const spec: BucketSpec | false = off ? false : { ratePerSecond: Number(rate), burst: Number(burst) };
     if (spec && (!(spec.ratePerSecond > 0) || !(spec.burst >= 1))) throw new Error(`"${entry}": rate must be above 0 and burst at least 1`);

@@ -1,4 +1,4 @@
-import type { Logger } from 'pino';
+import { pino, type Logger } from 'pino';
 import type { BackoffOptions } from './backoff.ts';
 import { deepEqual } from './diff.ts';
 import { classifyError } from './errors.ts';
@@ -75,7 +75,8 @@ export class Controller {
   readonly name: string;
   readonly #opts: ControllerOptions;
   readonly #log: Logger | undefined;
-  readonly #primaries: Informer<KubeObject>[] = [];
+  /** Informers whose own keys are this controller's: their keys are what a resync enqueues. */
+  readonly #primaries: Pick<Informer<KubeObject>, 'keys'>[] = [];
   #queue: WorkQueue;
   #workers: Promise<void>[] = [];
   #running = false;
@@ -123,7 +124,7 @@ export class Controller {
    */
   watch<T extends KubeObject>(informer: Informer<T>, map?: KeyMapper<T>, opts: WatchOptions<T> = {}): this {
     const fn: KeyMapper<T> = map ?? ((o) => objectKey(o));
-    if (!map) this.#primaries.push(informer as unknown as Informer<KubeObject>);
+    if (!map) this.#primaries.push(informer);
     const enqueue = (obj: T): void => {
       const r = fn(obj);
       if (r === undefined || r === null) return;
@@ -253,16 +254,5 @@ export class Controller {
   }
 }
 
-const noop = (): void => undefined;
 /** Stand-in logger for controllers built without one. */
-const silentLogger = {
-  level: 'silent',
-  trace: noop,
-  debug: noop,
-  info: noop,
-  warn: noop,
-  error: noop,
-  fatal: noop,
-  silent: noop,
-  child: () => silentLogger,
-} as unknown as Logger;
+const silentLogger: Logger = pino({ level: 'silent' });

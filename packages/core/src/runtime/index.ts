@@ -21,5 +21,7 @@ export * from './server.ts';
 export * from './config.ts';
 export * from './diff.ts';
 export * from './operator.ts';
+export * from './run.ts';
+export * from './retry.ts';
 export * from './aws-flags.ts';
 export { runtimeMetrics } from './metrics.ts';

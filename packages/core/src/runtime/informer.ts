@@ -1,4 +1,4 @@
-import { ListWatch, Watch, type KubeConfig, type KubernetesObject, type ListPromise } from '@kubernetes/client-node';
+import { ListWatch, Watch, type KubeConfig, type KubernetesObject } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { backoffDelay } from './backoff.ts';
 import type { KubeClient } from './client.ts';
@@ -57,7 +57,8 @@ class InformerWatch extends Watch {
     // client-node aborts a watch after 30s without a byte. Bookmarks arrive about once a minute on
     // a quiet resource, so 30s would reconnect a quiet watch twice a minute; dead peers are still
     // noticed (a restarted API server closes the socket; a partition trips this timeout).
-    (this as unknown as { requestTimeoutMs: number }).requestTimeoutMs = 150_000;
+    // (`requestTimeoutMs` is private in client-node's types, set only by its constructor.)
+    Reflect.set(this, 'requestTimeoutMs', 150_000);
   }
 
   override async watch(
@@ -135,7 +136,7 @@ export class Informer<T extends KubeObject> {
     this.#lw = new ListWatch<KubernetesObject>(
       path,
       watch,
-      (() => this.#list()) as unknown as ListPromise<KubernetesObject>,
+      () => this.#list(),
       false,
       opts.labelSelector,
       opts.fieldSelector,

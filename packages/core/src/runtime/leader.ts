@@ -7,6 +7,11 @@ import { microTime } from './events.ts';
 import { runtimeMetrics } from './metrics.ts';
 import { resourcePath, resources, type ObjectMeta } from './types.ts';
 
+/**
+ * A Lease as this elector writes it. Not client-node's `V1Lease`: that types acquireTime/renewTime as
+ * `V1MicroTime` (a Date its own serializer formats), and this runtime sends JSON as is, so the times
+ * are the microsecond RFC 3339 strings the API server expects.
+ */
 export interface LeaseSpec {
   holderIdentity?: string | null;
   leaseDurationSeconds?: number;

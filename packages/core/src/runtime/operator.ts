@@ -1,4 +1,4 @@
-import k8sOperator, { ResourceEventType, ResourceMetaImpl } from '@dot-i/k8s-operator';
+import k8sOperator, { ResourceMetaImpl } from '@dot-i/k8s-operator';
 import type { ResourceEvent, ResourceMeta } from '@dot-i/k8s-operator';
 import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
@@ -6,8 +6,6 @@ import { createLogger } from '../log.ts';
 import { metricsRegistry } from '../metrics.ts';
 import { KubeClient } from './client.ts';
 import {
-  ConfigError,
-  HelpRequested,
   checkRuntimeConfig,
   parseConfig,
   runtimeFlags,
@@ -17,12 +15,13 @@ import {
 } from './config.ts';
 import { Controller, type ControllerOptions } from './controller.ts';
 import { EventRecorder } from './events.ts';
-import { addFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer, setFinalizers } from './finalizers.ts';
+import { addFinalizer, removeFinalizer, setFinalizers } from './finalizers.ts';
 import { Informer, type InformerOptions } from './informer.ts';
 import { LeaderElector } from './leader.ts';
 import { HealthServer } from './server.ts';
+import { eventsFromInformer, finalizerStep, metaObject, typeOfMeta } from './k8s-operator-compat.ts';
 import { StatusWriter } from './status.ts';
-import { objectKey, resourcePath, type KubeObject, type ResourceType } from './types.ts';
+import { resourcePath, type KubeObject, type ResourceType } from './types.ts';
 
 // The package is CommonJS with `exports.default = Operator`. Node's ESM loader hands us
 // module.exports as the default import; bundler-style loaders (vitest) hand us exports.default.
@@ -40,13 +39,32 @@ export interface OperatorOptions<F extends FlagSpecs> {
   /** Default: process.env. */
   env?: Readonly<Record<string, string | undefined>>;
   /** Extra cross-flag checks (return problems). */
-  check?: (cfg: ConfigOf<typeof runtimeFlags & F>) => string[];
+  check?: (cfg: OperatorConfig<F>) => string[];
   /** Use this kubeconfig instead of --kubeconfig / the default chain. */
   kubeConfig?: KubeConfig;
   logger?: Logger;
 }
 
-type AnyInformer = Informer<KubeObject>;
+/** What the operator does with each of its informers, whatever their object type. */
+type AnyInformer = Pick<Informer<KubeObject>, 'name' | 'hasSynced' | 'requests' | 'start' | 'stop' | 'waitForSync'>;
+
+/** The parsed flags: the runtime's and the operator's own (kept apart so the runtime part reads as `RuntimeConfig`). */
+export type OperatorConfig<F extends FlagSpecs> = RuntimeConfig & ConfigOf<F>;
+
+function parseOperatorConfig<F extends FlagSpecs>(opts: OperatorOptions<F>): OperatorConfig<F> {
+  const specs: FlagSpecs = { ...runtimeFlags, ...(opts.flags ?? {}) };
+  for (const k of Object.keys(opts.flags ?? {})) {
+    if (k in runtimeFlags) throw new Error(`operator flag --${k} clashes with a runtime flag`);
+  }
+  // one parse over both sets (one --help, one list of problems), typed per set: `FlagSpecs` loses the
+  // literal flag types that `ConfigOf` needs, and the two sets are what the flags were built from
+  const typed = (c: ConfigOf<FlagSpecs>): OperatorConfig<F> => c as OperatorConfig<F>;
+  const config = parseConfig(specs, opts.argv ?? process.argv.slice(2), opts.env ?? process.env, {
+    program: opts.name,
+    check: (c) => [...checkRuntimeConfig(typed(c)), ...(opts.check?.(typed(c)) ?? [])],
+  });
+  return typed(config);
+}
 
 /**
  * The base class of kube-iaas operators. It keeps @dot-i/k8s-operator's programming model —
@@ -69,7 +87,7 @@ type AnyInformer = Informer<KubeObject>;
  */
 export abstract class Operator<F extends FlagSpecs = Record<never, never>> extends BaseOperator {
   readonly operatorName: string;
-  readonly config: ConfigOf<typeof runtimeFlags & F>;
+  readonly config: OperatorConfig<F>;
   readonly log: Logger;
   readonly client: KubeClient;
   readonly events: EventRecorder;
@@ -85,15 +103,8 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
   #controllersWanted = false;
 
   constructor(opts: OperatorOptions<F>) {
-    const specs = { ...runtimeFlags, ...(opts.flags ?? {}) } as typeof runtimeFlags & F;
-    for (const k of Object.keys(opts.flags ?? {})) {
-      if (k in runtimeFlags) throw new Error(`operator flag --${k} clashes with a runtime flag`);
-    }
-    const config = parseConfig(specs, opts.argv ?? process.argv.slice(2), opts.env ?? process.env, {
-      program: opts.name,
-      check: (c) => [...checkRuntimeConfig(c as unknown as RuntimeConfig), ...(opts.check?.(c) ?? [])],
-    });
-    const log = opts.logger ?? createLogger(opts.name, (config as unknown as RuntimeConfig).logLevel);
+    const config = parseOperatorConfig(opts);
+    const log = opts.logger ?? createLogger(opts.name, config.logLevel);
     super(log);
     this.operatorName = opts.name;
     this.config = config;
@@ -127,7 +138,7 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
 
   /** The runtime part of the configuration. */
   get runtimeConfig(): RuntimeConfig {
-    return this.config as unknown as RuntimeConfig;
+    return this.config;
   }
 
   /** True when this replica runs reconcilers (holds the Lease, or leader election is off). */
@@ -176,7 +187,7 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
   protected informer<T extends KubeObject>(type: ResourceType, opts: InformerOptions<T> = {}): Informer<T> {
     const ns = opts.namespace ?? (type.namespaced && this.runtimeConfig.namespace ? this.runtimeConfig.namespace : undefined);
     const inf = new Informer<T>(this.client, type, { log: this.log, ...opts, namespace: ns });
-    this.#informers.push(inf as unknown as AnyInformer);
+    this.#informers.push(inf);
     this.#typesById.set(`${type.plural}.${type.apiVersion}`, type);
     if (this.#phase === 'running' || this.#phase === 'starting') inf.start();
     return inf;
@@ -234,29 +245,7 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
     const type: ResourceType = { apiVersion, kind: '', plural, namespaced: true };
     this.#typesById.set(id, type);
     const inf = this.informer<KubeObject>(type, { namespace, name: id });
-    const delivered = new Set<string>();
-    const tombstones = new Map<string, KubeObject>();
-    inf.on({ delete: (obj) => tombstones.set(objectKey(obj), obj) });
-    const ctl = this.controller({
-      name: `watch:${id}`,
-      reconcile: async (key) => {
-        const obj = inf.get(key);
-        if (obj) {
-          tombstones.delete(key);
-          const type = delivered.has(key) ? ResourceEventType.Modified : ResourceEventType.Added;
-          await onEvent({ meta: ResourceMetaImpl.createWithPlural(plural, obj as never), object: obj as never, type });
-          delivered.add(key);
-          return;
-        }
-        const gone = tombstones.get(key);
-        if (gone && delivered.has(key)) {
-          await onEvent({ meta: ResourceMetaImpl.createWithPlural(plural, gone as never), object: gone as never, type: ResourceEventType.Deleted });
-        }
-        tombstones.delete(key);
-        delivered.delete(key);
-      },
-    });
-    ctl.watch(inf);
+    this.controller({ name: `watch:${id}`, reconcile: eventsFromInformer(inf, plural, onEvent) }).watch(inf);
     this.log.info({ resource: id }, 'watching resource');
   }
 
@@ -271,30 +260,18 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
     finalizer: string,
     deleteAction: (event: ResourceEvent) => Promise<void>,
   ): Promise<boolean> {
-    const obj = event.object as KubeObject;
-    if (!obj.metadata || (event.type !== ResourceEventType.Added && event.type !== ResourceEventType.Modified)) return false;
-    const type = this.#typeOf(event.meta);
-    if (!isBeingDeleted(obj)) {
-      if (hasFinalizer(obj, finalizer)) return false;
-      await addFinalizer(this.client, type, obj, finalizer);
-      return true;
-    }
-    if (hasFinalizer(obj, finalizer)) {
-      await deleteAction(event);
-      await removeFinalizer(this.client, type, obj, finalizer);
-    }
-    return true;
+    return finalizerStep(this.client, this.#typeOf(event.meta), event, finalizer, deleteAction);
   }
 
   /** Sets the finalizers (JSON patch guarded by `meta.resourceVersion`); errors propagate. */
   protected override async setResourceFinalizers(meta: ResourceMeta, finalizers: string[]): Promise<void> {
-    await setFinalizers(this.client, this.#typeOf(meta), this.#metaObject(meta), finalizers);
+    await setFinalizers(this.client, this.#typeOf(meta), metaObject(meta), finalizers);
   }
 
   /** PUT of the status subresource (guarded by `meta.resourceVersion`); errors propagate. */
   protected override async setResourceStatus(meta: ResourceMeta, status: unknown): Promise<ResourceMeta | null> {
     const type = this.#typeOf(meta);
-    const res = await this.client.replace(type, { ...this.#metaObject(meta), status } as KubeObject, { subresource: 'status' });
+    const res = await this.client.replace(type, { ...metaObject(meta), status } as KubeObject, { subresource: 'status' });
     return ResourceMetaImpl.createWithId(meta.id, res as never);
   }
 
@@ -395,74 +372,10 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
   }
 
   #typeOf(meta: ResourceMeta): ResourceType {
-    const t = this.#typesById.get(meta.id);
-    if (t) return t;
-    // meta.id is `<plural>.<apiVersion>`; the plural never contains a dot
-    const dot = meta.id.indexOf('.');
-    return { apiVersion: meta.id.slice(dot + 1), kind: meta.kind, plural: meta.id.slice(0, dot), namespaced: true };
-  }
-
-  #metaObject(meta: ResourceMeta): KubeObject {
-    return {
-      apiVersion: meta.apiVersion,
-      kind: meta.kind,
-      metadata: { name: meta.name, namespace: meta.namespace, resourceVersion: meta.resourceVersion },
-    };
+    return this.#typesById.get(meta.id) ?? typeOfMeta(meta);
   }
 }
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms).unref());
-}
-
-/**
- * Runs an operator as a process: builds it (printing usage for --help, or the configuration
- * problems and exit code 2), starts it, and on SIGTERM / SIGINT stops it gracefully and exits 0
- * (a second signal exits at once). Stray promise rejections are logged instead of killing the
- * process — an operator never exits because the API server or AWS went away.
- */
-export async function runOperator(factory: () => Operator<FlagSpecs>): Promise<Operator<FlagSpecs> | undefined> {
-  let op: Operator<FlagSpecs>;
-  try {
-    op = factory();
-  } catch (err) {
-    if (err instanceof HelpRequested) {
-      process.stdout.write(`${err.message}\n`);
-      process.exitCode = 0;
-      return undefined;
-    }
-    if (err instanceof ConfigError) {
-      process.stderr.write(`${err.message}\n`);
-      process.exitCode = 2;
-      return undefined;
-    }
-    throw err;
-  }
-  process.on('unhandledRejection', (reason) => op.log.error({ err: reason }, 'unhandled promise rejection'));
-  let signals = 0;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    signals++;
-    if (signals > 1) {
-      op.log.warn({ signal: sig }, 'second signal: exiting now');
-      process.exit(1);
-    }
-    op.log.info({ signal: sig }, 'shutting down');
-    op.stop().then(
-      () => process.exit(0),
-      (err: unknown) => {
-        op.log.error({ err }, 'error during shutdown');
-        process.exit(1);
-      },
-    );
-  };
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
-  try {
-    await op.start();
-  } catch (err) {
-    op.log.fatal({ err }, 'operator failed to start');
-    await op.stop().catch(() => undefined);
-    process.exitCode = 1;
-  }
-  return op;
 }

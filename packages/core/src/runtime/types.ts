@@ -1,37 +1,18 @@
+import type { KubernetesObject, V1ObjectMeta, V1OwnerReference } from '@kubernetes/client-node';
+
 /**
- * Plain-JSON shapes of Kubernetes objects as the API server sends them (timestamps are strings).
- * They are deliberately loose so generated CRD types and client-node's model classes both fit.
+ * Kubernetes objects are client-node's types everywhere (one set: `V1Pod`, `V1Node`, … and these).
+ * The runtime passes the API server's JSON through untouched, so a timestamp typed `Date` by
+ * client-node is an RFC 3339 string at run time: read timestamps with `new Date(x)` or `String(x)`.
  */
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+export type OwnerReference = V1OwnerReference;
+export type ObjectMeta = V1ObjectMeta;
+export type KubeObject = KubernetesObject;
 
-export interface ObjectMeta {
-  name?: string;
-  generateName?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  generation?: number;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  finalizers?: string[];
-  ownerReferences?: OwnerReference[];
-  creationTimestamp?: string | Date;
-  deletionTimestamp?: string | Date;
-}
-
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: ObjectMeta;
-}
-
+/**
+ * A list as the API server sends it. Not client-node's `KubernetesListObject`: its model renames
+ * `metadata.continue` to `_continue`, which the JSON on the wire does not have.
+ */
 export interface KubeList<T> {
   apiVersion?: string;
   kind?: string;

@@ -1,11 +1,11 @@
 /**
- * KMS key lookups and the read-only KMS client; the instance's block-device mappings in `toInstance`.
+ * The read-only KMS client (key lookups are volume-operator's); the instance's block-device mappings in `toInstance`.
  * The KMS client runs its real middleware stack; only the HTTP layer answers (JSON protocol).
  */
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
-import { CreateGrantCommand, DescribeKeyCommand, type KeyMetadata, type KMSClient } from '@aws-sdk/client-kms';
-import { AwsError, createAwsClients, describeKmsKey, kmsKeyUnusableForEncryption, toInstance, toKmsKey, type AwsClients, type KmsKey } from '../../src/aws/index.ts';
+import { CreateGrantCommand, DescribeKeyCommand, type KeyMetadata } from '@aws-sdk/client-kms';
+import { AwsError, createAwsClients, toInstance, type AwsClients } from '../../src/aws/index.ts';
 import { OwnershipError } from '../../src/tags/index.ts';
 
 const ARN = 'arn:aws-cn:kms:cn-northwest-1:123456789012:key/3c1aeb73-e7db-41ac-9c59-5d435b802360';
@@ -42,27 +42,6 @@ async function make(seen: string[]): Promise<AwsClients> {
 }
 
 describe('KMS', () => {
-  it('describeKmsKey resolves an ID, ARN, alias or alias ARN to the key, counted under service kms', async () => {
-    const seen: string[] = [];
-    const aws = await make(seen);
-    for (const id of [META.KeyId ?? '', ARN, 'alias/data', 'arn:aws-cn:kms:cn-northwest-1:123456789012:alias/data']) {
-      const r = await describeKmsKey(aws.kms, id);
-      expect(r).toEqual({ found: true, key: { keyId: META.KeyId, arn: ARN, state: 'Enabled', enabled: true, keyUsage: 'ENCRYPT_DECRYPT', keySpec: 'SYMMETRIC_DEFAULT', keyManager: 'CUSTOMER' } });
-    }
-    expect(aws.stats().count({ service: 'kms', operation: 'DescribeKey' })).toBe(4);
-  });
-
-  it('describeKmsKey: an unknown key or alias is found: false with the KMS message, not an exception', async () => {
-    const aws = await make([]);
-    expect(await describeKmsKey(aws.kms, 'alias/nope')).toEqual({ found: false, keyId: 'alias/nope', message: expect.stringContaining('alias/nope is not found') });
-  });
-
-  it('describeKmsKey rethrows what is not "not found" (access denied stays an error)', async () => {
-    const denied = Object.assign(new Error('not authorized to perform kms:DescribeKey'), { name: 'AccessDeniedException', $metadata: { httpStatusCode: 400 } });
-    const stub = { send: async () => Promise.reject(denied) } as unknown as Pick<KMSClient, 'send'>;
-    await expect(describeKmsKey(stub, 'alias/x')).rejects.toThrow('kms:DescribeKey');
-  });
-
   it('the KMS client is read-only: a mutating call is refused before anything is sent', async () => {
     const seen: string[] = [];
     const aws = await make(seen);
@@ -72,17 +51,6 @@ describe('KMS', () => {
     expect(seen).toEqual([]);
     await aws.kms.send(new DescribeKeyCommand({ KeyId: ARN }));
     expect(seen).toEqual(['DescribeKey']);
-  });
-
-  it('kmsKeyUnusableForEncryption: enabled symmetric encryption keys only', () => {
-    const key = (over: Partial<KmsKey>): KmsKey => ({ ...toKmsKey(META), ...over });
-    expect(kmsKeyUnusableForEncryption(key({}))).toBeUndefined();
-    expect(kmsKeyUnusableForEncryption(key({ state: 'Disabled', enabled: false }))).toBe(`KMS key ${ARN} is Disabled, not Enabled`);
-    expect(kmsKeyUnusableForEncryption(key({ state: 'PendingDeletion', enabled: false, deletionDate: new Date('2026-12-04T00:00:00Z') }))).toBe(
-      `KMS key ${ARN} is PendingDeletion (to be deleted 2026-12-04T00:00:00.000Z), not Enabled`,
-    );
-    expect(kmsKeyUnusableForEncryption(key({ keyUsage: 'SIGN_VERIFY' }))).toContain('is for SIGN_VERIFY, not ENCRYPT_DECRYPT');
-    expect(kmsKeyUnusableForEncryption(key({ keySpec: 'RSA_2048' }))).toContain('EBS needs a symmetric key');
   });
 
   it('AwsError classification: KMS NotFoundException is not-found', () => {

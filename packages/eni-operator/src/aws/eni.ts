@@ -23,6 +23,7 @@ import {
   ownedByOwnerFilters,
   ownedTags,
   OwnershipError,
+  RetryAfterError,
   toTagSpecifications,
   type AwsClients,
   type Instance,
@@ -117,13 +118,8 @@ export interface ApplyContext {
   emulatorQuirks?: boolean;
 }
 
-async function waitAvailable(clients: AwsClients, eniId: string): Promise<void> {
-  for (let i = 0; i < 40; i++) {
-    const [n] = await describeNetworkInterfaces(clients.ec2, { ids: [eniId] });
-    if (!n || n.status === 'available') return;
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
+/** How soon to look again at an ENI that is still detaching (AWS takes a few seconds). */
+export const DETACHING_RECHECK_MS = 2_000;
 
 /** Attaches an existing ENI of ours at a device index, with DeleteOnTermination. */
 export function attachEni(ctx: ApplyContext, eniId: string, deviceIndex: number): Promise<void> {
@@ -147,13 +143,15 @@ export async function deleteEni(clients: AwsClients, owner: OwnerRef, eni: Pick<
   const attachmentId = eni.attachment?.id;
   await clients.guard.asOwner(owner, async () => {
     try {
-      if (attachmentId) {
-        await clients.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachmentId }));
-        await waitAvailable(clients, eni.id);
-      }
+      // One already detaching (an earlier round asked) is not detached again.
+      if (attachmentId && eni.attachment?.status !== 'detaching') await clients.ec2.send(new DetachNetworkInterfaceCommand({ AttachmentId: attachmentId }));
       await clients.ec2.send(new DeleteNetworkInterfaceCommand({ NetworkInterfaceId: eni.id }));
     } catch (e) {
-      if (classifyAwsError(e).kind !== 'not-found') throw e;
+      const c = classifyAwsError(e);
+      if (c.kind === 'not-found') return;
+      // Still detaching: the reconcile is requeued and deletes it then, instead of holding its worker.
+      if (attachmentId && c.code === 'InvalidNetworkInterface.InUse') throw new RetryAfterError(`ENI ${eni.id} is still detaching`, DETACHING_RECHECK_MS, { cause: e });
+      throw e;
     }
   });
 }

@@ -1,4 +1,4 @@
-import { KubeApiError, isKubeNotFound, rfc3339 } from '@kube-iaas/core';
+import { KubeApiError, isKubeNotFound, pollUntil, rfc3339 } from '@kube-iaas/core';
 import { Reasons, SCALE_DOWN_DISABLED_ANNOTATION, TO_BE_DELETED_TAINT } from '../constants.ts';
 import { instanceIdFromProviderId } from '../aws/groups.ts';
 import type { V1Node as Node, V1Pod as Pod } from '@kubernetes/client-node';
@@ -140,27 +140,38 @@ export class Disrupter {
     try {
       let left = pods;
       let lastBlocked = '';
-      while (left.length > 0) {
-        const next: Pod[] = [];
-        for (const p of left) {
-          const r = await this.#evict(p);
-          if (r === 'blocked') {
-            next.push(p);
-            lastBlocked = podKey(p);
+      const deadline = start + s.maxGracefulTerminationMs;
+      const now = this.#ctx.now;
+      // A background drain, not a reconcile: it waits for PodDisruptionBudgets with core's poll helper.
+      await pollUntil(
+        async () => {
+          const next: Pod[] = [];
+          for (const p of left) {
+            const r = await this.#evict(p);
+            if (r === 'blocked') {
+              next.push(p);
+              lastBlocked = podKey(p);
+            }
           }
-        }
-        left = next;
-        if (left.length === 0) break;
-        if (this.#ctx.now() - start > s.maxGracefulTerminationMs) throw new Error(`evicting ${lastBlocked} is still refused by a PodDisruptionBudget after ${Math.round(s.maxGracefulTerminationMs / 1000)}s`);
-        d.events.normal(node, Reasons.ScaleDown, `waiting for a PodDisruptionBudget to allow evicting ${lastBlocked}`, { type: NODE_TYPE });
-        await new Promise((r) => setTimeout(r, s.evictionRetryMs));
-      }
+          left = next;
+          return left.length === 0 ? true : undefined;
+        },
+        {
+          intervalMs: s.evictionRetryMs,
+          deadline,
+          now,
+          onTimeout: () => new Error(`evicting ${lastBlocked} is still refused by a PodDisruptionBudget after ${Math.round(s.maxGracefulTerminationMs / 1000)}s`),
+          onWait: () => d.events.normal(node, Reasons.ScaleDown, `waiting for a PodDisruptionBudget to allow evicting ${lastBlocked}`, { type: NODE_TYPE }),
+        },
+      );
       // wait for the evicted pods to be gone from the node
       const uids = new Set(pods.map((p) => p.metadata?.uid));
-      while (cluster.podsOn(name).some((p) => uids.has(p.metadata?.uid))) {
-        if (this.#ctx.now() - start > s.maxGracefulTerminationMs) throw new Error('evicted pods did not terminate in time');
-        await new Promise((r) => setTimeout(r, 200));
-      }
+      await pollUntil(() => (cluster.podsOn(name).some((p) => uids.has(p.metadata?.uid)) ? undefined : true), {
+        intervalMs: 200,
+        deadline,
+        now,
+        onTimeout: () => new Error('evicted pods did not terminate in time'),
+      });
     } catch (err) {
       await this.#taint(node, false).catch(() => undefined);
       throw err;

@@ -3,6 +3,7 @@ import type { KubeObject } from '@kube-iaas/core';
 import type { NodeGroup } from '@kube-iaas/crds';
 import type { ScalerOperator } from '../../src/operator.ts';
 import {
+  afterRuns,
   asgOf,
   autoscalerDiscoveryTags,
   clients,
@@ -94,7 +95,7 @@ describe('bad input and failed scale-ups on the testbed', () => {
     // the ghost group is preferred (priority expander), but its instances never become Nodes
     await kube.patch(NG, { name: GHOST }, { spec: { priority: 10 } });
     await waitFor('priority seen', async () => (await kube.get<NodeGroup>(NG, GHOST))?.metadata?.generation === 2);
-    await new Promise((r) => setTimeout(r, 1500));
+    await afterRuns(1);
     await kube.create(DEPLOYMENT, deployment(NS, 'huge', 1, '64', '1Gi'));
     await kube.create(DEPLOYMENT, deployment(NS, 'web', 10, '900m', '256Mi'));
 

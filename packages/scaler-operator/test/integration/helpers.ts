@@ -10,6 +10,7 @@ import { CreateLaunchTemplateCommand, DeleteLaunchTemplateCommand, DescribeLaunc
 import { autoscalerDiscoveryTags, clusterTagKey, KubeClient, nodeTemplateTags, type KubeObject, type ResourceType } from '@kube-iaas/core';
 import { KUBELET_RESERVED, readState } from '@kube-iaas/testbed';
 import { testbedEnv, testbedKubeConfig, waitFor } from '@kube-iaas/testbed/testing';
+import { scalerMetrics } from '../../src/metrics.ts';
 import { ScalerOperator } from '../../src/operator.ts';
 
 export const DEPLOYMENT: ResourceType = { apiVersion: 'apps/v1', kind: 'Deployment', plural: 'deployments', namespaced: true };
@@ -61,6 +62,16 @@ export async function startOperator(extra: string[] = []): Promise<ScalerOperato
 }
 
 export { waitFor };
+
+/**
+ * Resolves once `n` whole scaler runs have started and finished since the call (a run already under
+ * way when it is called does not count): how a test waits for "several runs later" instead of sleeping.
+ */
+export async function afterRuns(n: number, timeoutMs = 30_000): Promise<void> {
+  const runs = async (): Promise<number> => (await scalerMetrics.runSeconds.get()).values.find((v) => v.metricName?.endsWith('_count'))?.value ?? 0;
+  const start = await runs();
+  await waitFor(`${n} scaler runs`, async () => ((await runs()) >= start + n + 1 ? true : undefined), timeoutMs);
+}
 
 export async function asgOf(asg: AutoScalingClient, name: string) {
   const g = (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }))).AutoScalingGroups?.[0];

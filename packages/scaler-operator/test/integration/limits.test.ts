@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsCallStats, type KubeObject } from '@kube-iaas/core';
 import type { NodeGroup } from '@kube-iaas/crds';
 import type { ScalerOperator } from '../../src/operator.ts';
-import { asgOf, clients, EVENT, NG, resetTestbedAsg, startOperator, TESTBED_ASG, waitFor } from './helpers.ts';
+import { afterRuns, asgOf, clients, EVENT, NG, resetTestbedAsg, startOperator, TESTBED_ASG, waitFor } from './helpers.ts';
 
 const { kube, asg } = clients();
 let op: ScalerOperator;
@@ -35,7 +35,7 @@ describe('spec.minSize / maxSize and manageAsgLimits', () => {
     });
     expect(ng.status?.conditions?.find((c) => c.type === 'Ready')?.status).toBe('True');
     // a few runs later: still no write to the ASG
-    await new Promise((r) => setTimeout(r, 3000));
+    await afterRuns(2);
     const g = await asgOf(asg, TESTBED_ASG);
     expect([g.MinSize, g.MaxSize, g.DesiredCapacity]).toEqual([0, 10, 0]);
     expect(awsCallStats().since(before).mutate).toBe(0);
@@ -54,7 +54,7 @@ describe('spec.minSize / maxSize and manageAsgLimits', () => {
     }, 30_000);
     expect(g.DesiredCapacity).toBe(1);
     await waitFor('event', async () => (await nodeGroupEvents('UpdatedAsgLimits')).some((m) => m.includes('MinSize/MaxSize 0/10 -> 1/6 (spec.manageAsgLimits), desired capacity 1')));
-    await new Promise((r) => setTimeout(r, 3000));
+    await afterRuns(2);
     expect(awsCallStats().since(before).byOperation({ class: 'mutate' })).toEqual({ 'autoscaling:UpdateAutoScalingGroup': 1 });
     const ng = await kube.get<NodeGroup>(NG, TESTBED_ASG);
     expect([ng?.status?.minSize, ng?.status?.maxSize]).toEqual([1, 6]);

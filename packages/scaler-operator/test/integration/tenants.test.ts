@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { awsCallStats, type KubeObject } from '@kube-iaas/core';
 import type { NodeGroup } from '@kube-iaas/crds';
 import type { ScalerOperator } from '../../src/operator.ts';
-import { asgOf, clients, EVENT, NG, resetTestbedAsg, startOperator, TESTBED_ASG, waitFor } from './helpers.ts';
+import { afterRuns, asgOf, clients, EVENT, NG, resetTestbedAsg, startOperator, TESTBED_ASG, waitFor } from './helpers.ts';
 
 const SECOND = 'tenant-b-nodes';
 const { kube, asg } = clients();
@@ -45,7 +45,7 @@ describe('one NodeGroup per ASG, and ASG limits put back (issue #22)', () => {
     await kube.create(NG, { apiVersion: NG.apiVersion, kind: 'NodeGroup', metadata: { name: SECOND }, spec: { asgName: TESTBED_ASG, manageAsgLimits: true, minSize: 0, maxSize: 10000 } } as never);
     // several runs (1 s scan interval) later: the ASG is as seeded and nothing was written to AWS
     await waitFor('the second NodeGroup was looked at', async () => (await kube.get<NodeGroup>(NG, SECOND))?.status?.conditions?.length || undefined, 30_000);
-    await new Promise((r) => setTimeout(r, 3000));
+    await afterRuns(2);
     const g = await asgOf(asg, TESTBED_ASG);
     expect([g.MinSize, g.MaxSize]).toEqual([0, 10]);
     expect(awsCallStats().since(before).byOperation({ class: 'mutate' })).toEqual({});

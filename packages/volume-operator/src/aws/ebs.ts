@@ -17,7 +17,6 @@ import {
   classifyAwsError,
   clusterTaggedFilterSets,
   describeInstances,
-  describeKmsKey,
   describeSubnets,
   describeVolumes,
   nameTag,
@@ -25,7 +24,6 @@ import {
   toTagSpecifications,
   volumeTags,
   type AwsClients,
-  type KmsKeyLookup,
   type OwnerRef,
   type Tags,
   type Volume,
@@ -33,6 +31,7 @@ import {
 import type { AwsVolume } from '@kube-iaas/crds';
 import type { InstanceAttachments } from '../plan/limits.ts';
 import { DescribeBatcher } from './batch.ts';
+import { describeKmsKey, type KmsKeyLookup } from './kms.ts';
 import type { VolumeModification } from '../plan/volume.ts';
 
 export const AWS_VOLUME_KIND = 'AwsVolume';

@@ -17,7 +17,6 @@ import {
   rfc3339,
   setConditions,
   type ConditionUpdate,
-  type KmsKeyLookup,
   type ReconcileResult,
   type Volume,
 } from '@kube-iaas/core';
@@ -26,7 +25,7 @@ import { AWS_VOLUME_FINALIZER, AWS_VOLUME_TYPE } from '../constants.ts';
 import { volumeOwner } from '../aws/ebs.ts';
 import { volumeMetrics } from '../metrics.ts';
 import { judgeAdoption } from '../plan/adoption.ts';
-import { judgeKmsKey } from '../plan/kms.ts';
+import { judgeKmsKey, type KmsKeyLookup } from '../plan/kms.ts';
 import { diffVolume } from '../plan/volume.ts';
 import { buildPersistentVolume } from '../translate/pv.ts';
 import { parseQuantity, roundUpGiB, gibQuantity } from '../translate/quantity.ts';

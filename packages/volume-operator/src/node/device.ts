@@ -1,6 +1,7 @@
 import { lstat, readFile, realpath, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { failedPrecondition, invalidArgument, notFound } from './errors.ts';
+import { pollUntil } from '@kube-iaas/core/retry';
 
 /** EBS volume IDs: `vol-` and 8 (old) or 17 hexadecimal digits. */
 const EBS_VOLUME_ID = /^vol-(?:[0-9a-f]{8}|[0-9a-f]{17})$/;
@@ -71,21 +72,24 @@ async function exists(path: string): Promise<boolean> {
  */
 export async function findDevice(volumeId: string, publishContext: Record<string, string>, opts: DeviceLookup): Promise<FoundDevice> {
   const candidates = deviceCandidates(volumeId, publishContext, opts.deviceRoot);
-  const deadline = Date.now() + opts.timeoutMs;
-  for (;;) {
-    for (const candidate of candidates) {
-      if (!(await exists(candidate))) continue;
-      const path = await realpath(candidate);
-      const st = await stat(path);
-      if (!st.isBlockDevice()) throw failedPrecondition(`volume ${volumeId}: ${candidate} (${path}) is not a block device`);
-      await checkNvmeSerial(volumeId, path, opts.sysRoot);
-      return { path, via: candidate, majorMinor: majorMinor(st.rdev) };
-    }
-    if (Date.now() >= deadline) {
-      throw notFound(`volume ${volumeId}: no block device appeared at ${candidates.join(' or ')} within ${Math.round(opts.timeoutMs / 1000)}s (is the volume attached to this node?)`);
-    }
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 200));
-  }
+  return pollUntil(
+    async () => {
+      for (const candidate of candidates) {
+        if (!(await exists(candidate))) continue;
+        const path = await realpath(candidate);
+        const st = await stat(path);
+        if (!st.isBlockDevice()) throw failedPrecondition(`volume ${volumeId}: ${candidate} (${path}) is not a block device`);
+        await checkNvmeSerial(volumeId, path, opts.sysRoot);
+        return { path, via: candidate, majorMinor: majorMinor(st.rdev) };
+      }
+      return undefined;
+    },
+    {
+      intervalMs: opts.pollMs ?? 200,
+      deadline: Date.now() + opts.timeoutMs,
+      onTimeout: () => notFound(`volume ${volumeId}: no block device appeared at ${candidates.join(' or ')} within ${Math.round(opts.timeoutMs / 1000)}s (is the volume attached to this node?)`),
+    },
+  );
 }
 
 export async function checkNvmeSerial(volumeId: string, devicePath: string, sysRoot: string): Promise<void> {
