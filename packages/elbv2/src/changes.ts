@@ -102,3 +102,32 @@ export function describeAction(a: Action, noun = 'load balancer'): string {
       return `delete rule ${a.priority} on port ${a.listenerPort}`;
   }
 }
+
+/** The Event reason each change is reported with. */
+export const EVENT_REASONS: Readonly<Record<Action['op'], string>> = {
+  createSecurityGroup: 'CreatedSecurityGroup',
+  authorizeGroupIngress: 'AuthorizedIngress',
+  revokeGroupIngress: 'RevokedIngress',
+  deleteSecurityGroup: 'DeletedSecurityGroup',
+  authorizeNodeRules: 'AuthorizedIngress',
+  revokeNodeRules: 'RevokedIngress',
+  createLoadBalancer: 'CreatedLoadBalancer',
+  deleteLoadBalancer: 'DeletedLoadBalancer',
+  setSubnets: 'UpdatedLoadBalancer',
+  setIpAddressType: 'UpdatedLoadBalancer',
+  setSecurityGroups: 'UpdatedLoadBalancer',
+  modifyLoadBalancerAttributes: 'UpdatedLoadBalancer',
+  addTags: 'UpdatedTags',
+  createTargetGroup: 'CreatedTargetGroup',
+  modifyTargetGroup: 'UpdatedTargetGroup',
+  modifyTargetGroupAttributes: 'UpdatedTargetGroup',
+  registerTargets: 'RegisteredTargets',
+  deregisterTargets: 'DeregisteredTargets',
+  deleteTargetGroup: 'DeletedTargetGroup',
+  createListener: 'CreatedListener',
+  modifyListener: 'UpdatedListener',
+  deleteListener: 'DeletedListener',
+  createRule: 'CreatedRule',
+  modifyRule: 'UpdatedRule',
+  deleteRule: 'DeletedRule',
+};

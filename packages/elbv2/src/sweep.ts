@@ -3,7 +3,26 @@
 // whose custom resource no longer exists, or exists with another UID. Each suspect is confirmed with a
 // live GET first (the informer cache alone never deletes); its actual state is then read exactly as a
 // deletion reads it, and removed in the same dependency order, as that owner (the guard checks every tag).
-import { OWNER_KIND_TAG, describeSecurityGroupRules, describeSecurityGroups, matchesCluster, ownedByClusterFilters, parseOwnerDescription, taggedOwner, type AwsClients, type Logger, type OwnerRef } from '@kube-iaas/core';
+import {
+  OWNER_KIND_TAG,
+  describeSecurityGroupRules,
+  describeSecurityGroups,
+  matchesCluster,
+  ownedByClusterFilters,
+  parseOwnerDescription,
+  taggedOwner,
+  type AwsClients,
+  type Counter,
+  type EventRecorder,
+  type Informer,
+  type KubeClient,
+  type KubeObject,
+  type Logger,
+  type OwnerRef,
+  type ReconcileContext,
+  type ReconcileResult,
+  type ResourceType,
+} from '@kube-iaas/core';
 import { readActual } from './aws/actual.ts';
 import type { ElbInventory } from './aws/inventory.ts';
 import type { Action } from './changes.ts';
@@ -103,4 +122,49 @@ export async function sweepOrphans(i: SweepInputs): Promise<SweepResult> {
     }
   }
   return { orphans, collected };
+}
+
+export interface SweepReconcilerDeps {
+  client: KubeClient;
+  clients: AwsClients;
+  inventory: ElbInventory;
+  /** The owners' custom resource type and its informer. */
+  resource: ResourceType;
+  informer: Pick<Informer<KubeObject>, 'getByName'>;
+  /** The cluster's node security groups, looked up at each sweep. */
+  nodeGroups: () => Promise<readonly string[]>;
+  events: EventRecorder;
+  intervalMs: number;
+  /** Counts what was collected, by kind (loadbalancer, targetgroup, securitygroup, rule). */
+  collected: Counter<'kind'>;
+  scanNodeRules?: boolean;
+  groupSourcedNodeRules?: boolean;
+}
+
+/** The sweep as a reconciler of its own key: collects, counts, and reports per namespace with an Event. */
+export function sweepReconciler(deps: SweepReconcilerDeps) {
+  return async (_key: string, ctx: ReconcileContext): Promise<ReconcileResult> => {
+    const kind = deps.resource.kind;
+    const { orphans, collected: n } = await sweepOrphans({
+      clients: deps.clients,
+      inventory: deps.inventory,
+      ownerKind: kind,
+      nodeGroups: await deps.nodeGroups(),
+      scanNodeRules: deps.scanNodeRules ?? false,
+      groupSourcedNodeRules: deps.groupSourcedNodeRules ?? false,
+      cached: (ns, name) => deps.informer.getByName(name, ns)?.metadata?.uid,
+      live: async (ns, name) => (await deps.client.get<KubeObject>(deps.resource, name, ns))?.metadata?.uid,
+      log: ctx.log,
+    });
+    for (const [k, count] of Object.entries(n)) if (count > 0) deps.collected.inc({ kind: k }, count);
+    if (Object.values(n).some((x) => x > 0)) {
+      const what = `${n.loadbalancer} load balancer(s), ${n.targetgroup} target group(s), ${n.securitygroup} security group(s), ${n.rule} security-group rule(s)`;
+      ctx.log.info({ orphans: orphans.map(ownerId), collected: n }, 'orphans collected');
+      for (const ns of new Set(orphans.map((o) => o.namespace))) {
+        const names = orphans.filter((o) => o.namespace === ns).map((o) => o.name).join(', ');
+        deps.events.normal({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns } }, 'OrphansCollected', `collected ${what} of deleted ${kind}s: ${names}`);
+      }
+    }
+    return { requeueAfter: deps.intervalMs };
+  };
 }

@@ -87,7 +87,7 @@ export class Deployment {
   constructor(ctx: ApplyContext) {
     this.ctx = ctx;
     const { actual } = ctx;
-    const groupId = ctx.groupId ?? actual.securityGroups[0]?.id;
+    const groupId = ctx.groupId;
     const group = actual.securityGroups.find((g) => g.id === groupId);
     this.result = {
       targetGroupArns: new Map(actual.targetGroups.map((t) => [t.name, t.arn])),
