@@ -12,13 +12,9 @@ import { testbedEnv } from '@kube-iaas/testbed/testing';
 import {
   createAwsClients,
   describeInstances,
-  describeLoadBalancers,
   describeSecurityGroupRules,
   describeSecurityGroups,
   describeSubnets,
-  describeTargetGroups,
-  describeListeners,
-  describeRules,
   isDescribedBy,
   matchesOwner,
   ownedByOwnerFilters,
@@ -26,6 +22,7 @@ import {
   type OwnerRef,
   type SecurityGroup,
 } from '@kube-iaas/core';
+import { describeListeners, describeLoadBalancers, describeRules, describeTargetGroups } from '@kube-iaas/elbv2';
 import { applyPlan, AwsEnvironment, readActual, type ApplyResult } from '../../src/aws/index.ts';
 import { desiredState, ownerOf, planChanges, planDeletion, type Action, type DesiredState } from '../../src/plan/index.ts';
 
