@@ -142,8 +142,8 @@ describe('ingress-operator AWS I/O on moto', () => {
     console.log(`create: ${Math.round(performance.now() - started)} ms, ${calls.mutate} mutating ${JSON.stringify(calls.byOperation({ class: 'mutate' }))}, ${calls.describe} describe`);
     expect(actions.map((a) => a.op)).toEqual([
       'createSecurityGroup',
-      'authorizeSecurityGroupIngress',
-      'authorizeBackend',
+      'authorizeGroupIngress',
+      'authorizeNodeRules',
       'createLoadBalancer',
       'createTargetGroup',
       'createTargetGroup',
@@ -337,7 +337,7 @@ describe('ingress-operator AWS I/O on moto', () => {
   it('planDeletion → applyPlan leaves nothing tagged for the owner in moto; the baseline group is untouched', async () => {
     const actual = await readActual({ clients: aws, owner, desired, nodeSecurityGroupIds: await env.allClusterSecurityGroups() });
     const actions = planDeletion(actual);
-    expect(actions.map((a) => a.op)).toEqual(['deleteLoadBalancer', 'deleteTargetGroup', 'deleteTargetGroup', 'revokeBackend', 'deleteSecurityGroup']);
+    expect(actions.map((a) => a.op)).toEqual(['deleteLoadBalancer', 'deleteTargetGroup', 'deleteTargetGroup', 'revokeNodeRules', 'deleteSecurityGroup']);
     const result = await applyPlan({ clients: aws, owner, actual, dependencyRetry: { baseMs: 250, maxMs: 2000, attempts: 12 } }, actions);
     expect(result.calls).toBe(actions.length);
     expect(await leftOf(owner)).toEqual({ lbs: [], tgs: [], sgs: [], rules: [] });
