@@ -14,18 +14,8 @@ import {
   type Subnet as SdkSubnet,
   type Volume as SdkVolume,
 } from '@aws-sdk/client-ec2';
-import {
-  DescribeTagsCommand,
-  paginateDescribeLoadBalancers,
-  paginateDescribeTargetGroups,
-  type ElasticLoadBalancingV2Client,
-  type LoadBalancer as SdkLoadBalancer,
-  type TargetGroup as SdkTargetGroup,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import { paginateDescribeAutoScalingGroups, type AutoScalingClient, type AutoScalingGroup as SdkAutoScalingGroup, type Filter as AsgFilter } from '@aws-sdk/client-auto-scaling';
 import { selectClusterSecurityGroups, selectLoadBalancerSubnets } from '../tags/discovery.ts';
-import { autoscalerDiscoveryFilters, clusterTaggedFilterSets, subnetRoleFilters, tagsFromAws, type LoadBalancerScheme, type Tags } from '../tags/tags.ts';
-import { isNotFound } from './errors.ts';
+import { clusterTaggedFilterSets, subnetRoleFilters, tagsFromAws, type LoadBalancerScheme, type Tags } from '../tags/tags.ts';
 
 // --- domain types -------------------------------------------------------------------------------
 
@@ -138,67 +128,9 @@ export interface NetworkInterface {
   tags: Tags;
 }
 
-export interface LoadBalancer {
-  arn: string;
-  name: string;
-  type: string;
-  scheme: string;
-  dnsName?: string;
-  canonicalHostedZoneId?: string;
-  state?: string;
-  vpcId?: string;
-  ipAddressType?: string;
-  zones: { zoneName?: string; subnetId?: string }[];
-  securityGroupIds: string[];
-  createdTime?: Date;
-  tags: Tags;
-}
-
-export interface TargetGroup {
-  arn: string;
-  name: string;
-  protocol?: string;
-  port?: number;
-  targetType?: string;
-  vpcId?: string;
-  loadBalancerArns: string[];
-  healthCheck: {
-    protocol?: string;
-    port?: string;
-    path?: string;
-    intervalSeconds?: number;
-    timeoutSeconds?: number;
-    healthyThreshold?: number;
-    unhealthyThreshold?: number;
-    /** `Matcher.HttpCode` (HTTP/HTTPS health checks). */
-    successCodes?: string;
-  };
-  tags: Tags;
-}
-
-export interface AutoScalingGroup {
-  name: string;
-  arn?: string;
-  minSize: number;
-  maxSize: number;
-  desiredCapacity: number;
-  availabilityZones: string[];
-  subnetIds: string[];
-  launchTemplate?: { id?: string; name?: string; version?: string };
-  /** Set when the group launches from a launch configuration instead of a template. */
-  launchConfigurationName?: string;
-  /**
-   * Present only for a group with a mixed-instances policy: the instance types of its overrides (empty
-   * when the policy has none, so the template's own type applies).
-   */
-  mixedInstanceTypes?: string[];
-  instances: { id: string; availabilityZone?: string; lifecycleState?: string; healthStatus?: string; instanceType?: string; protectedFromScaleIn?: boolean }[];
-  tags: Tags;
-}
-
 // --- mapping --------------------------------------------------------------------------------------
 
-function def<T extends object>(o: T): T {
+export function def<T extends object>(o: T): T {
   for (const k of Object.keys(o) as Array<keyof T>) if (o[k] === undefined) delete o[k];
   return o;
 }
@@ -312,77 +244,6 @@ export function toNetworkInterface(n: SdkNetworkInterface): NetworkInterface {
   });
 }
 
-export function toLoadBalancer(lb: SdkLoadBalancer, tags: Tags = {}): LoadBalancer {
-  return def({
-    arn: lb.LoadBalancerArn ?? '',
-    name: lb.LoadBalancerName ?? '',
-    type: lb.Type ?? '',
-    scheme: lb.Scheme ?? '',
-    dnsName: lb.DNSName,
-    canonicalHostedZoneId: lb.CanonicalHostedZoneId,
-    state: lb.State?.Code,
-    vpcId: lb.VpcId,
-    ipAddressType: lb.IpAddressType,
-    zones: (lb.AvailabilityZones ?? []).map((z) => def({ zoneName: z.ZoneName, subnetId: z.SubnetId })),
-    securityGroupIds: lb.SecurityGroups ?? [],
-    createdTime: lb.CreatedTime,
-    tags,
-  });
-}
-
-export function toTargetGroup(tg: SdkTargetGroup, tags: Tags = {}): TargetGroup {
-  return def({
-    arn: tg.TargetGroupArn ?? '',
-    name: tg.TargetGroupName ?? '',
-    protocol: tg.Protocol,
-    port: tg.Port,
-    targetType: tg.TargetType,
-    vpcId: tg.VpcId,
-    // moto repeats an ARN once per listener that forwards to the group.
-    loadBalancerArns: [...new Set(tg.LoadBalancerArns ?? [])],
-    healthCheck: def({
-      protocol: tg.HealthCheckProtocol,
-      port: tg.HealthCheckPort,
-      path: tg.HealthCheckPath,
-      intervalSeconds: tg.HealthCheckIntervalSeconds,
-      timeoutSeconds: tg.HealthCheckTimeoutSeconds,
-      healthyThreshold: tg.HealthyThresholdCount,
-      unhealthyThreshold: tg.UnhealthyThresholdCount,
-      successCodes: tg.Matcher?.HttpCode,
-    }),
-    tags,
-  });
-}
-
-export function toAutoScalingGroup(g: SdkAutoScalingGroup): AutoScalingGroup {
-  const lt = g.LaunchTemplate ?? g.MixedInstancesPolicy?.LaunchTemplate?.LaunchTemplateSpecification;
-  return def({
-    name: g.AutoScalingGroupName ?? '',
-    arn: g.AutoScalingGroupARN,
-    minSize: g.MinSize ?? 0,
-    maxSize: g.MaxSize ?? 0,
-    desiredCapacity: g.DesiredCapacity ?? 0,
-    availabilityZones: g.AvailabilityZones ?? [],
-    subnetIds: (g.VPCZoneIdentifier ?? '').split(',').map((s) => s.trim()).filter(Boolean),
-    launchTemplate: lt ? def({ id: lt.LaunchTemplateId, name: lt.LaunchTemplateName, version: lt.Version }) : undefined,
-    launchConfigurationName: g.LaunchConfigurationName,
-    mixedInstanceTypes: g.MixedInstancesPolicy
-      ? (g.MixedInstancesPolicy.LaunchTemplate?.Overrides ?? []).map((o) => o.InstanceType).filter((t): t is string => !!t)
-      : undefined,
-    instances: (g.Instances ?? []).map((i) =>
-      def({
-        id: i.InstanceId ?? '',
-        availabilityZone: i.AvailabilityZone,
-        lifecycleState: i.LifecycleState,
-        healthStatus: i.HealthStatus,
-        instanceType: i.InstanceType,
-        protectedFromScaleIn: i.ProtectedFromScaleIn,
-      }),
-    ),
-    tags: tagsFromAws(g.Tags),
-  });
-}
-
 // --- EC2 describes ----------------------------------------------------------------------------------
 
 /**
@@ -461,79 +322,6 @@ export function describeNetworkInterfaces(ec2: EC2Client, q: Ec2Query = {}): Pro
   });
 }
 
-// --- ELBv2 -----------------------------------------------------------------------------------------
-
-/** Tags of up to any number of ELBv2 resources (DescribeTags takes 20 ARNs a call). */
-export async function describeElbTags(elbv2: ElasticLoadBalancingV2Client, arns: readonly string[]): Promise<Map<string, Tags>> {
-  const out = new Map<string, Tags>();
-  for (let i = 0; i < arns.length; i += 20) {
-    const res = await elbv2.send(new DescribeTagsCommand({ ResourceArns: arns.slice(i, i + 20) }));
-    for (const d of res.TagDescriptions ?? []) if (d.ResourceArn) out.set(d.ResourceArn, tagsFromAws(d.Tags));
-  }
-  return out;
-}
-
-export interface ElbQuery {
-  arns?: string[];
-  names?: string[];
-  /** Keep only those whose tags match (ELBv2 has no tag filters: all are listed, then their tags read). */
-  match?: (tags: Tags) => boolean;
-}
-
-/** Runs a by-name/ARN lookup; names or ARNs that do not exist are left out instead of failing the call. */
-async function lenient<T>(keys: string[] | undefined, run: (keys: string[] | undefined) => Promise<T[]>): Promise<T[]> {
-  try {
-    return await run(keys);
-  } catch (e) {
-    if (!keys || !isNotFound(e)) throw e;
-    if (keys.length === 1) return [];
-    const out: T[] = [];
-    for (const k of keys) out.push(...(await lenient([k], run)));
-    return out;
-  }
-}
-
-export async function describeLoadBalancers(elbv2: ElasticLoadBalancingV2Client, q: ElbQuery = {}): Promise<LoadBalancer[]> {
-  const byArn = q.arns?.length ? q.arns : undefined;
-  const byName = !byArn && q.names?.length ? q.names : undefined;
-  const raw = await lenient(byArn ?? byName, async (keys) => {
-    const out: SdkLoadBalancer[] = [];
-    const input = byArn ? { LoadBalancerArns: keys } : byName ? { Names: keys } : {};
-    for await (const page of paginateDescribeLoadBalancers({ client: elbv2 }, input)) out.push(...(page.LoadBalancers ?? []));
-    return out;
-  });
-  const tags = await describeElbTags(elbv2, raw.flatMap((lb) => (lb.LoadBalancerArn ? [lb.LoadBalancerArn] : [])));
-  return raw
-    .map((lb) => toLoadBalancer(lb, tags.get(lb.LoadBalancerArn ?? '') ?? {}))
-    .filter((lb) => !q.match || q.match(lb.tags))
-    .sort((a, b) => (a.arn < b.arn ? -1 : 1));
-}
-
-export async function describeTargetGroups(elbv2: ElasticLoadBalancingV2Client, q: ElbQuery & { loadBalancerArn?: string } = {}): Promise<TargetGroup[]> {
-  const byArn = q.arns?.length ? q.arns : undefined;
-  const byName = !byArn && q.names?.length ? q.names : undefined;
-  const raw = await lenient(byArn ?? byName, async (keys) => {
-    const out: SdkTargetGroup[] = [];
-    const input = { ...(byArn ? { TargetGroupArns: keys } : byName ? { Names: keys } : {}), ...(q.loadBalancerArn ? { LoadBalancerArn: q.loadBalancerArn } : {}) };
-    for await (const page of paginateDescribeTargetGroups({ client: elbv2 }, input)) out.push(...(page.TargetGroups ?? []));
-    return out;
-  });
-  const tags = await describeElbTags(elbv2, raw.flatMap((tg) => (tg.TargetGroupArn ? [tg.TargetGroupArn] : [])));
-  return raw
-    .map((tg) => toTargetGroup(tg, tags.get(tg.TargetGroupArn ?? '') ?? {}))
-    .filter((tg) => !q.match || q.match(tg.tags))
-    .sort((a, b) => (a.arn < b.arn ? -1 : 1));
-}
-
-// --- Auto Scaling ------------------------------------------------------------------------------
-
-export async function describeAutoScalingGroups(asg: AutoScalingClient, q: { names?: string[]; filters?: AsgFilter[] } = {}): Promise<AutoScalingGroup[]> {
-  const out: AutoScalingGroup[] = [];
-  const input = { ...(q.names?.length ? { AutoScalingGroupNames: q.names } : {}), ...(q.filters?.length ? { Filters: q.filters } : {}) };
-  for await (const page of paginateDescribeAutoScalingGroups({ client: asg, pageSize: 100 }, input)) out.push(...(page.AutoScalingGroups ?? []).map(toAutoScalingGroup));
-  return out.sort((a, b) => a.name.localeCompare(b.name));
-}
-
 // --- discovery ----------------------------------------------------------------------------------
 
 /** Subnets for a load balancer in `vpcId`: role-tagged subnets, then `selectLoadBalancerSubnets`. */
@@ -549,9 +337,4 @@ export async function discoverClusterSecurityGroups(ec2: EC2Client, opts: { clus
     anyOf: clusterTaggedFilterSets(opts.cluster),
   });
   return selectClusterSecurityGroups(groups, opts.cluster);
-}
-
-/** Auto Scaling groups the cluster autoscaler would discover for this cluster. */
-export function discoverAutoscalerGroups(asg: AutoScalingClient, cluster: string): Promise<AutoScalingGroup[]> {
-  return describeAutoScalingGroups(asg, { filters: autoscalerDiscoveryFilters(cluster) });
 }

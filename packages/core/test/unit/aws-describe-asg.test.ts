@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { toAutoScalingGroup } from '../../src/aws/describe.ts';
+import { toAutoScalingGroup } from '../../src/aws/autoscaling.ts';
 
 describe('toAutoScalingGroup', () => {
   it('a launch-template group has no mixed types and no launch configuration', () => {

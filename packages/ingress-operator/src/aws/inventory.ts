@@ -1,7 +1,8 @@
-// Every ALB and target group this cluster's ingress-operator created, found by the owner tags (ELBv2 has
-// no tag filters): core's ElbInventory for the ApplicationLoadBalancer kind. Lets a lost status and a
-// deletion without a desired state still find what a crashed process made.
-import { ElbInventory, type AwsClients } from '@kube-iaas/core';
+// Every ALB and target group this cluster's ingress-operator created, found by the owner tags: the ELBv2
+// layer's inventory for the ApplicationLoadBalancer kind. Lets a lost status and a deletion without a
+// desired state still find what a crashed process made.
+import type { AwsClients } from '@kube-iaas/core';
+import { ElbInventory } from '@kube-iaas/elbv2';
 import { ALB_KIND } from '../plan/desired.ts';
 
 export class Inventory extends ElbInventory {

@@ -27,6 +27,7 @@ import {
   type StatusWriter,
 } from '@kube-iaas/core';
 import { FINALIZER } from '../constants.ts';
+import { EVENT_REASONS } from '@kube-iaas/elbv2';
 import { applyPlan, isStillInUse, readActual, type ApplyResult, type Inventory } from '../aws/index.ts';
 import { desiredState, describeAction, isComplete, observedStatus, ownerOf, planChanges, planDeletion, type Action, type ActualState } from '../plan/index.ts';
 import { ALB_RESOURCE, targetInstances } from './common.ts';
@@ -45,32 +46,11 @@ export interface AlbControllerDeps {
   provisioningRequeueMs?: number;
 }
 
-export const EVENT_REASON: Record<Action['op'], string> = {
-  createSecurityGroup: 'CreatedSecurityGroup',
-  authorizeSecurityGroupIngress: 'AuthorizedIngress',
-  authorizeBackend: 'AuthorizedBackend',
-  createLoadBalancer: 'CreatedLoadBalancer',
-  setSecurityGroups: 'UpdatedLoadBalancer',
-  setSubnets: 'UpdatedLoadBalancer',
-  modifyLoadBalancerAttributes: 'UpdatedLoadBalancer',
-  addTags: 'UpdatedTags',
-  createTargetGroup: 'CreatedTargetGroup',
-  modifyTargetGroup: 'UpdatedTargetGroup',
-  modifyTargetGroupAttributes: 'UpdatedTargetGroup',
-  createListener: 'CreatedListener',
-  modifyListener: 'UpdatedListener',
-  createRule: 'CreatedRule',
-  modifyRule: 'UpdatedRule',
-  registerTargets: 'RegisteredTargets',
-  deregisterTargets: 'DeregisteredTargets',
-  deleteRule: 'DeletedRule',
-  deleteListener: 'DeletedListener',
-  deleteLoadBalancer: 'DeletedLoadBalancer',
-  deleteTargetGroup: 'DeletedTargetGroup',
-  revokeBackend: 'RevokedBackend',
-  revokeSecurityGroupIngress: 'RevokedIngress',
-  deleteSecurityGroup: 'DeletedSecurityGroup',
-};
+// The rules an ALB's group holds on the node groups are reported as backend rules.
+export const EVENT_REASON: Record<Action['op'], string> = { ...EVENT_REASONS, authorizeNodeRules: 'AuthorizedBackend', revokeNodeRules: 'RevokedBackend' };
+
+const NOUN = 'ALB';
+const describe = (a: Action) => describeAction(a, NOUN);
 
 // Both stages write the status from their caches: a write over a newer one is refused (409) and retried.
 const OPTIMISTIC = { optimistic: true };
@@ -98,8 +78,8 @@ export function albReconciler(deps: AlbControllerDeps) {
     return readActual({ clients, owner: ownerOf(cr), status: cr.status, desired, inventory: deps.inventory, nodeSecurityGroupIds });
   }
 
-  async function apply(cr: ApplicationLoadBalancer, actual: ActualState, actions: readonly Action[], log: ReconcileContext['log'], keepArn?: string): Promise<ApplyResult> {
-    return applyPlan({ clients, owner: ownerOf(cr), actual, keepArn, inventory: deps.inventory, logger: log, onApplied: (a) => deps.events.normal(cr, EVENT_REASON[a.op], describeAction(a), typeOpt) }, actions);
+  async function apply(cr: ApplicationLoadBalancer, actual: ActualState, actions: readonly Action[], log: ReconcileContext['log'], keepArn?: string, groupId?: string): Promise<ApplyResult> {
+    return applyPlan({ clients, owner: ownerOf(cr), actual, keepArn, groupId, inventory: deps.inventory, logger: log, noun: NOUN, onApplied: (a) => deps.events.normal(cr, EVENT_REASON[a.op], describe(a), typeOpt) }, actions);
   }
 
   async function cleanup(cr: ApplicationLoadBalancer, ctx: ReconcileContext): Promise<void> {
@@ -111,7 +91,7 @@ export function albReconciler(deps: AlbControllerDeps) {
       // while) is thrown at once: the queue backs off per key and the next attempt reads and plans only
       // what is left, and no worker waits meanwhile. The finalizer stays until everything is gone.
       await apply(cr, actual, actions, ctx.log);
-      ctx.log.info({ actions: actions.map(describeAction) }, 'AWS resources removed');
+      ctx.log.info({ actions: actions.map(describe) }, 'AWS resources removed');
     }
     await removeFinalizer(deps.client, ALB_RESOURCE, cr, FINALIZER);
   }
@@ -163,7 +143,7 @@ export function albReconciler(deps: AlbControllerDeps) {
     let ruleError: unknown;
     if (plan.actions.length > 0) {
       try {
-        ruleError = (await apply(cr, actual, plan.actions, ctx.log, plan.keep?.arn)).ruleError;
+        ruleError = (await apply(cr, actual, plan.actions, ctx.log, plan.keep?.arn, plan.group?.id)).ruleError;
       } catch (e) {
         // Still in use (a target group for a moment after its rules go): not a failure to show, a retry.
         if (isStillInUse(e)) throw e;
@@ -171,7 +151,7 @@ export function albReconciler(deps: AlbControllerDeps) {
         await fail(cr, c.kind === 'throttled' ? 'AwsThrottled' : 'AwsError', `${c.code}: ${c.message}`).catch(() => undefined);
         throw e;
       }
-      ctx.log.info({ actions: plan.actions.map(describeAction) }, 'AWS changed');
+      ctx.log.info({ actions: plan.actions.map(describe) }, 'AWS changed');
       // Status comes from what AWS holds now (ARNs of what was just created included).
       actual = await read(cr, desired, resolved.nodeSecurityGroupIds);
     }

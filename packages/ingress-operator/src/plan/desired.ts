@@ -4,8 +4,9 @@
 import { APPLICATION_LOAD_BALANCER, type AlbAction, type AlbTargetGroup, type ApplicationLoadBalancer } from '@kube-iaas/crds';
 import { ingressTags, ownedTags, ownerDescription, targetGroupTags, type OwnerRef } from '@kube-iaas/core';
 import type { ServiceLike } from '../translate/types.ts';
+import type { NodeRule } from '@kube-iaas/elbv2';
 import { loadBalancerName, securityGroupName, targetGroupName } from './names.ts';
-import { MANAGED_SG, type BackendRule, type DesiredListener, type DesiredRule, type DesiredState, type DesiredTargetGroup, type HealthCheckSettings, type RuleAction } from './types.ts';
+import { MANAGED_SG, type DesiredListener, type DesiredRule, type DesiredState, type DesiredTargetGroup, type HealthCheckSettings, type RuleAction } from './types.ts';
 
 /** A problem that stops planning; `field` is a path in the ApplicationLoadBalancer. */
 export interface PlanError {
@@ -162,14 +163,15 @@ export function desiredState(inputs: DesiredInputs): { ok: true; desired: Desire
   if (errors.length > 0) return { ok: false, errors };
 
   const albGroups = managed ? [MANAGED_SG] : [...(inputs.securityGroupIds ?? [])].sort();
-  const backendRules: BackendRule[] = [];
+  const backendRules: NodeRule[] = [];
   if (spec.manageBackendSecurityGroupRules ?? true) {
     const ports = [...new Set(targetGroups.flatMap((t) => [t.port, ...(t.healthCheck.port === 'traffic-port' ? [] : [Number(t.healthCheck.port)])]))].sort((a, b) => a - b);
-    for (const groupId of [...inputs.nodeSecurityGroupIds].sort()) for (const port of ports) for (const sourceGroupId of albGroups) backendRules.push({ groupId, port, sourceGroupId });
+    for (const groupId of [...inputs.nodeSecurityGroupIds].sort()) for (const port of ports) for (const sourceGroupId of albGroups) backendRules.push({ groupId, protocol: 'tcp', port, sourceGroupId });
   }
   const desired: DesiredState = {
     loadBalancer: {
       name: spec.loadBalancerName ?? loadBalancerName(names),
+      type: 'application',
       scheme,
       ipAddressType: spec.ipAddressType ?? 'ipv4',
       subnetIds: [...inputs.subnetIds].sort(),
@@ -177,7 +179,7 @@ export function desiredState(inputs: DesiredInputs): { ok: true; desired: Desire
       tags: ownedTags(cluster, owner, lbExtra),
       attributes: { ...(spec.attributes ?? {}) },
     },
-    backendRules,
+    nodeRules: backendRules,
     ruleDescription: ownerDescription(cluster, owner),
     targetGroups,
     listeners: listeners.sort((a, b) => a.port - b.port),
@@ -191,7 +193,7 @@ export function desiredState(inputs: DesiredInputs): { ok: true; desired: Desire
       description: `ALB ${names.namespace}/${names.name} (kube-iaas ingress-operator)`,
       vpcId: inputs.vpcId,
       tags: ownedTags(cluster, owner, { ...lbExtra, Name: securityGroupName(names) }),
-      ingress: ports.flatMap((port) => cidrs.map((cidr) => ({ protocol: 'tcp' as const, port, cidr }))),
+      ingress: ports.flatMap((port) => cidrs.map((cidr) => ({ protocol: 'tcp' as const, fromPort: port, toPort: port, cidr }))),
     };
   }
   return { ok: true, desired };

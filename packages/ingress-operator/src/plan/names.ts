@@ -1,19 +1,8 @@
-// Deterministic AWS names: the same CR always asks for the same names, a second fence against duplicates
-// after a crash (the first is the owner-tag lookup before every create).
-import { elbName, nameHash, namePart } from '@kube-iaas/core';
+// Deterministic AWS names (packages/elbv2's scheme): the same CR always asks for the same names, a second
+// fence against duplicates after a crash (the first is the owner-tag lookup before every create).
+import { elbName, nameHash, namePart, type NameInputs } from '@kube-iaas/elbv2';
 
-export interface NameInputs {
-  cluster: string;
-  namespace: string;
-  name: string;
-  uid: string;
-  scheme: string;
-}
-
-/** `k8s-<ns>-<name>-<hash>`; the scheme is in the hash, so a scheme change makes a new ALB beside the old one. */
-export function loadBalancerName(i: NameInputs): string {
-  return elbName(i.namespace, i.name, [i.cluster, i.namespace, i.name, i.uid, i.scheme]);
-}
+export { loadBalancerName, type NameInputs } from '@kube-iaas/elbv2';
 
 /**
  * One target group per spec entry. What AWS cannot change (protocol, port) and the scheme (a target group

@@ -1,7 +1,7 @@
 // Pure: the observed part of an ApplicationLoadBalancer's status, from the desired state and the actual
 // state read after the plan ran (only read again when something changed).
-import { loadBalancerStatusFields } from '@kube-iaas/core';
 import type { ApplicationLoadBalancerStatus } from '@kube-iaas/crds';
+import { loadBalancerStatusFields, pickGroup } from '@kube-iaas/elbv2';
 import type { ActualLoadBalancer, ActualState, DesiredState } from './types.ts';
 
 export type ObservedStatus = Omit<ApplicationLoadBalancerStatus, 'conditions' | 'observedGeneration' | 'ingresses'>;
@@ -16,7 +16,7 @@ export function servingLoadBalancer(desired: DesiredState, actual: ActualState):
 export function observedStatus(desired: DesiredState, actual: ActualState): ObservedStatus {
   const lb = servingLoadBalancer(desired, actual);
   const out: ObservedStatus = lb ? loadBalancerStatusFields(lb) : {};
-  const sg = desired.securityGroup ? (actual.securityGroups.find((g) => g.name === desired.securityGroup?.name) ?? actual.securityGroups[0]) : undefined;
+  const sg = desired.securityGroup ? pickGroup(desired.securityGroup, actual.securityGroups) : undefined;
   if (sg) out.securityGroupId = sg.id;
   const listeners = lb ? actual.listeners.filter((l) => l.loadBalancerArn === lb.arn) : [];
   out.listeners = desired.listeners.map((l) => {
@@ -40,9 +40,9 @@ export function observedStatus(desired: DesiredState, actual: ActualState): Obse
       ...(a ? { targetGroupArn: a.arn } : {}),
     };
   });
-  out.securityGroupRules = [...actual.backendRules]
-    .sort((a, b) => (a.ruleId < b.ruleId ? -1 : 1))
-    .map((r) => ({ securityGroupId: r.groupId, ruleId: r.ruleId, ...(r.description ? { description: r.description } : {}) }));
+  out.securityGroupRules = [...actual.nodeRules]
+    .sort((a, b) => (a.id < b.id ? -1 : 1))
+    .map((r) => ({ securityGroupId: r.groupId, ruleId: r.id, ...(r.description ? { description: r.description } : {}) }));
   return out;
 }
 

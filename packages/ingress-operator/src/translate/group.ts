@@ -1,18 +1,19 @@
 // Stage 1, pure, per group: the Ingresses of one IngressGroup (or one Ingress without group.name) become
 // one ApplicationLoadBalancer, owned by every member. A broken member is isolated: its new rules are left
 // out (what it had before stays), the others are applied, and it gets its own error list for the Warning
-// Event. Rule priorities are kept from the previous spec so adding a path never renumbers other rules.
+// Event. Rule priorities are kept from the previous spec so adding a path never renumbers other rules
+// (priorities.ts); validator errors are traced back to the member and annotation (paths.ts).
 import { APPLICATION_LOAD_BALANCER, validateApplicationLoadBalancerSpec } from '@kube-iaas/crds';
 import type { AlbAction, AlbListener, AlbRule, AlbTargetGroup, ApplicationLoadBalancer, ApplicationLoadBalancerSpec } from '@kube-iaas/crds';
 import { assertOwnerAllowed, deepEqual as deepEqualSafe, ownerReference, resources } from '@kube-iaas/core';
 import { ANNOTATIONS, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../constants.ts';
 import { SETTING_ANNOTATION, groupNameOf, groupOrderOf, parseMember, type GroupSettings, type MemberFragment } from './member.ts';
 import { selectIngress } from './select.ts';
+import { dropPath, fieldOfPath, memberOfPath, type Attribution } from './paths.ts';
+import { assignPriorities, conditionKey, dropShadowed, type PendingRule } from './priorities.ts';
 import type { IngressClassLike, IngressLike, ServiceLike, TranslateError } from './types.ts';
 
 /** Spacing of new priorities, so a path added between two others gets a slot between them. */
-export const PRIORITY_STRIDE = 10;
-export const MAX_PRIORITY = 50000;
 
 export interface IngressGroup {
   namespace: string;
@@ -91,113 +92,6 @@ export interface TranslateGroupInput {
 }
 
 const NOT_FOUND: AlbAction = { type: 'fixed-response', fixedResponse: { statusCode: 404, contentType: 'text/plain', messageBody: 'Not Found' } };
-
-/** The identity of a rule across updates: member, listener and conditions (not the action). */
-export function ruleIdentity(r: Pick<AlbRule, 'ingressName' | 'listenerPort' | 'hosts' | 'paths'>): string {
-  return JSON.stringify([r.ingressName ?? '', r.listenerPort, [...(r.hosts ?? [])].sort(), [...(r.paths ?? [])].sort()]);
-}
-
-const conditionKey = (r: Pick<AlbRule, 'listenerPort' | 'hosts' | 'paths'>) => JSON.stringify([r.listenerPort, [...(r.hosts ?? [])].sort(), [...(r.paths ?? [])].sort()]);
-
-interface PendingRule {
-  rule: Omit<AlbRule, 'priority'>;
-  member: string;
-  field: string;
-  priority?: number;
-}
-
-/**
- * Gives every rule a priority: the one it had before when its identity is unchanged; otherwise a free
- * slot between its neighbours in merge order (or after the last), so nothing else is renumbered.
- */
-export function assignPriorities(pending: PendingRule[], previous: readonly AlbRule[], reserved: ReadonlyMap<number, Set<number>> = new Map()): void {
-  const prior = new Map(previous.map((r) => [ruleIdentity(r), r.priority]));
-  const byListener = new Map<number, PendingRule[]>();
-  for (const p of pending) {
-    const list = byListener.get(p.rule.listenerPort) ?? [];
-    list.push(p);
-    byListener.set(p.rule.listenerPort, list);
-  }
-  for (const [port, list] of byListener) {
-    const used = new Set<number>(reserved.get(port) ?? []);
-    for (const p of list) {
-      const was = prior.get(ruleIdentity(p.rule));
-      if (was !== undefined && !used.has(was)) {
-        p.priority = was;
-        used.add(was);
-      }
-    }
-    list.forEach((p, i) => {
-      if (p.priority !== undefined) return;
-      let lo = 0;
-      for (let k = i - 1; k >= 0; k--) {
-        const q = list[k]?.priority;
-        if (q !== undefined) {
-          lo = q;
-          break;
-        }
-      }
-      let hi = MAX_PRIORITY + 1;
-      for (let k = i + 1; k < list.length; k++) {
-        const q = list[k]?.priority;
-        if (q !== undefined) {
-          hi = q;
-          break;
-        }
-      }
-      let pick: number | undefined;
-      if (hi - lo > 1) {
-        const c = lo + Math.min(PRIORITY_STRIDE, Math.floor((hi - lo) / 2));
-        for (let x = c; x < hi && pick === undefined; x++) if (!used.has(x)) pick = x;
-        for (let x = c - 1; x > lo && pick === undefined; x--) if (!used.has(x)) pick = x;
-      }
-      // No room between the neighbours: the first free slot after lo, then any free slot.
-      for (let x = lo + 1; x <= MAX_PRIORITY && pick === undefined; x++) if (!used.has(x)) pick = x;
-      for (let x = 1; x <= lo && pick === undefined; x++) if (!used.has(x)) pick = x;
-      if (pick !== undefined) {
-        p.priority = pick;
-        used.add(pick);
-      }
-    });
-  }
-}
-
-/**
- * A kept (carried) rule and a live rule with the same conditions on one listener: only the first can ever
- * match, so the other would be a dead rule on the ALB. The member earlier in merge order (group.order,
- * then name) keeps its rule, as it would if both were live; the other's is left out. So a broken member
- * still holds its path against the live members it was ahead of (nothing that works changes because a
- * member broke), and once it is fixed, or a member ahead of it takes the path, its stale copy goes.
- */
-export function dropShadowed<C extends Pick<AlbRule, 'ingressName' | 'listenerPort' | 'hosts' | 'paths'>, L extends { rule: Pick<AlbRule, 'listenerPort' | 'hosts' | 'paths'>; member: string }>(
-  carried: readonly C[],
-  live: readonly L[],
-  mergeOrder: ReadonlyArray<{ name: string }>,
-): { carried: C[]; live: L[] } {
-  const rank = new Map(mergeOrder.map((m, i) => [m.name, i]));
-  const rankOf = (member: string | undefined) => rank.get(member ?? '') ?? Number.MAX_SAFE_INTEGER;
-  const first = (entries: Array<[string, number]>) => {
-    const out = new Map<string, number>();
-    for (const [k, r] of entries) if (!(out.has(k) && (out.get(k) as number) <= r)) out.set(k, r);
-    return out;
-  };
-  const liveFirst = first(live.map((l) => [conditionKey(l.rule), rankOf(l.member)]));
-  const carriedFirst = first(carried.map((c) => [conditionKey(c), rankOf(c.ingressName)]));
-  return {
-    carried: carried.filter((c) => !((liveFirst.get(conditionKey(c)) ?? Number.MAX_SAFE_INTEGER) < rankOf(c.ingressName))),
-    live: live.filter((l) => !((carriedFirst.get(conditionKey(l.rule)) ?? Number.MAX_SAFE_INTEGER) < rankOf(l.member))),
-  };
-}
-
-/** Maps a validator path back to the member that contributed that part of the spec. */
-interface Attribution {
-  rules: string[];
-  targetGroups: string[];
-  listeners: string[];
-  settings: Map<keyof GroupSettings, string>;
-  /** The last applied member in merge order (left out when a quota is exceeded). */
-  last?: string | undefined;
-}
 
 interface Built {
   spec: ApplicationLoadBalancerSpec;
@@ -369,45 +263,6 @@ function build(group: IngressGroup, fragments: MemberFragment[], broken: Readonl
   Object.assign(spec, specSettings);
   if (listenerList.length === 0) delete (spec as Partial<ApplicationLoadBalancerSpec>).listeners;
   return { spec, attribution, conflicts };
-}
-
-/** The member a validator error path (`spec.rules[3].paths`) belongs to, if any. */
-function memberOfPath(path: string, a: Attribution): string | undefined {
-  const m = /^spec\.(rules|targetGroups|listeners)\[(\d+)\]/.exec(path);
-  if (m) return a[m[1] as 'rules' | 'targetGroups' | 'listeners'][Number(m[2])];
-  // Too many rules, target groups or listeners (ALB quotas): the last member to add some is left out.
-  const whole = /^spec\.(rules|targetGroups|listeners)$/.exec(path);
-  if (whole) return a.last;
-  const s = /^spec\.(\w+)/.exec(path);
-  const key = s?.[1] as keyof GroupSettings | undefined;
-  return key ? a.settings.get(key) : undefined;
-}
-
-function fieldOfPath(path: string): string {
-  const s = /^spec\.(\w+)/.exec(path);
-  const key = s?.[1] as keyof GroupSettings | undefined;
-  if (key && key in SETTING_ANNOTATION) return SETTING_ANNOTATION[key];
-  // A listener's parts come from different annotations: each is reported under its own name.
-  if (/^spec\.listeners\[\d+\]\.certificateArns/.test(path)) return ANNOTATIONS.certificateArn;
-  if (/^spec\.listeners\[\d+\]\.sslPolicy/.test(path)) return ANNOTATIONS.sslPolicy;
-  if (/^spec\.listeners\[\d+\]\.defaultAction/.test(path)) return 'spec.defaultBackend';
-  if (/^spec\.listeners/.test(path)) return ANNOTATIONS.listenPorts;
-  if (/^spec\.targetGroups\[\d+\]\.healthCheck/.test(path)) return 'alb.ingress.kubernetes.io/healthcheck-*';
-  if (/^spec\.targetGroups\[\d+\]\.attributes/.test(path)) return ANNOTATIONS.targetGroupAttributes;
-  if (/^spec\.rules/.test(path)) return 'spec.rules';
-  return path;
-}
-
-/** Removes what a validator path (`spec.listeners[0].sslPolicy`, `spec.inboundCidrs[2]`) points at: a whole property. */
-function dropPath(spec: Record<string, unknown>, path: string): boolean {
-  const steps = path.replace(/^spec\.?/, '').match(/[^.[\]]+/g) ?? [];
-  while (steps.length > 0 && /^\d+$/.test(steps[steps.length - 1] ?? '')) steps.pop();
-  const last = steps.pop();
-  let at: unknown = spec;
-  for (const s of steps) at = (at as Record<string, unknown> | undefined)?.[s];
-  if (!last || typeof at !== 'object' || at === null || !(last in at)) return false;
-  delete (at as Record<string, unknown>)[last];
-  return true;
 }
 
 /**

@@ -1,6 +1,7 @@
 export { selectIngress, ourClasses } from './select.ts';
 export type { SelectedBy } from './select.ts';
-export { groupIngresses, groupKeyOf, translateGroup, assignPriorities, ruleIdentity, PRIORITY_STRIDE, MAX_PRIORITY } from './group.ts';
+export { groupIngresses, groupKeyOf, translateGroup } from './group.ts';
+export { assignPriorities, ruleIdentity, PRIORITY_STRIDE, MAX_PRIORITY } from './priorities.ts';
 export type { IngressGroup, GroupTranslation, MemberResult, TranslateGroupInput } from './group.ts';
 export { parseMember, pathPatterns, targetGroupKey, groupNameOf, groupOrderOf } from './member.ts';
 export type { GroupSettings, MemberFragment, MemberRule } from './member.ts';

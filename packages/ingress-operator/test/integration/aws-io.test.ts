@@ -12,13 +12,9 @@ import { testbedEnv } from '@kube-iaas/testbed/testing';
 import {
   createAwsClients,
   describeInstances,
-  describeLoadBalancers,
   describeSecurityGroupRules,
   describeSecurityGroups,
   describeSubnets,
-  describeTargetGroups,
-  describeListeners,
-  describeRules,
   isDescribedBy,
   matchesOwner,
   ownedByOwnerFilters,
@@ -26,6 +22,7 @@ import {
   type OwnerRef,
   type SecurityGroup,
 } from '@kube-iaas/core';
+import { describeListeners, describeLoadBalancers, describeRules, describeTargetGroups } from '@kube-iaas/elbv2';
 import { applyPlan, AwsEnvironment, readActual, type ApplyResult } from '../../src/aws/index.ts';
 import { desiredState, ownerOf, planChanges, planDeletion, type Action, type DesiredState } from '../../src/plan/index.ts';
 
@@ -72,7 +69,7 @@ async function desiredFor(alb: ApplicationLoadBalancer): Promise<DesiredState> {
 
 async function reconcile(alb: ApplicationLoadBalancer, desired: DesiredState, cut?: (a: readonly Action[]) => readonly Action[]): Promise<{ actions: readonly Action[]; result: ApplyResult }> {
   const owner = ownerOf(alb);
-  const actual = await readActual({ clients: aws, owner, desired, nodeSecurityGroupIds: desired.backendRules.map((r) => r.groupId) });
+  const actual = await readActual({ clients: aws, owner, desired, nodeSecurityGroupIds: desired.nodeRules.map((r) => r.groupId) });
   const plan = planChanges(desired, actual);
   const actions = cut ? cut(plan.actions) : plan.actions;
   const result = await applyPlan({ clients: aws, owner, actual, keepArn: plan.keep?.arn, dependencyRetry: { baseMs: 250, maxMs: 2000, attempts: 12 } }, actions);
@@ -145,8 +142,8 @@ describe('ingress-operator AWS I/O on moto', () => {
     console.log(`create: ${Math.round(performance.now() - started)} ms, ${calls.mutate} mutating ${JSON.stringify(calls.byOperation({ class: 'mutate' }))}, ${calls.describe} describe`);
     expect(actions.map((a) => a.op)).toEqual([
       'createSecurityGroup',
-      'authorizeSecurityGroupIngress',
-      'authorizeBackend',
+      'authorizeGroupIngress',
+      'authorizeNodeRules',
       'createLoadBalancer',
       'createTargetGroup',
       'createTargetGroup',
@@ -163,12 +160,12 @@ describe('ingress-operator AWS I/O on moto', () => {
     expect(result.rules.map((r) => r.priority).sort()).toEqual([10, 20]);
     expect([...result.targetGroupArns.keys()].sort()).toEqual(desired.targetGroups.map((t) => t.name).sort());
 
-    const actual = await readActual({ clients: aws, owner, desired, nodeSecurityGroupIds: desired.backendRules.map((r) => r.groupId) });
+    const actual = await readActual({ clients: aws, owner, desired, nodeSecurityGroupIds: desired.nodeRules.map((r) => r.groupId) });
     expect(actual.loadBalancers).toHaveLength(1);
     const lb = actual.loadBalancers[0]!;
     expect(lb).toMatchObject({ type: 'application', scheme: 'internet-facing', name: desired.loadBalancer.name, arn: result.loadBalancer?.arn });
     expect(lb.subnetIds).toHaveLength(2);
-    expect(lb.securityGroups).toEqual([result.securityGroupId]);
+    expect(lb.securityGroupIds).toEqual([result.securityGroupId]);
     expect(actual.listeners.map((l) => [l.port, l.protocol, l.defaultAction])).toEqual([[18080, 'HTTP', { type: 'fixed-response', statusCode: '404', contentType: 'text/plain' }]]);
     expect(actual.rules.map((r) => ({ priority: r.priority, hosts: r.hosts, paths: r.paths, action: r.action }))).toEqual([
       { priority: 10, hosts: ['test.int32bit.me'], paths: ['/v1', '/v1/*'], action: { type: 'forward', targetGroups: [{ name: desired.targetGroups[0]!.name, weight: 1 }] } },
@@ -180,13 +177,13 @@ describe('ingress-operator AWS I/O on moto', () => {
     }
     expect(actual.targetGroups.map((t) => t.port).sort()).toEqual([31001, 31002]);
     expect(actual.securityGroups).toHaveLength(1);
-    expect(actual.securityGroups[0]!.ingress.map((r) => [r.port, r.cidr])).toEqual([[18080, '0.0.0.0/0']]);
+    expect(actual.securityGroups[0]!.ingress.map((r) => [r.fromPort, r.cidr])).toEqual([[18080, '0.0.0.0/0']]);
     // The ALB's group may reach both NodePorts on the cluster-tagged node group, and nothing else was added.
-    expect(actual.backendRules.map((r) => [r.port, r.sourceGroupId]).sort()).toEqual([
+    expect(actual.nodeRules.map((r) => [r.port, r.sourceGroupId]).sort()).toEqual([
       [31001, result.securityGroupId],
       [31002, result.securityGroupId],
     ]);
-    expect(actual.backendRules.every((r) => r.groupId !== baseline.id)).toBe(true);
+    expect(actual.nodeRules.every((r) => r.groupId !== baseline.id)).toBe(true);
   });
 
   it('reads back to an empty plan (idempotent), with no mutating call on a second pass', async () => {
@@ -223,7 +220,7 @@ describe('ingress-operator AWS I/O on moto', () => {
   });
 
   it('the guard refuses another owner changing or deleting this ALB and its target groups; nothing changes', async () => {
-    const actual = await readActual({ clients: aws, owner, desired, nodeSecurityGroupIds: desired.backendRules.map((r) => r.groupId) });
+    const actual = await readActual({ clients: aws, owner, desired, nodeSecurityGroupIds: desired.nodeRules.map((r) => r.groupId) });
     const intruder: OwnerRef = { ...owner, uid: randomUUID() };
     const lb = actual.loadBalancers[0]!;
     const tg = actual.targetGroups[0]!;
@@ -235,7 +232,7 @@ describe('ingress-operator AWS I/O on moto', () => {
     ] satisfies Action[]) {
       await expect(applyPlan({ clients: aws, owner: intruder, actual }, [action])).rejects.toMatchObject({ name: 'OwnershipError', reason: 'not-ours' });
     }
-    expect(planChanges(desired, await readActual({ clients: aws, owner, desired, nodeSecurityGroupIds: desired.backendRules.map((r) => r.groupId) })).actions).toEqual([]);
+    expect(planChanges(desired, await readActual({ clients: aws, owner, desired, nodeSecurityGroupIds: desired.nodeRules.map((r) => r.groupId) })).actions).toEqual([]);
   });
 
   it('finds everything again with a lost status (no status, no inventory): no second ALB', async () => {
@@ -243,7 +240,7 @@ describe('ingress-operator AWS I/O on moto', () => {
     expect(actual.loadBalancers).toHaveLength(1);
     expect(actual.targetGroups).toHaveLength(2);
     expect(actual.rules).toHaveLength(2);
-    expect(actual.backendRules).toHaveLength(2);
+    expect(actual.nodeRules).toHaveLength(2);
   });
 
   it('an apply cut off after CreateLoadBalancer, then a fresh read + plan + apply, yields exactly one ALB', async () => {
@@ -267,13 +264,13 @@ describe('ingress-operator AWS I/O on moto', () => {
     expect(left.tgs).toHaveLength(2);
     expect(left.sgs).toHaveLength(1);
 
-    const actual = await readActual({ clients: aws, owner: crashOwner, desired: d, nodeSecurityGroupIds: d.backendRules.map((r) => r.groupId) });
+    const actual = await readActual({ clients: aws, owner: crashOwner, desired: d, nodeSecurityGroupIds: d.nodeRules.map((r) => r.groupId) });
     await applyPlan({ clients: aws, owner: crashOwner, actual, dependencyRetry: { baseMs: 250, maxMs: 2000, attempts: 12 } }, planDeletion(actual));
     expect(await leftOf(crashOwner)).toEqual({ lbs: [], tgs: [], sgs: [], rules: [] });
   });
 
   it('a create that meets its own earlier resource (crash after CreateTargetGroup, before status) adopts it', async () => {
-    const actual = await readActual({ clients: aws, owner, desired, nodeSecurityGroupIds: desired.backendRules.map((r) => r.groupId) });
+    const actual = await readActual({ clients: aws, owner, desired, nodeSecurityGroupIds: desired.nodeRules.map((r) => r.groupId) });
     const tg = desired.targetGroups[0]!;
     // As if the read had missed it: the create finds the name taken by a group with our tags.
     const result = await applyPlan({ clients: aws, owner, actual: { ...actual, targetGroups: [] } }, [{ op: 'createTargetGroup', tg }]);
@@ -288,7 +285,7 @@ describe('ingress-operator AWS I/O on moto', () => {
       ['deregisterTargets', [instanceIds[2]]],
       ['deregisterTargets', [instanceIds[2]]],
     ]);
-    const actual = await readActual({ clients: aws, owner, desired: fewer, nodeSecurityGroupIds: fewer.backendRules.map((r) => r.groupId) });
+    const actual = await readActual({ clients: aws, owner, desired: fewer, nodeSecurityGroupIds: fewer.nodeRules.map((r) => r.groupId) });
     for (const tg of actual.targetGroups) expect(tg.targets).toEqual(instanceIds.slice(0, 2));
     const join = await reconcile(alb, desired);
     expect(join.actions.map((a) => a.op)).toEqual(['registerTargets', 'registerTargets']);
@@ -302,10 +299,10 @@ describe('ingress-operator AWS I/O on moto', () => {
     created.push(internalOwner);
     const d = await desiredFor(internal);
     await reconcile(internal, d);
-    const actual = await readActual({ clients: aws, owner: internalOwner, desired: d, nodeSecurityGroupIds: d.backendRules.map((r) => r.groupId) });
+    const actual = await readActual({ clients: aws, owner: internalOwner, desired: d, nodeSecurityGroupIds: d.nodeRules.map((r) => r.groupId) });
     expect(actual.loadBalancers.map((lb) => lb.scheme)).toEqual(['internal']);
     const vpcCidr = await env.vpcCidr(await env.vpcId(instanceIds));
-    expect(actual.securityGroups[0]?.ingress.map((r) => [r.port, r.cidr])).toEqual([[18080, vpcCidr]]);
+    expect(actual.securityGroups[0]?.ingress.map((r) => [r.fromPort, r.cidr])).toEqual([[18080, vpcCidr]]);
     const subnets = await describeSubnets(aws.ec2, { ids: actual.loadBalancers[0]!.subnetIds });
     expect(subnets.every((sn) => sn.tags['kubernetes.io/role/internal-elb'] !== undefined)).toBe(true);
     expect(planChanges(d, actual).actions).toEqual([]);
@@ -328,7 +325,7 @@ describe('ingress-operator AWS I/O on moto', () => {
     const first = await reconcile(custom, d);
     expect(first.actions.map((a) => a.op)).toContain('modifyLoadBalancerAttributes');
     expect(first.actions.map((a) => a.op)).toContain('modifyTargetGroupAttributes');
-    const actual = await readActual({ clients: aws, owner: customOwner, desired: d, nodeSecurityGroupIds: d.backendRules.map((r) => r.groupId) });
+    const actual = await readActual({ clients: aws, owner: customOwner, desired: d, nodeSecurityGroupIds: d.nodeRules.map((r) => r.groupId) });
     expect(actual.listeners[0]?.defaultAction).toEqual({ type: 'redirect', statusCode: 'HTTP_302', port: '18081', path: '/home' });
     expect(actual.rules.find((r) => r.priority === 30)?.action).toEqual({ type: 'fixed-response', statusCode: '503', contentType: 'text/plain', messageBody: 'back soon' });
     expect(actual.loadBalancers[0]?.attributes?.['idle_timeout.timeout_seconds']).toBe('120');
@@ -340,7 +337,7 @@ describe('ingress-operator AWS I/O on moto', () => {
   it('planDeletion → applyPlan leaves nothing tagged for the owner in moto; the baseline group is untouched', async () => {
     const actual = await readActual({ clients: aws, owner, desired, nodeSecurityGroupIds: await env.allClusterSecurityGroups() });
     const actions = planDeletion(actual);
-    expect(actions.map((a) => a.op)).toEqual(['deleteLoadBalancer', 'deleteTargetGroup', 'deleteTargetGroup', 'revokeBackend', 'deleteSecurityGroup']);
+    expect(actions.map((a) => a.op)).toEqual(['deleteLoadBalancer', 'deleteTargetGroup', 'deleteTargetGroup', 'revokeNodeRules', 'deleteSecurityGroup']);
     const result = await applyPlan({ clients: aws, owner, actual, dependencyRetry: { baseMs: 250, maxMs: 2000, attempts: 12 } }, actions);
     expect(result.calls).toBe(actions.length);
     expect(await leftOf(owner)).toEqual({ lbs: [], tgs: [], sgs: [], rules: [] });

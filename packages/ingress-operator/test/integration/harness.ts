@@ -6,7 +6,8 @@ import { DescribeListenersCommand, DescribeRulesCommand, DescribeTargetHealthCom
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { V1Ingress } from '@kubernetes/client-node';
 import type { ApplicationLoadBalancer } from '@kube-iaas/crds';
-import { KubeClient, OWNER_KIND_TAG, resources, describeLoadBalancers, describeSecurityGroupRules, describeSecurityGroups, describeTargetGroups, matchesCluster, ownedByClusterFilters, type Tags } from '@kube-iaas/core';
+import { KubeClient, OWNER_KIND_TAG, resources, describeSecurityGroupRules, describeSecurityGroups, matchesCluster, ownedByClusterFilters, type Tags } from '@kube-iaas/core';
+import { describeLoadBalancers, describeTargetGroups } from '@kube-iaas/elbv2';
 import { OperatorProcess as TestbedOperator, testbedEnv, testbedKubeConfig, waitFor } from '@kube-iaas/testbed/testing';
 import { ALB_RESOURCE } from '../../src/controllers/common.ts';
 

@@ -13,7 +13,7 @@ import { MANAGED_SG, desiredState, ownerOf, planChanges, type Action, type Actua
 import { translated, ingress } from './fixtures.ts';
 
 const CLUSTER = 'int32bit-kubernetes';
-const EMPTY: ActualState = { loadBalancers: [], securityGroups: [], backendRules: [], targetGroups: [], listeners: [], rules: [] };
+const EMPTY: ActualState = { loadBalancers: [], securityGroups: [], nodeRules: [], targetGroups: [], listeners: [], rules: [] };
 const ARN = 'arn:aws-cn:elasticloadbalancing:cn-northwest-1:123456789012';
 
 type Handler = (input: Record<string, unknown>, n: number) => unknown;
@@ -103,7 +103,7 @@ describe('applyPlan', () => {
 
     expect(result.loadBalancer).toMatchObject({ dnsName: 'web.elb.example', subnetIds: ['subnet-a', 'subnet-b'], state: 'provisioning' });
     expect(result.rules.map((r) => r.priority).sort()).toEqual(desired.rules.map((r) => r.priority).sort());
-    expect(result.backendRules.map((r) => [r.groupId, r.port, r.sourceGroupId])).toEqual(desired.backendRules.map((r) => [r.groupId, r.port, 'sg-alb']));
+    expect(result.nodeRules.map((r) => [r.groupId, r.port, r.sourceGroupId])).toEqual(desired.nodeRules.map((r) => [r.groupId, r.port, 'sg-alb']));
     expect(result.calls).toBe(plan.actions.length);
     expect(applied).toEqual(plan.actions.map((a) => a.op));
     expect(lines).toHaveLength(plan.actions.length);
@@ -114,7 +114,7 @@ describe('applyPlan', () => {
     const { owner, desired } = article();
     const { clients } = stubClients(createHandlers());
     const actions = planChanges(desired, EMPTY).actions.filter((a) => a.op !== 'createSecurityGroup');
-    await expect(applyPlan({ clients, owner, actual: EMPTY }, actions)).rejects.toThrow(/managed security group before it exists/);
+    await expect(applyPlan({ clients, owner, actual: EMPTY }, actions)).rejects.toThrow(/security group before it exists/);
   });
 
   it('adopts a load balancer, target group and security group of the same name that carry this owner tags', async () => {
@@ -223,14 +223,14 @@ describe('applyPlan', () => {
     const { clients, calls } = stubClients({
       AuthorizeSecurityGroupIngress: (i) => {
         const perms = i.IpPermissions as Array<{ FromPort: number }>;
-        if (perms.length > 1 || perms[0]?.FromPort === desired.backendRules[0]!.port) throw awsError('InvalidPermission.Duplicate');
+        if (perms.length > 1 || perms[0]?.FromPort === desired.nodeRules[0]!.port) throw awsError('InvalidPermission.Duplicate');
         return { SecurityGroupRules: [{ SecurityGroupRuleId: 'sgr-new', FromPort: perms[0]!.FromPort, ReferencedGroupInfo: { GroupId: 'sg-alb' } }] };
       },
     });
-    const rules = desired.backendRules.map((r) => ({ ...r, sourceGroupId: 'sg-alb' }));
-    const result = await applyPlan({ clients, owner, actual: EMPTY }, [{ op: 'authorizeBackend', rules, description: desired.ruleDescription }]);
+    const rules = desired.nodeRules.map((r) => ({ ...r, sourceGroupId: 'sg-alb' }));
+    const result = await applyPlan({ clients, owner, actual: EMPTY }, [{ op: 'authorizeNodeRules', rules, description: desired.ruleDescription }]);
     expect(calls).toHaveLength(1 + rules.length);
     expect(result.ruleError).toBeUndefined();
-    expect(result.backendRules.map((r) => r.ruleId)).toEqual(['sgr-new']);
+    expect(result.nodeRules.map((r) => r.id)).toEqual(['sgr-new']);
   });
 });

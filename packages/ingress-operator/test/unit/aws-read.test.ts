@@ -124,15 +124,15 @@ describe('readActual', () => {
     const { clients } = world();
     const actual = await readActual({ clients, owner, status: { loadBalancerArn: `${ARN}:loadbalancer/app/${name}/0` }, nodeSecurityGroupIds: ['sg-nodes'] });
     expect(actual.loadBalancers.map((lb) => lb.arn)).toEqual([lbArn]);
-    expect(actual.loadBalancers[0]).toMatchObject({ dnsName: 'web.elb', state: 'active', subnetIds: ['subnet-a', 'subnet-b'], securityGroups: ['sg-alb'] });
-    expect(actual.listeners).toEqual([{ arn: listenerArn, loadBalancerArn: lbArn, port: 18080, protocol: 'HTTP', certificateArns: [], defaultAction: { type: 'fixed-response', statusCode: '404', contentType: 'text/plain' } }]);
+    expect(actual.loadBalancers[0]).toMatchObject({ dnsName: 'web.elb', state: 'active', subnetIds: ['subnet-a', 'subnet-b'], securityGroupIds: ['sg-alb'] });
+    expect(actual.listeners).toEqual([{ arn: listenerArn, loadBalancerArn: lbArn, port: 18080, protocol: 'HTTP', certificateArns: [], forwardArns: [], defaultAction: { type: 'fixed-response', statusCode: '404', contentType: 'text/plain' } }]);
     expect(actual.rules).toEqual([
-      { arn: 'r-10', listenerArn, listenerPort: 18080, priority: 10, hosts: ['test.int32bit.me'], paths: ['/v1', '/v1/*'], action: { type: 'forward', targetGroups: [{ name: 'k8s-default-v1', weight: 1 }] } },
+      { arn: 'r-10', listenerArn, listenerPort: 18080, priority: 10, hosts: ['test.int32bit.me'], paths: ['/v1', '/v1/*'], action: { type: 'forward', targetGroups: [{ name: 'k8s-default-v1', weight: 1 }] }, forwardArns: [tgArn] },
     ]);
     expect(actual.targetGroups).toHaveLength(1);
     expect(actual.targetGroups[0]).toMatchObject({ arn: tgArn, port: 31001, targets: ['i-0a', 'i-0b'], healthCheck: { protocol: 'HTTP', path: '/', timeoutSeconds: 5, successCodes: '200' } });
-    expect(actual.securityGroups).toEqual([{ id: 'sg-alb', name: 'k8s-alb-default-web', tags: ownedTags(CLUSTER, owner), ingress: [{ protocol: 'tcp', port: 18080, cidr: '0.0.0.0/0', ruleId: 'sgr-in' }] }]);
-    expect(actual.backendRules).toEqual([{ groupId: 'sg-nodes', port: 31001, sourceGroupId: 'sg-alb', ruleId: 'sgr-ours', description: ownerDescription(CLUSTER, owner) }]);
+    expect(actual.securityGroups).toEqual([{ id: 'sg-alb', name: 'k8s-alb-default-web', tags: ownedTags(CLUSTER, owner), ingress: [{ id: 'sgr-in', protocol: 'tcp', fromPort: 18080, toPort: 18080, cidr: '0.0.0.0/0' }] }]);
+    expect(actual.nodeRules).toEqual([{ id: 'sgr-ours', groupId: 'sg-nodes', protocol: 'tcp', port: 31001, sourceGroupId: 'sg-alb', description: ownerDescription(CLUSTER, owner) }]);
   });
 
   it('with a desired state but no status, also looks for the name under the other scheme (an ALB left by a scheme change)', async () => {

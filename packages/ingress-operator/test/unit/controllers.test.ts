@@ -1,11 +1,10 @@
 // The pure parts of the controllers: which Nodes are targets, member status, which groups an event
-// wakes, the status built from actual state, and the orphan sweep's suspects.
+// wakes, and the status built from actual state.
 import { describe, expect, it } from 'vitest';
 import type { V1Ingress, V1Node } from '@kubernetes/client-node';
 import type { ApplicationLoadBalancer } from '@kube-iaas/crds';
 import { EXCLUDE_FROM_LB_LABEL, instanceIdOf, targetInstances, targetRelevant } from '../../src/controllers/common.ts';
 import { ingressKeys, memberStatus, servicesOf } from '../../src/controllers/ingress.ts';
-import { suspectOwners, type Found } from '../../src/controllers/orphans.ts';
 import { desiredState, isComplete, observedStatus, type ActualState, type DesiredState } from '../../src/plan/index.ts';
 import { CLASSES, SERVICES, ingress, path, translateAll, translated } from './fixtures.ts';
 
@@ -60,21 +59,21 @@ describe('status from actual state', () => {
   const d: DesiredState = r.desired;
 
   it('nothing in AWS: no ARNs, not complete', () => {
-    const s = observedStatus(d, { loadBalancers: [], securityGroups: [], backendRules: [], targetGroups: [], listeners: [], rules: [] });
+    const s = observedStatus(d, { loadBalancers: [], securityGroups: [], nodeRules: [], targetGroups: [], listeners: [], rules: [] });
     expect(s.loadBalancerArn).toBeUndefined();
     expect(s.rules?.map((x) => x.ruleArn)).toEqual([undefined, undefined]);
     expect(isComplete(d, s)).toBe(false);
   });
 
   it('everything in place: ARNs, priorities, targets; provisioning is not complete', () => {
-    const lb = { arn: 'arn:lb', name: d.loadBalancer.name, type: 'application', scheme: 'internet-facing', subnetIds: ['s-b', 's-a'], securityGroups: ['sg-1'], dnsName: 'x.elb', state: 'active', tags: {} };
+    const lb = { arn: 'arn:lb', name: d.loadBalancer.name, type: 'application', scheme: 'internet-facing', subnetIds: ['s-b', 's-a'], securityGroupIds: ['sg-1'], dnsName: 'x.elb', state: 'active', tags: {} };
     const actual: ActualState = {
       loadBalancers: [lb],
       securityGroups: [{ id: 'sg-1', name: d.securityGroup?.name ?? '', tags: {}, ingress: [] }],
-      backendRules: [{ groupId: 'sg-node', port: 31001, sourceGroupId: 'sg-1', ruleId: 'sgr-2' }],
-      targetGroups: d.targetGroups.map((t, i) => ({ arn: `arn:tg${i}`, name: t.name, healthCheck: {}, tags: {}, targets: ['i-1', 'i-2', 'i-3'] })),
-      listeners: [{ arn: 'arn:l', loadBalancerArn: 'arn:lb', port: 18080, protocol: 'HTTP', certificateArns: [] }],
-      rules: d.rules.map((x, i) => ({ arn: `arn:r${i}`, listenerArn: 'arn:l', listenerPort: x.listenerPort, priority: x.priority, hosts: x.hosts, paths: x.paths })),
+      nodeRules: [{ groupId: 'sg-node', protocol: 'tcp', port: 31001, sourceGroupId: 'sg-1', id: 'sgr-2' }],
+      targetGroups: d.targetGroups.map((t, i) => ({ arn: `arn:tg${i}`, name: t.name, healthCheck: {}, tags: {}, targets: ['i-1', 'i-2', 'i-3'], healthyTargets: 3 })),
+      listeners: [{ arn: 'arn:l', loadBalancerArn: 'arn:lb', port: 18080, protocol: 'HTTP', certificateArns: [], forwardArns: [] }],
+      rules: d.rules.map((x, i) => ({ arn: `arn:r${i}`, listenerArn: 'arn:l', listenerPort: x.listenerPort, priority: x.priority, hosts: x.hosts, paths: x.paths, forwardArns: [] })),
     };
     const s = observedStatus(d, actual);
     expect(s).toMatchObject({ loadBalancerArn: 'arn:lb', dnsName: 'x.elb', subnetIds: ['s-a', 's-b'], securityGroupId: 'sg-1', listeners: [{ port: 18080, protocol: 'HTTP', listenerArn: 'arn:l' }] });
@@ -83,14 +82,5 @@ describe('status from actual state', () => {
     expect(s.securityGroupRules).toEqual([{ securityGroupId: 'sg-node', ruleId: 'sgr-2' }]);
     expect(isComplete(d, s)).toBe(true);
     expect(isComplete(d, observedStatus(d, { ...actual, loadBalancers: [{ ...lb, state: 'provisioning' }] }))).toBe(false);
-  });
-});
-
-describe('orphan sweep', () => {
-  const f = (name: string, uid: string | undefined, kind: Found['kind'], id: string): Found => ({ owner: { namespace: 'default', name, uid }, kind, id });
-  const found: Found[] = [f('live', 'u1', 'targetgroup', 'tg1'), f('gone', 'u2', 'securitygroup', 'sg-2'), f('gone', 'u2', 'loadbalancer', 'lb2'), f('replaced', 'old', 'targetgroup', 'tg3'), f('live', undefined, 'securitygroup', 'sg-4')];
-  const live = (_ns: string, name: string) => ({ live: 'u1', replaced: 'new' })[name];
-  it('suspects owners that are gone or replaced (once each), never live ones', () => {
-    expect(suspectOwners(found, live).map((o) => `${o.name}/${o.uid}`)).toEqual(['gone/u2', 'replaced/old']);
   });
 });

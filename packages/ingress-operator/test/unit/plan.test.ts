@@ -30,7 +30,7 @@ function desired(alb: ApplicationLoadBalancer, patch: Partial<DesiredInputs> = {
   return r.desired;
 }
 
-const EMPTY: ActualState = { loadBalancers: [], securityGroups: [], backendRules: [], targetGroups: [], listeners: [], rules: [] };
+const EMPTY: ActualState = { loadBalancers: [], securityGroups: [], nodeRules: [], targetGroups: [], listeners: [], rules: [] };
 
 /** What AWS would look like after the actions (a model of the calls, enough to check convergence). */
 function apply(d: DesiredState, actual: ActualState, actions: readonly Action[]): ActualState {
@@ -42,32 +42,32 @@ function apply(d: DesiredState, actual: ActualState, actions: readonly Action[])
   for (const a of actions) {
     switch (a.op) {
       case 'createSecurityGroup':
-        s.securityGroups.push({ id: id('sg'), name: a.sg.name, tags: a.sg.tags, ingress: [] });
+        s.securityGroups.push({ id: id('sg'), name: a.group.name, tags: a.group.tags, ingress: [] });
         break;
-      case 'authorizeSecurityGroupIngress':
-        s.securityGroups[0]?.ingress.push(...a.rules.map((r) => ({ ...r, ruleId: id('sgr') })));
+      case 'authorizeGroupIngress':
+        s.securityGroups[0]?.ingress.push(...a.rules.map((r) => ({ ...r, id: id('sgr') })));
         break;
-      case 'authorizeBackend':
-        s.backendRules.push(...a.rules.map((r) => ({ ...r, sourceGroupId: r.sourceGroupId === MANAGED_SG ? sgId() : r.sourceGroupId, ruleId: id('sgr'), description: a.description })));
+      case 'authorizeNodeRules':
+        s.nodeRules.push(...a.rules.map((r) => ({ ...r, sourceGroupId: r.sourceGroupId === MANAGED_SG ? sgId() : r.sourceGroupId, id: id('sgr'), description: a.description })));
         break;
       case 'createLoadBalancer':
-        s.loadBalancers.push({ arn: id('arn:lb'), name: a.lb.name, type: 'application', scheme: a.lb.scheme, subnetIds: a.lb.subnetIds, securityGroups: a.lb.securityGroups.map((g) => (g === MANAGED_SG ? sgId() : g)), tags: a.lb.tags, attributes: {} });
+        s.loadBalancers.push({ arn: id('arn:lb'), name: a.lb.name, type: 'application', scheme: a.lb.scheme, subnetIds: a.lb.subnetIds, securityGroupIds: a.lb.securityGroups.map((g) => (g === MANAGED_SG ? sgId() : g)), tags: a.lb.tags, attributes: {} });
         break;
       case 'modifyLoadBalancerAttributes':
         Object.assign(s.loadBalancers[0]?.attributes ?? {}, a.attributes);
         break;
       case 'createTargetGroup':
-        s.targetGroups.push({ arn: id('arn:tg'), name: a.tg.name, protocol: a.tg.protocol, port: a.tg.port, healthCheck: a.tg.healthCheck, tags: a.tg.tags, attributes: {}, targets: [] });
+        s.targetGroups.push({ arn: id('arn:tg'), name: a.tg.name, protocol: a.tg.protocol, port: a.tg.port, healthCheck: a.tg.healthCheck, tags: a.tg.tags, attributes: {}, targets: [], healthyTargets: 0 });
         break;
       case 'modifyTargetGroupAttributes':
         Object.assign(s.targetGroups.find((t) => t.name === a.targetGroupName)?.attributes ?? {}, a.attributes);
         break;
       case 'createListener':
-        s.listeners.push({ arn: id('arn:listener'), loadBalancerArn: lbArn(), port: a.listener.port, protocol: a.listener.protocol, certificateArns: a.listener.certificateArns ?? [], defaultAction: a.listener.defaultAction, ...(a.listener.sslPolicy ? { sslPolicy: a.listener.sslPolicy } : {}) });
+        s.listeners.push({ arn: id('arn:listener'), loadBalancerArn: lbArn(), port: a.listener.port, protocol: a.listener.protocol, certificateArns: a.listener.certificateArns ?? [], defaultAction: a.listener.defaultAction, forwardArns: [], ...(a.listener.sslPolicy ? { sslPolicy: a.listener.sslPolicy } : {}) });
         break;
       case 'createRule': {
         const l = s.listeners.find((x) => x.port === a.rule.listenerPort);
-        s.rules.push({ arn: id('arn:rule'), listenerArn: l?.arn ?? '', ...structuredClone(a.rule) });
+        s.rules.push({ arn: id('arn:rule'), listenerArn: l?.arn ?? '', forwardArns: [], ...structuredClone(a.rule) });
         break;
       }
       case 'modifyRule': {
@@ -90,8 +90,8 @@ function apply(d: DesiredState, actual: ActualState, actions: readonly Action[])
         s.listeners = s.listeners.filter((l) => l.arn !== a.arn);
         s.rules = s.rules.filter((r) => r.listenerArn !== a.arn);
         break;
-      case 'revokeSecurityGroupIngress':
-        for (const g of s.securityGroups) if (g.id === a.groupId) g.ingress = g.ingress.filter((r) => !a.ruleIds.includes(r.ruleId));
+      case 'revokeGroupIngress':
+        for (const g of s.securityGroups) if (g.id === a.groupId) g.ingress = g.ingress.filter((r) => !a.rules.some((x) => x.id === r.id));
         break;
       case 'deleteLoadBalancer':
         s.loadBalancers = s.loadBalancers.filter((l) => l.arn !== a.arn);
@@ -99,8 +99,8 @@ function apply(d: DesiredState, actual: ActualState, actions: readonly Action[])
       case 'deleteTargetGroup':
         s.targetGroups = s.targetGroups.filter((t) => t.arn !== a.arn);
         break;
-      case 'revokeBackend':
-        s.backendRules = s.backendRules.filter((r) => !a.rules.some((x) => x.ruleId === r.ruleId));
+      case 'revokeNodeRules':
+        s.nodeRules = s.nodeRules.filter((r) => !a.rules.some((x) => x.id === r.id));
         break;
       case 'deleteSecurityGroup':
         s.securityGroups = s.securityGroups.filter((g) => g.id !== a.groupId);
@@ -123,18 +123,18 @@ describe('desiredState for the article Ingress', () => {
     expect(d.loadBalancer.name.length).toBeLessThanOrEqual(32);
   });
   it('opens the listener port to 0.0.0.0/0 (internet-facing default)', () => {
-    expect(d.securityGroup?.ingress).toEqual([{ protocol: 'tcp', port: 18080, cidr: '0.0.0.0/0' }]);
+    expect(d.securityGroup?.ingress).toEqual([{ protocol: 'tcp', fromPort: 18080, toPort: 18080, cidr: '0.0.0.0/0' }]);
   });
   it('opens the VPC CIDR for an internal ALB, or inbound-cidrs when given', () => {
     const internal = translated([ingress('bootcamp', { annotations: { 'kubernetes.io/ingress.class': 'alb', 'alb.ingress.kubernetes.io/listen-ports': '[{"HTTP": 18080}]' } })]);
-    expect(desired(internal).securityGroup?.ingress).toEqual([{ protocol: 'tcp', port: 18080, cidr: '192.168.192.0/22' }]);
+    expect(desired(internal).securityGroup?.ingress).toEqual([{ protocol: 'tcp', fromPort: 18080, toPort: 18080, cidr: '192.168.192.0/22' }]);
     const narrowed = translated([ingress('bootcamp', { annotations: { 'kubernetes.io/ingress.class': 'alb', 'alb.ingress.kubernetes.io/inbound-cidrs': '10.0.0.0/8' } })]);
-    expect(desired(narrowed).securityGroup?.ingress).toEqual([{ protocol: 'tcp', port: 80, cidr: '10.0.0.0/8' }]);
+    expect(desired(narrowed).securityGroup?.ingress).toEqual([{ protocol: 'tcp', fromPort: 80, toPort: 80, cidr: '10.0.0.0/8' }]);
   });
   it('lets the ALB security group reach both NodePorts on the cluster-tagged node group only', () => {
-    expect(d.backendRules).toEqual([
-      { groupId: 'sg-cluster', port: 31001, sourceGroupId: MANAGED_SG },
-      { groupId: 'sg-cluster', port: 31002, sourceGroupId: MANAGED_SG },
+    expect(d.nodeRules).toEqual([
+      { groupId: 'sg-cluster', protocol: 'tcp', port: 31001, sourceGroupId: MANAGED_SG },
+      { groupId: 'sg-cluster', protocol: 'tcp', port: 31002, sourceGroupId: MANAGED_SG },
     ]);
   });
   it('has one listener, two rules with host + path conditions and two target groups on the NodePorts', () => {
@@ -185,7 +185,7 @@ describe('desiredState for the article Ingress', () => {
     const dd = desired(alb, { services: SERVICES });
     expect(dd.targetGroups.map((t) => [t.key, t.port])).toEqual([['web', 31002]]);
     expect(dd.rules).toEqual([{ listenerPort: 80, priority: 5, hosts: [], paths: ['/*'], action: { type: 'forward', targetGroups: [{ name: dd.targetGroups[0]?.name, weight: 1 }] } }]);
-    expect(dd.securityGroup?.ingress).toEqual([{ protocol: 'tcp', port: 80, cidr: '192.168.192.0/22' }]);
+    expect(dd.securityGroup?.ingress).toEqual([{ protocol: 'tcp', fromPort: 80, toPort: 80, cidr: '192.168.192.0/22' }]);
     const missing = desiredState(inputs(alb));
     expect(missing.ok ? [] : missing.errors.map((e) => e.field)).toEqual(['spec.targetGroups[0].targetPort', 'spec.rules[0].action']);
   });
@@ -201,8 +201,8 @@ describe('planChanges', () => {
     const plan = planChanges(d, EMPTY);
     expect(ops(plan.actions)).toEqual([
       'createSecurityGroup',
-      'authorizeSecurityGroupIngress',
-      'authorizeBackend',
+      'authorizeGroupIngress',
+      'authorizeNodeRules',
       'createLoadBalancer',
       'createTargetGroup',
       'createTargetGroup',
@@ -212,7 +212,7 @@ describe('planChanges', () => {
       'registerTargets',
       'registerTargets',
     ]);
-    expect(plan.actions.map(describeAction).every((s) => s.length > 0)).toBe(true);
+    expect(plan.actions.map((a) => describeAction(a, 'ALB')).every((s) => s.length > 0)).toBe(true);
   });
   it('makes no call in the steady state', () => {
     const d = desired(article());
@@ -226,7 +226,7 @@ describe('planChanges', () => {
     const after = translated([ingress('bootcamp', { paths: [path('/v1', 'kubernetes-bootcamp-v1'), path('/v2', 'kubernetes-bootcamp-v2'), path('/v3', 'kubernetes-bootcamp-v3')] })], before);
     const d2 = desired(after);
     const plan = planChanges(d2, actual);
-    expect(ops(plan.actions)).toEqual(['authorizeBackend', 'createTargetGroup', 'createRule', 'registerTargets']);
+    expect(ops(plan.actions)).toEqual(['authorizeNodeRules', 'createTargetGroup', 'createRule', 'registerTargets']);
     expect(plan.actions[2]).toMatchObject({ rule: { priority: 30, paths: ['/v3', '/v3/*'] } });
     expect(planChanges(d2, apply(d2, actual, plan.actions)).actions).toEqual([]);
   });
@@ -236,7 +236,7 @@ describe('planChanges', () => {
     const actual = apply(d1, EMPTY, planChanges(d1, EMPTY).actions);
     const after = translated([ingress('bootcamp', { paths: [path('/v1', 'kubernetes-bootcamp-v3'), path('/v2', 'kubernetes-bootcamp-v2')] })], before);
     const plan = planChanges(desired(after), actual);
-    expect(ops(plan.actions)).toEqual(['authorizeBackend', 'createTargetGroup', 'modifyRule', 'registerTargets', 'deleteTargetGroup', 'revokeBackend']);
+    expect(ops(plan.actions)).toEqual(['authorizeNodeRules', 'createTargetGroup', 'modifyRule', 'registerTargets', 'deleteTargetGroup', 'revokeNodeRules']);
   });
   it('a member leaving the group removes only its rule, target group and backend rule', () => {
     const ann = (order: string) => ({ 'kubernetes.io/ingress.class': 'alb', 'alb.ingress.kubernetes.io/group.name': 'g', 'alb.ingress.kubernetes.io/group.order': order });
@@ -247,7 +247,7 @@ describe('planChanges', () => {
     const actual = apply(d1, EMPTY, planChanges(d1, EMPTY).actions);
     const onlyA = translated([a], both);
     const plan = planChanges(desired(onlyA), actual);
-    expect(ops(plan.actions)).toEqual(['deleteRule', 'deleteTargetGroup', 'revokeBackend']);
+    expect(ops(plan.actions)).toEqual(['deleteRule', 'deleteTargetGroup', 'revokeNodeRules']);
     expect(plan.actions[0]).toMatchObject({ priority: 20 });
   });
   it('moving the listen port replaces the listener, its rules and the SG ingress, without deleting rules one by one', () => {
@@ -255,7 +255,7 @@ describe('planChanges', () => {
     const actual = apply(d1, EMPTY, planChanges(d1, EMPTY).actions);
     const moved = translated([ingress('bootcamp', { annotations: { 'kubernetes.io/ingress.class': 'alb', 'alb.ingress.kubernetes.io/scheme': 'internet-facing', 'alb.ingress.kubernetes.io/listen-ports': '[{"HTTP": 8080}]' } })], article());
     const plan = planChanges(desired(moved), actual);
-    expect(ops(plan.actions)).toEqual(['authorizeSecurityGroupIngress', 'createListener', 'createRule', 'createRule', 'deleteListener', 'revokeSecurityGroupIngress']);
+    expect(ops(plan.actions)).toEqual(['authorizeGroupIngress', 'createListener', 'createRule', 'createRule', 'deleteListener', 'revokeGroupIngress']);
     expect(planChanges(desired(moved), apply(desired(moved), actual, plan.actions)).actions).toEqual([]);
   });
   it('follows nodes joining and leaving', () => {
@@ -289,7 +289,7 @@ describe('planDeletion', () => {
     const d = desired(article());
     const actual = apply(d, EMPTY, planChanges(d, EMPTY).actions);
     const actions = planDeletion(actual);
-    expect(ops(actions)).toEqual(['deleteLoadBalancer', 'deleteTargetGroup', 'deleteTargetGroup', 'revokeBackend', 'deleteSecurityGroup']);
-    expect(apply(d, actual, actions)).toMatchObject({ loadBalancers: [], targetGroups: [], securityGroups: [], backendRules: [] });
+    expect(ops(actions)).toEqual(['deleteLoadBalancer', 'deleteTargetGroup', 'deleteTargetGroup', 'revokeNodeRules', 'deleteSecurityGroup']);
+    expect(apply(d, actual, actions)).toMatchObject({ loadBalancers: [], targetGroups: [], securityGroups: [], nodeRules: [] });
   });
 });

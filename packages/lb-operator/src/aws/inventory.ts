@@ -1,6 +1,7 @@
-// Every NLB and target group this cluster's lb-operator created, found by the owner tags: core's
-// ElbInventory for the NetworkLoadBalancer kind.
-import { ElbInventory, type AwsClients, type ElbInventoryEntry, type ElbInventoryKind } from '@kube-iaas/core';
+// Every NLB and target group this cluster's lb-operator created, found by the owner tags: the ELBv2
+// layer's inventory for the NetworkLoadBalancer kind.
+import type { AwsClients } from '@kube-iaas/core';
+import { ElbInventory, type ElbInventoryEntry, type ElbInventoryKind } from '@kube-iaas/elbv2';
 import { NLB_KIND } from '../plan/desired.ts';
 
 export type InventoryKind = ElbInventoryKind;

@@ -29,7 +29,7 @@ import {
 } from '@kube-iaas/core';
 import { FINALIZER, NLB_RESOURCE } from '../constants.ts';
 import { foreignInstances, serviceRefConflict } from '../translate/serving.ts';
-import { applyPlan, type ApplyResult } from '../aws/apply.ts';
+import { EVENT_REASONS, applyPlan, type ApplyResult } from '@kube-iaas/elbv2';
 import { ResolveError, type AwsEnvironment } from '../aws/environment.ts';
 import type { Inventory } from '../aws/inventory.ts';
 import { readActual } from '../aws/read.ts';
@@ -59,30 +59,9 @@ export interface NlbControllerDeps {
   provisioningRequeueMs?: number;
 }
 
-const EVENT_REASON: Record<Action['op'], string> = {
-  createLoadBalancer: 'CreatedLoadBalancer',
-  deleteLoadBalancer: 'DeletedLoadBalancer',
-  setSubnets: 'UpdatedLoadBalancer',
-  setIpAddressType: 'UpdatedLoadBalancer',
-  modifyLoadBalancerAttributes: 'UpdatedLoadBalancer',
-  addTags: 'UpdatedTags',
-  createTargetGroup: 'CreatedTargetGroup',
-  modifyTargetGroup: 'UpdatedTargetGroup',
-  modifyTargetGroupAttributes: 'UpdatedTargetGroup',
-  registerTargets: 'RegisteredTargets',
-  deregisterTargets: 'DeregisteredTargets',
-  authorizeIngress: 'AuthorizedIngress',
-  createListener: 'CreatedListener',
-  modifyListener: 'UpdatedListener',
-  deleteListener: 'DeletedListener',
-  deleteTargetGroup: 'DeletedTargetGroup',
-  revokeIngress: 'RevokedIngress',
-  createSecurityGroup: 'CreatedSecurityGroup',
-  authorizeFrontend: 'AuthorizedIngress',
-  revokeFrontend: 'RevokedIngress',
-  setSecurityGroups: 'UpdatedLoadBalancer',
-  deleteSecurityGroup: 'DeletedSecurityGroup',
-};
+
+const NOUN = 'NLB';
+const describe = (a: Action) => describeAction(a, NOUN);
 
 /**
  * Both stages write the one `conditions` list (stage 1 its Accepted, stage 2 Ready and Synced), and a
@@ -156,8 +135,8 @@ export function nlbReconciler(deps: NlbControllerDeps) {
     const actual = await readActual({ clients, owner, status: cr.status, inventory: deps.inventory, securityGroupIds: groups });
     const actions = planDeletion(actual);
     if (actions.length > 0) {
-      await applyPlan({ clients, owner, actual, inventory: deps.inventory, onApplied: (a) => deps.events.normal(cr, EVENT_REASON[a.op], describeAction(a), typeOpt) }, actions);
-      ctx.log.info({ actions: actions.map(describeAction) }, 'AWS resources removed');
+      await applyPlan({ clients, owner, actual, inventory: deps.inventory, noun: NOUN, onApplied: (a) => deps.events.normal(cr, EVENT_REASONS[a.op], describe(a), typeOpt) }, actions);
+      ctx.log.info({ actions: actions.map(describe) }, 'AWS resources removed');
     }
     await removeFinalizer(deps.client, NLB_RESOURCE, cr, FINALIZER);
   }
@@ -254,7 +233,7 @@ export function nlbReconciler(deps: NlbControllerDeps) {
     let applied: ApplyResult;
     try {
       applied = await applyPlan(
-        { clients, owner, actual, keepArn: plan.keep?.arn, frontendGroupId: plan.frontend?.id, inventory: deps.inventory, onApplied: (a) => deps.events.normal(cr, EVENT_REASON[a.op], describeAction(a), typeOpt) },
+        { clients, owner, actual, keepArn: plan.keep?.arn, groupId: plan.group?.id, inventory: deps.inventory, noun: NOUN, onApplied: (a) => deps.events.normal(cr, EVENT_REASONS[a.op], describe(a), typeOpt) },
         plan.actions,
       );
     } catch (e) {
@@ -262,7 +241,7 @@ export function nlbReconciler(deps: NlbControllerDeps) {
       await fail(cr, svc, c.kind === 'throttled' ? 'AwsThrottled' : 'AwsError', `${c.code}: ${c.message}`, !!cr.status?.loadBalancerArn).catch(() => undefined);
       throw e;
     }
-    if (plan.actions.length > 0) ctx.log.info({ calls: applied.calls, actions: plan.actions.map(describeAction) }, 'AWS changed');
+    if (plan.actions.length > 0) ctx.log.info({ calls: applied.calls, actions: plan.actions.map(describe) }, 'AWS changed');
 
     const observed = observedStatus(desired, actual, plan.keep, applied);
     const ruleProblem = applied.ruleError ? classifyAwsError(applied.ruleError) : undefined;

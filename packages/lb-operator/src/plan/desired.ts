@@ -5,9 +5,10 @@ import { NETWORK_LOAD_BALANCER, type NetworkLoadBalancer, type NlbHealthCheckOve
 import { instanceIdOfNode, nameTag, ownedTags, ownerDescription, serviceTags, targetGroupTags, type OwnerRef } from '@kube-iaas/core';
 import { EXCLUDE_FROM_LB_LABEL } from '../constants.ts';
 import { cidrContains } from './cidr.ts';
+import { OWN_GROUP, type GroupRule, type ListenerModel, type SecurityGroupModel } from '@kube-iaas/elbv2';
 import { frontendGroupName, loadBalancerName, targetGroupName } from './names.ts';
 import { checkNodePort, checkPorts, clientCidrs, DEFAULT_PORT_POLICY, type PortPolicy } from './ports.ts';
-import type { DesiredFrontendGroup, DesiredListener, DesiredState, DesiredTargetGroup, FrontendRule, HealthCheckSettings, ListenerProtocol, RuleSpec } from './types.ts';
+import type { DesiredListener, DesiredState, DesiredTargetGroup, HealthCheckSettings, ListenerProtocol, RuleSpec } from './types.ts';
 
 /** A problem that stops planning; `field` is a path in the NetworkLoadBalancer (or the Service). */
 export interface PlanError {
@@ -99,7 +100,7 @@ function nodePortFor(service: V1Service | undefined, l: NlbListener): number | u
   return ports.find((p) => p.port === l.port && p.nodePort)?.nodePort;
 }
 
-function ipProtocols(p: ListenerProtocol): Array<'tcp' | 'udp'> {
+function ipProtocols(p: string): Array<'tcp' | 'udp'> {
   if (p === 'UDP') return ['udp'];
   if (p === 'TCP_UDP') return ['tcp', 'udp'];
   return ['tcp'];
@@ -151,7 +152,7 @@ export function desiredState(inputs: DesiredInputs): { ok: true; desired: Desire
       attributes: { ...(nlb.spec.targetGroupAttributes ?? {}) },
       tags: ownedTags(cluster, owner, { ...userTags, ...(svcRef ? targetGroupTags(svcRef, l.name ?? l.port) : {}) }),
     });
-    const listener: DesiredListener = { port: l.port, protocol: l.protocol ?? 'TCP', targetGroupName: tgName };
+    const listener: DesiredListener = { port: l.port, protocol: l.protocol ?? 'TCP', defaultAction: { type: 'forward', targetGroups: [{ name: tgName, weight: 1 }] } };
     if (listener.protocol === 'TLS') {
       listener.certificateArns = [...(l.certificateArns ?? [])];
       if (l.sslPolicy) listener.sslPolicy = l.sslPolicy;
@@ -177,14 +178,15 @@ export function desiredState(inputs: DesiredInputs): { ok: true; desired: Desire
   }
 
   const description = ownerDescription(cluster, owner);
-  let frontend: DesiredFrontendGroup | undefined;
+  let frontend: SecurityGroupModel | undefined;
   if (inputs.backendGroupId) {
     frontend = {
       name: frontendGroupName(names),
       description: `Frontend of the NLB of NetworkLoadBalancer ${owner.namespace ?? ''}/${owner.name} (kube-iaas)`,
       vpcId: inputs.vpcId,
       tags: ownedTags(cluster, owner, { ...nameTag(frontendGroupName(names)), ...(svcRef ? serviceTags(svcRef) : {}) }),
-      rules: frontendRules(listeners, clients),
+      ingress: frontendRules(listeners, clients),
+      ruleDescription: description,
     };
   }
 
@@ -193,19 +195,22 @@ export function desiredState(inputs: DesiredInputs): { ok: true; desired: Desire
     desired: {
       loadBalancer: {
         name: nlb.spec.loadBalancerName ?? loadBalancerName(names),
+        type: 'network',
         scheme,
         ipAddressType: nlb.spec.ipAddressType ?? 'ipv4',
         subnetIds: inputs.subnets.map((s) => s.id).sort(),
+        // Its own frontend group and the cluster's backend group, when security groups are managed.
+        securityGroups: inputs.backendGroupId ? [OWN_GROUP, inputs.backendGroupId] : [],
         tags: ownedTags(cluster, owner, { ...userTags, ...(svcRef ? serviceTags(svcRef) : {}) }),
         attributes: { ...(nlb.spec.attributes ?? {}) },
-        ...(inputs.backendGroupId ? { backendGroupId: inputs.backendGroupId } : {}),
       },
       targetGroups,
       listeners,
+      rules: [],
       targets: inputs.instanceIds,
-      rules: [...rules.values()],
+      nodeRules: [...rules.values()],
       ruleDescription: description,
-      ...(frontend ? { frontend } : {}),
+      ...(frontend ? { securityGroup: frontend } : {}),
     },
   };
 }
@@ -225,16 +230,12 @@ function portRanges(ports: Iterable<number>): Array<{ from: number; to: number }
  * The frontend group's rules: every client CIDR to the listener ports, per IP protocol. Health checks
  * need nothing here: they leave the NLB through the backend group, which the node group trusts.
  */
-export function frontendRules(listeners: readonly DesiredListener[], cidrs: readonly string[]): FrontendRule[] {
+export function frontendRules(listeners: readonly ListenerModel[], cidrs: readonly string[]): GroupRule[] {
   const ports = { tcp: [] as number[], udp: [] as number[] };
   for (const l of listeners) for (const p of ipProtocols(l.protocol)) ports[p].push(l.port);
-  const out: FrontendRule[] = [];
+  const out: GroupRule[] = [];
   for (const protocol of ['tcp', 'udp'] as const) {
     for (const r of portRanges(ports[protocol])) for (const cidr of cidrs) out.push({ protocol, fromPort: r.from, toPort: r.to, cidr });
   }
   return out;
-}
-
-export function frontendRuleKey(r: FrontendRule): string {
-  return `${r.protocol}|${r.fromPort}|${r.toPort}|${r.cidr}`;
 }

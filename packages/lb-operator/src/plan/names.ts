@@ -1,24 +1,8 @@
-// Deterministic AWS names. A name is a second fence against duplicates after a crash (the first is the
-// owner-tag lookup): the same CR always asks for the same names, and moto does not refuse duplicate
-// load balancer names, so the operator must find before it creates.
-import { elbName } from '@kube-iaas/core';
+// Deterministic AWS names (packages/elbv2's scheme): the same CR always asks for the same names, a second
+// fence against duplicates after a crash (the first is the owner-tag lookup).
+import { elbName, type NameInputs } from '@kube-iaas/elbv2';
 
-export interface NameInputs {
-  cluster: string;
-  namespace: string;
-  name: string;
-  uid: string;
-  scheme: string;
-}
-
-/**
- * The generated load balancer name. It includes the scheme, so a scheme change creates the new NLB
- * beside the old one (make before break) instead of colliding with its name.
- */
-/** `k8s-<ns≤8>-<name≤8>-<hash10>`. */
-export function loadBalancerName(i: NameInputs): string {
-  return elbName(i.namespace, i.name, [i.cluster, i.namespace, i.name, i.uid, i.scheme]);
-}
+export { loadBalancerName, type NameInputs } from '@kube-iaas/elbv2';
 
 /**
  * The target group name for one listener. Everything AWS cannot change on a target group (protocol,

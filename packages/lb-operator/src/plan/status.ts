@@ -1,19 +1,14 @@
 // Pure: the observed part of a NetworkLoadBalancer's status, from the desired state, what was read and
 // what the plan's calls returned.
-import { loadBalancerStatusFields } from '@kube-iaas/core';
 import type { NetworkLoadBalancerStatus } from '@kube-iaas/crds';
-import type { ActualFrontendRule, ActualLoadBalancer, ActualRule, ActualState, DesiredState } from './types.ts';
+import { loadBalancerStatusFields, type ActualLoadBalancer, type ApplyResult } from '@kube-iaas/elbv2';
+import type { ActualState, DesiredState } from './types.ts';
 
-export interface Applied {
-  loadBalancer?: { arn: string; name: string; scheme: string; dnsName?: string; canonicalHostedZoneId?: string; state?: string; subnetIds: string[] } | undefined;
-  targetGroupArns: ReadonlyMap<string, string>;
-  listenerArns: ReadonlyMap<number, string>;
-  rules: readonly ActualRule[];
-  frontendGroupId?: string | undefined;
-  frontendRules?: readonly ActualFrontendRule[];
-}
+export type Applied = Pick<ApplyResult, 'loadBalancer' | 'targetGroupArns' | 'listenerArns' | 'nodeRules' | 'securityGroupId' | 'securityGroupRules'>;
 
 export type ObservedStatus = Omit<NetworkLoadBalancerStatus, 'conditions' | 'observedGeneration'>;
+
+const forwardTo = (l: DesiredState['listeners'][number]) => (l.defaultAction.type === 'forward' ? l.defaultAction.targetGroups[0]?.name : undefined);
 
 export function observedStatus(desired: DesiredState, actual: ActualState, keep: ActualLoadBalancer | undefined, applied: Applied): ObservedStatus {
   const lb = applied.loadBalancer ?? keep;
@@ -23,7 +18,8 @@ export function observedStatus(desired: DesiredState, actual: ActualState, keep:
     const s: NonNullable<ObservedStatus['listeners']>[number] = { port: l.port, protocol: l.protocol };
     const la = applied.listenerArns.get(l.port);
     if (la) s.listenerArn = la;
-    const ta = applied.targetGroupArns.get(l.targetGroupName);
+    const tg = forwardTo(l);
+    const ta = tg ? applied.targetGroupArns.get(tg) : undefined;
     if (ta) s.targetGroupArn = ta;
     return s;
   });
@@ -41,9 +37,9 @@ export function observedStatus(desired: DesiredState, actual: ActualState, keep:
     return s;
   });
   // Rules on the node groups (an NLB without security groups) and on the NLB's own frontend group.
-  const frontendGroupId = applied.frontendGroupId;
-  const frontend = frontendGroupId ? (applied.frontendRules ?? []).map((r) => ({ groupId: frontendGroupId, id: r.id, description: desired.ruleDescription })) : [];
-  out.securityGroupRules = [...applied.rules, ...frontend]
+  const groupId = applied.securityGroupId;
+  const frontend = groupId ? applied.securityGroupRules.map((r) => ({ groupId, id: r.id, description: desired.ruleDescription })) : [];
+  out.securityGroupRules = [...applied.nodeRules, ...frontend]
     .sort((a, b) => (a.id < b.id ? -1 : 1))
     .map((r) => ({ securityGroupId: r.groupId, ruleId: r.id, ...(r.description ? { description: r.description } : {}) }));
   return out;

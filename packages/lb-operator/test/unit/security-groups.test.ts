@@ -41,7 +41,7 @@ function desired(n = nlb(), patch: Partial<DesiredInputs> = {}): DesiredState {
   return r.desired;
 }
 
-const EMPTY: ActualState = { loadBalancers: [], listeners: [], targetGroups: [], rules: [], frontendGroups: [] };
+const EMPTY: ActualState = { loadBalancers: [], listeners: [], targetGroups: [], rules: [], nodeRules: [], securityGroups: [] };
 const ops = (p: { actions: { op: string }[] }) => p.actions.map((a) => a.op);
 
 /** What AWS holds after the plan for `d` ran; `groups: false` for an NLB made before security groups. */
@@ -52,9 +52,10 @@ function converged(d: DesiredState, opts: { groups?: boolean } = {}): ActualStat
       { arn: 'arn:lb/1', name: d.loadBalancer.name, type: 'network', scheme: d.loadBalancer.scheme, ipAddressType: 'ipv4', subnetIds: [...d.loadBalancer.subnetIds], securityGroupIds: groups ? ['sg-backend', 'sg-front'] : [], tags: d.loadBalancer.tags, state: 'active' },
     ],
     targetGroups: d.targetGroups.map((tg) => ({ arn: `arn:tg/${tg.name}`, name: tg.name, protocol: tg.protocol, port: tg.port, vpcId: tg.vpcId, healthCheck: { ...tg.healthCheck }, tags: tg.tags, targets: [...d.targets], healthyTargets: 1 })),
-    listeners: d.listeners.map((l) => ({ arn: `arn:l/${l.port}`, loadBalancerArn: 'arn:lb/1', port: l.port, protocol: l.protocol, targetGroupArn: `arn:tg/${l.targetGroupName}`, certificateArns: [] })),
-    rules: groups ? [] : d.rules.map((r, i) => ({ ...r, id: `sgr-n${i}`, description: d.ruleDescription })),
-    frontendGroups: groups && d.frontend ? [{ id: 'sg-front', name: d.frontend.name, rules: d.frontend.rules.map((r, i) => ({ ...r, id: `sgr-f${i}` })) }] : [],
+    listeners: d.listeners.map((l) => ({ arn: `arn:l/${l.port}`, loadBalancerArn: 'arn:lb/1', port: l.port, protocol: l.protocol, defaultAction: l.defaultAction, forwardArns: [], certificateArns: [] })),
+    rules: [],
+    nodeRules: groups ? [] : d.nodeRules.map((r, i) => ({ ...r, id: `sgr-n${i}`, description: d.ruleDescription })),
+    securityGroups: groups && d.securityGroup ? [{ id: 'sg-front', name: d.securityGroup.name, tags: d.securityGroup.tags, ingress: d.securityGroup.ingress.map((r, i) => ({ ...r, id: `sgr-f${i}` })) }] : [],
   };
 }
 
@@ -134,25 +135,25 @@ describe('port policy', () => {
     // 64 adjacent /24s merge into one /18: allowed
     const adjacent = Array.from({ length: 64 }, (_, i) => `10.1.${i}.0/24`);
     expect(checkPorts(nlb({ sourceRanges: adjacent }), DEFAULT_PORT_POLICY)).toEqual([]);
-    expect(desired(nlb({ sourceRanges: adjacent })).frontend?.rules.map((r) => r.cidr)).toEqual(['10.1.0.0/18']);
+    expect(desired(nlb({ sourceRanges: adjacent })).securityGroup?.ingress.map((r) => r.cidr)).toEqual(['10.1.0.0/18']);
   });
 });
 
 describe('frontend and backend security groups', () => {
   it('a new NLB: its own group first, client CIDRs on the listener ports, created with both groups; nothing on the node group', () => {
     const d = desired(nlb({ sourceRanges: ['203.0.113.0/25', '203.0.113.128/25', '198.51.100.7/32'], listeners: [{ port: 80, protocol: 'TCP', targetPort: 31000 }, { port: 81, protocol: 'TCP_UDP', targetPort: 31001 }] }));
-    expect(d.frontend?.rules).toEqual([
+    expect(d.securityGroup?.ingress).toEqual([
       { protocol: 'tcp', fromPort: 80, toPort: 81, cidr: '198.51.100.7/32' },
       { protocol: 'tcp', fromPort: 80, toPort: 81, cidr: '203.0.113.0/24' },
       { protocol: 'udp', fromPort: 81, toPort: 81, cidr: '198.51.100.7/32' },
       { protocol: 'udp', fromPort: 81, toPort: 81, cidr: '203.0.113.0/24' },
     ]);
-    expect(d.frontend?.tags['kube-iaas.dev/owner-uid']).toBe('uid-1');
+    expect(d.securityGroup?.tags['kube-iaas.dev/owner-uid']).toBe('uid-1');
     const p = planChanges(d, EMPTY);
-    expect(ops(p).slice(0, 3)).toEqual(['createSecurityGroup', 'authorizeFrontend', 'createLoadBalancer']);
-    expect(ops(p)).not.toContain('authorizeIngress');
+    expect(ops(p).slice(0, 3)).toEqual(['createSecurityGroup', 'authorizeGroupIngress', 'createLoadBalancer']);
+    expect(ops(p)).not.toContain('authorizeNodeRules');
     const create = p.actions.find((a) => a.op === 'createLoadBalancer');
-    expect(create?.op === 'createLoadBalancer' && create.lb.backendGroupId).toBe('sg-backend');
+    expect(create?.op === 'createLoadBalancer' && create.lb.securityGroups).toEqual(['<managed>', 'sg-backend']);
   });
 
   it('steady state: no action', () => {
@@ -164,14 +165,14 @@ describe('frontend and backend security groups', () => {
     const d0 = desired(nlb({ sourceRanges: ['203.0.113.0/24'] }));
     const d1 = desired(nlb({ sourceRanges: ['198.51.100.0/24'] }));
     const p = planChanges(d1, converged(d0));
-    expect(ops(p)).toEqual(['authorizeFrontend', 'revokeFrontend']);
+    expect(ops(p)).toEqual(['authorizeGroupIngress', 'revokeGroupIngress']);
   });
 
   it('an NLB created without security groups is kept (AWS cannot add them) and served by merged node-group rules', () => {
     const legacyDesired = desired(nlb({ sourceRanges: ['203.0.113.0/24'] }), { backendGroupId: undefined });
     const actual = converged(legacyDesired, { groups: false });
     // The old layout had one rule per CIDR given; two halves now merge into one.
-    actual.rules = [
+    actual.nodeRules = [
       { id: 'sgr-1', groupId: 'sg-node', protocol: 'tcp', port: 31000, cidr: '203.0.113.0/25', description: legacyDesired.ruleDescription },
       { id: 'sgr-2', groupId: 'sg-node', protocol: 'tcp', port: 31000, cidr: '203.0.113.128/25', description: legacyDesired.ruleDescription },
     ];
@@ -180,14 +181,14 @@ describe('frontend and backend security groups', () => {
     expect(p.keep?.arn).toBe('arn:lb/1');
     expect(ops(p)).not.toContain('setSecurityGroups');
     expect(ops(p)).not.toContain('createSecurityGroup');
-    const add = p.actions.findIndex((a) => a.op === 'authorizeIngress');
-    const revoke = p.actions.findIndex((a) => a.op === 'revokeIngress');
+    const add = p.actions.findIndex((a) => a.op === 'authorizeNodeRules');
+    const revoke = p.actions.findIndex((a) => a.op === 'revokeNodeRules');
     expect(add).toBeGreaterThanOrEqual(0);
     expect(revoke).toBeGreaterThan(add);
     const added = p.actions[add];
-    expect(added?.op === 'authorizeIngress' && added.rules.filter((r) => r.cidr.startsWith('203.')).map((r) => r.cidr)).toEqual(['203.0.113.0/24']);
+    expect(added?.op === 'authorizeNodeRules' && added.rules.filter((r) => r.cidr?.startsWith('203.')).map((r) => r.cidr)).toEqual(['203.0.113.0/24']);
     const revoked = p.actions[revoke];
-    expect(revoked?.op === 'revokeIngress' && revoked.rules.map((r) => r.id)).toEqual(['sgr-1', 'sgr-2']);
+    expect(revoked?.op === 'revokeNodeRules' && revoked.rules.map((r) => r.id)).toEqual(['sgr-1', 'sgr-2']);
   });
 
   it('replacing an NLB made without groups (scheme change): the new one gets both groups, the old node-group rules go last', () => {
@@ -198,7 +199,7 @@ describe('frontend and backend security groups', () => {
     const o = ops(p);
     expect(o.indexOf('createSecurityGroup')).toBeLessThan(o.indexOf('createLoadBalancer'));
     expect(o.indexOf('createListener')).toBeLessThan(o.indexOf('deleteLoadBalancer'));
-    expect(o.indexOf('revokeIngress')).toBeGreaterThan(o.indexOf('deleteLoadBalancer'));
+    expect(o.indexOf('revokeNodeRules')).toBeGreaterThan(o.indexOf('deleteLoadBalancer'));
   });
 
   it('deletion removes the frontend group after the NLB', () => {

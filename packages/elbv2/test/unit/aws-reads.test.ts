@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { AwsError } from '@kube-iaas/core';
 import {
-  AwsError,
   conditionValues,
   describeListeners,
   describeRules,
@@ -9,8 +9,6 @@ import {
   findTargetGroups,
   fromSdkActions,
   fromSdkConditions,
-  isDescribedBy,
-  ownerDescription,
   registeredTargets,
   toSdkActions,
   toSdkConditions,
@@ -155,19 +153,5 @@ describe('ELBv2 describes', () => {
     expect(tgs[0]?.tags).toEqual({ k: 'v' });
     const byName = calls.filter((c) => c.name === 'DescribeTargetGroups' && c.input.Names).map((c) => c.input.Names);
     expect(byName[0]).toEqual(['b', 'gone']);
-  });
-});
-
-describe('isDescribedBy', () => {
-  const cluster = 'int32bit-kubernetes';
-  const owner = { kind: 'ApplicationLoadBalancer', namespace: 'default', name: 'web', uid: 'u-1' };
-  it('recognises the full and the UID-only description of exactly this owner', () => {
-    expect(isDescribedBy(ownerDescription(cluster, owner), cluster, owner)).toBe(true);
-    expect(isDescribedBy(`kube-iaas.dev cluster=${cluster} owner=ApplicationLoadBalancer uid=u-1`, cluster, owner)).toBe(true);
-    expect(isDescribedBy(ownerDescription(cluster, { ...owner, uid: 'u-2' }), cluster, owner)).toBe(false);
-    expect(isDescribedBy(ownerDescription('other', owner), cluster, owner)).toBe(false);
-    expect(isDescribedBy(ownerDescription(cluster, { ...owner, kind: 'NetworkLoadBalancer' }), cluster, owner)).toBe(false);
-    expect(isDescribedBy('allow web', cluster, owner)).toBe(false);
-    expect(isDescribedBy(undefined, cluster, owner)).toBe(false);
   });
 });

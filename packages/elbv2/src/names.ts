@@ -30,3 +30,20 @@ export function nameHash(parts: ReadonlyArray<string | number>): string {
 export function elbName(first: string, second: string, parts: ReadonlyArray<string | number>): string {
   return ['k8s', namePart(first, 8), namePart(second, 8), nameHash(parts)].filter(Boolean).join('-').slice(0, ELB_NAME_MAX);
 }
+
+/** What every name of one owner's resources is made from. */
+export interface NameInputs {
+  cluster: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  scheme: string;
+}
+
+/**
+ * The generated load balancer name, `k8s-<ns≤8>-<name≤8>-<hash10>`. It includes the scheme, so a scheme
+ * change creates the new load balancer beside the old one (make before break) instead of colliding.
+ */
+export function loadBalancerName(i: NameInputs): string {
+  return elbName(i.namespace, i.name, [i.cluster, i.namespace, i.name, i.uid, i.scheme]);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { elbName, nameHash, namePart } from '../../src/aws/elb-names.ts';
+import { elbName, nameHash, namePart } from '../../src/names.ts';
 
 // Pinned: a change here renames every load balancer and target group the operators already made.
 describe('ELB names', () => {
