@@ -31,7 +31,7 @@ export interface CniKubeletOptions {
 }
 
 type PodNet =
-  | { state: 'adding'; done: Promise<void> }
+  | { state: 'adding'; done: Promise<void>; lastError?: string }
   | { state: 'ready'; ip: string; netns: string }
   | { state: 'failed'; message: string; netns: string }
   | { state: 'placeholder' };
@@ -213,7 +213,8 @@ export class CniKubelet implements NodeAgent {
     if (pod.spec?.hostNetwork || !this.topo.nodeNs(node)) return undefined;
     const cur = this.pods.get(uid);
     if (cur?.state === 'ready' || cur?.state === 'placeholder') return undefined;
-    if (cur?.state === 'adding') return 'setting up the pod network (CNI ADD)';
+    // A retry keeps showing the last failure, as kubelet's status does until the sandbox is up.
+    if (cur?.state === 'adding') return cur.lastError ?? 'setting up the pod network (CNI ADD)';
     // Running already without us (on a placeholder, before a pool existed, or before a simulator restart): left so.
     if (!cur && pod.status?.phase === 'Running') return undefined;
     if (!this.pools.has(node) && Date.now() - this.poolsAt > 200) await this.listPools();
@@ -241,12 +242,15 @@ export class CniKubelet implements NodeAgent {
       .then((r) => {
         if (this.pods.get(uid)?.state !== 'adding') return;
         this.firstSeen.delete(uid);
+        // One line per ADD: the eni-operator's benchmark reads when each pod's network was ready from it.
+        this.o.log('CNI ADD', { pod: `${namespace}/${name}`, uid, node, ok: r.ok, ...(r.ok ? { ip: r.ip } : { error: r.message }), cnitoolMs: r.ms, pluginMs: r.pluginMs, returnedAt: Date.now() });
         if (r.ok) this.pods.set(uid, { state: 'ready', ip: r.ip, netns });
         // kubelet's wording for a sandbox whose network could not be set up.
         else this.pods.set(uid, { state: 'failed', netns, message: `Failed to create pod sandbox: plugin type="kube-iaas-eni" name="${this.o.prefix}" failed (add): ${r.message}` });
         this.wake(namespace, name);
       });
-    this.pods.set(uid, { state: 'adding', done });
+    const prev = this.pods.get(uid);
+    this.pods.set(uid, { state: 'adding', done, ...(prev?.state === 'failed' ? { lastError: prev.message } : {}) });
   }
 
   podIP(pod: V1Pod): string | undefined {

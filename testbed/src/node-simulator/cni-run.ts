@@ -22,7 +22,8 @@ export interface CniCall {
   timeoutMs: number;
 }
 
-export type CniOutcome = { ok: true; ip: string } | { ok: false; message: string };
+/** `ms`: cnitool's run, wall; `pluginMs`: the plugin's own process start → exit, from its stderr line. */
+export type CniOutcome = ({ ok: true; ip: string } | { ok: false; message: string }) & { ms?: number; pluginMs?: number };
 
 /**
  * `<prefix>-pod-<namespace>.<name>-<first 8 of the uid>`: `ip netns list` says which pod; the uid part keeps a
@@ -69,10 +70,10 @@ function run(cmd: string, args: string[], env: NodeJS.ProcessEnv, timeoutMs: num
   });
 }
 
-/** The spec's error object (`{"code":…,"msg":…}`) cnitool prints, or the raw output. */
+/** The plugin's message as cnitool prints it (`plugin type="…" failed (add): <msg>`), or the raw output. */
 function errorText(out: string, err: string): string {
-  const m = /\{[^{}]*"msg"\s*:\s*"((?:[^"\\]|\\.)*)"[^{}]*\}/.exec(out + err);
-  if (m) return JSON.parse(`"${m[1]}"`) as string;
+  const m = /plugin type="[^"]*"(?: name="[^"]*")? failed \((?:add|del)\): (.*)/.exec(out + '\n' + err);
+  if (m) return m[1]!.trim();
   return (err || out).trim().split('\n').slice(-3).join(' ') || 'cnitool failed';
 }
 
@@ -83,12 +84,16 @@ export function cniRun(e: CniEnv, cmd: 'add' | 'del', c: CniCall): Promise<CniOu
       if (r.status !== 0) return { ok: false, message: `netns ${c.netns}: ${r.stderr.trim()}` };
     }
     const env = { ...process.env, CNI_PATH: join(c.nodeDir, 'bin'), NETCONFPATH: join(c.nodeDir, 'conf'), CNI_IFNAME: 'eth0', CNI_ARGS: `K8S_POD_NAMESPACE=${c.namespace};K8S_POD_NAME=${c.name}` };
+    const t0 = performance.now();
     const r = await run('ip', ['netns', 'exec', c.nodeNs, e.cnitool, cmd, e.network, `/var/run/netns/${c.netns}`], env, c.timeoutMs);
-    if (r.code !== 0) return { ok: false, message: errorText(r.stdout, r.stderr) };
-    if (cmd === 'del') return { ok: true, ip: '' };
+    const ms = +(performance.now() - t0).toFixed(1);
+    if (r.code !== 0) return { ok: false, message: errorText(r.stdout, r.stderr), ms };
+    const took = /kube-iaas-eni (?:ADD|DEL) took [\d.]+ ms \(process ([\d.]+) ms/.exec(r.stderr);
+    const timing = { ms, ...(took ? { pluginMs: Number(took[1]) } : {}) };
+    if (cmd === 'del') return { ok: true, ip: '', ...timing };
     // The pod's address as its namespace has it, not as the result claims.
     const a = sh('ip', ['-n', c.netns, '-j', '-4', 'addr', 'show', 'dev', 'eth0']);
     const ip = (JSON.parse(a.stdout || '[]') as { addr_info?: { local?: string }[] }[])[0]?.addr_info?.[0]?.local;
-    return ip ? { ok: true, ip } : { ok: false, message: `ADD returned but eth0 in ${c.netns} has no IPv4 address: ${a.stderr.trim()}` };
+    return ip ? { ok: true, ip, ...timing } : { ok: false, message: `ADD returned but eth0 in ${c.netns} has no IPv4 address: ${a.stderr.trim()}`, ...timing };
   });
 }
