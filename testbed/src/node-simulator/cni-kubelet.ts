@@ -26,7 +26,7 @@ export interface CniKubeletOptions {
   agentMain: string;
   /** The conflist's wait for a grant, seconds. */
   grantTimeoutSeconds?: number;
-  /** Unannotated pods on a node whose pool is Ready get the placeholder address after this long (no eni-operator serves it). */
+  /** Unannotated pods on a node whose pool is not at its limit get the placeholder address after this long (no eni-operator serves it). */
   unservedAfterMs?: number;
 }
 
@@ -44,7 +44,7 @@ export class CniKubelet implements NodeAgent {
   private readonly agents = new Map<string, ChildProcess>();
   private readonly pods = new Map<string, PodNet>();
   private readonly firstSeen = new Map<string, number>();
-  /** Node name → the pool's Ready status ('True', 'False', or '' without one). */
+  /** Node name → the pool's Ready condition as `status/reason` ('' without one). */
   private pools = new Map<string, string>();
   private readonly instances = new Map<string, SimInstance>();
   private relay: Server | undefined;
@@ -172,8 +172,11 @@ export class CniKubelet implements NodeAgent {
     this.poolsAt = Date.now();
     const res = (await this.o.kc.makeApiClient(CustomObjectsApi)
       .listClusterCustomObject({ group: 'network.kube-iaas.dev', version: 'v1alpha1', plural: 'enipools' })
-      .catch(() => ({ items: [] }))) as { items?: { metadata?: { name?: string }; status?: { conditions?: { type: string; status: string }[] } }[] };
-    this.pools = new Map((res.items ?? []).map((p) => [p.metadata?.name ?? '', p.status?.conditions?.find((c) => c.type === 'Ready')?.status ?? '']));
+      .catch(() => ({ items: [] }))) as { items?: { metadata?: { name?: string }; status?: { conditions?: { type: string; status: string; reason?: string }[] } }[] };
+    this.pools = new Map((res.items ?? []).map((p) => {
+      const ready = p.status?.conditions?.find((c) => c.type === 'Ready');
+      return [p.metadata?.name ?? '', ready ? `${ready.status}/${ready.reason ?? ''}` : ''];
+    }));
   }
 
   private async syncEnis(insts: SimInstance[]): Promise<void> {
@@ -204,7 +207,7 @@ export class CniKubelet implements NodeAgent {
 
   /**
    * Whether this node's pods go through the CNI: only when the node has an EniPool (the eni-operator is its
-   * IPAM). A pod nobody annotates while its pool says addresses are free has no IPAM serving it (an operator
+   * IPAM). A pod nobody annotates while its pool is not at its limit has no IPAM serving it (an operator
    * stopped, its pools left behind): it gets the placeholder address rather than waiting forever.
    */
   async podNotReady(pod: V1Pod, inst: SimInstance): Promise<string | undefined> {
@@ -221,10 +224,11 @@ export class CniKubelet implements NodeAgent {
     const ready = this.pools.get(node);
     if (ready === undefined) return undefined;
     const annotated = Boolean(pod.metadata?.annotations?.[IP_ANNOTATION]);
-    if (!annotated && ready === 'True') {
+    // Only a pool at its limit makes an unannotated pod's ADD worth starting: the plugin waits and fails naming it.
+    if (!annotated && ready !== 'False/AddressLimitReached') {
       const first = this.firstSeen.get(uid) ?? Date.now();
       this.firstSeen.set(uid, first);
-      if (Date.now() - first < (this.o.unservedAfterMs ?? 8000)) return cur?.state === 'failed' ? cur.message : 'waiting for an address from the eni-operator';
+      if (Date.now() - first < (this.o.unservedAfterMs ?? 30_000)) return cur?.state === 'failed' ? cur.message : 'waiting for an address from the eni-operator';
       this.o.log('CNI: no address granted and the pool has free ones (no eni-operator serving it?): placeholder address', { pod: `${pod.metadata!.namespace}/${pod.metadata!.name}`, node });
       this.pods.set(uid, { state: 'placeholder' });
       return undefined;

@@ -17,5 +17,6 @@ export function cniKubeletFromEnv(
     return undefined;
   }
   const grant = Number(env.NODE_SIM_CNI_GRANT_TIMEOUT ?? '10');
-  return new CniKubelet({ ...deps, prefix, root, cnitoolDir, agentMain, grantTimeoutSeconds: grant > 0 ? grant : 10 });
+  const unserved = Number(env.NODE_SIM_CNI_UNSERVED_SECONDS ?? '30');
+  return new CniKubelet({ ...deps, prefix, root, cnitoolDir, agentMain, grantTimeoutSeconds: grant > 0 ? grant : 10, unservedAfterMs: (unserved > 0 ? unserved : 30) * 1000 });
 }
