@@ -24,6 +24,7 @@ import { ensureMoto } from './moto.ts';
 import { repoRoot, stateDir } from './paths.ts';
 import { generatePki } from './pki.ts';
 import { csiNodeEnv, removeNodeStorage } from './node-storage.ts';
+import { cniNodeEnv, removeNodeNetwork } from './node-network.ts';
 import { withStateLock } from './lock.ts';
 import { freePort, isAlive, startDetached, stopGroup, tail, waitFor } from './proc.ts';
 
@@ -122,6 +123,8 @@ async function upLocked(log: Log): Promise<TestbedState> {
     await downLocked(() => undefined);
   }
   const began = Date.now();
+  const leftNs = removeNodeNetwork(dir);
+  if (leftNs) log(`removed what a previous node simulator left: ${leftNs} network namespaces`);
   const left = removeNodeStorage(dir);
   if (left.mounts || left.loops) log(`removed what a previous node simulator left: ${left.mounts} mounts, ${left.loops} loop devices`);
   mkdirSync(join(dir, 'logs'), { recursive: true });
@@ -176,7 +179,8 @@ function startNodeSimulator(s: TestbedState, l: Layout, log: Log): number {
   const main = join(repoRoot(), 'testbed', 'src', 'node-simulator', 'main.ts');
   // The simulator logs the reason itself when the machine cannot run the node plugin.
   const csi = csiNodeEnv(l.dir, log);
-  const env = { ...process.env, ...awsEnv(s), KUBECONFIG: kubeconfigPath(l.dir, 'node-simulator'), ...(typeof csi === 'string' ? {} : csi) };
+  const cni = cniNodeEnv(l.dir, log);
+  const env = { ...process.env, ...awsEnv(s), KUBECONFIG: kubeconfigPath(l.dir, 'node-simulator'), ...(typeof csi === 'string' ? {} : csi), ...(typeof cni === 'string' ? { NODE_SIM_NO_CNI_REASON: cni } : cni) };
   return startDetached(process.execPath, [main], logFile(l, 'node-simulator'), env);
 }
 
@@ -250,6 +254,7 @@ async function downLocked(log: Log, opts: { keepLogs?: boolean } = {}): Promise<
   }
   for (const f of ['controller-manager', 'scheduler', 'node-simulator']) rmSync(join(dir, `${f}.kubeconfig`), { force: true });
   // The simulator unmounts at stop; a killed one leaves mounts and loop devices, and the volumes' data goes now.
+  removeNodeNetwork(dir);
   removeNodeStorage(dir);
   if (!opts.keepLogs) rmSync(join(dir, 'logs'), { recursive: true, force: true });
   log('testbed stopped');

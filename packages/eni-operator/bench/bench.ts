@@ -13,6 +13,9 @@
 // allocator and annotates before it records) and with leader election off (record first, then
 // annotate — the order that lets several replicas allocate). A table of the runs ends the output.
 // BENCH_ONLY_WARM=1 stops after the warm runs; BENCH_WARM_PODS sets their size (default 50).
+// The node half (bench/cni.ts, when the simulator wires pods: root), with BENCH_CNI=1 after the annotate-first
+// run: pod bound → CNI ADD returned, the plugin's run time, the agent's RSS; BENCH_ONLY_CNI=1 runs the floor
+// and that part only, BENCH_CNI_PODS sets its size (default 30). Not yet run (see the README).
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
@@ -21,6 +24,7 @@ import { Informer, resources } from '@kube-iaas/core';
 import { readState } from '@kube-iaas/testbed';
 import { ENI_POOL_RESOURCE, IP_ANNOTATION } from '../src/constants.ts';
 import { OperatorProcess, clients, leaderArgs, waitFor } from '../test/integration/harness.ts';
+import { cniBench } from './cni.ts';
 
 const account = readState()?.account;
 if (!account) throw new Error('testbed not running');
@@ -141,6 +145,31 @@ console.log(JSON.stringify({ cpus: os.cpus().length, cpu: os.cpus()[0]?.model, m
 await deleteBenchPods();
 const warmPods = Number(process.env.BENCH_WARM_PODS ?? 50);
 
+let floorPatch = stats([]);
+
+/** The node half, on a warm pool with the operator as deployed; the floor measured above is beside it. */
+async function cniPart(op: OperatorProcess): Promise<void> {
+  if (process.getuid?.() !== 0) return console.log(JSON.stringify({ label: 'node half skipped: the simulator wires pods only as root' }));
+  await warmPool();
+  const r = await cniBench(c, xlarge, Number(process.env.BENCH_CNI_PODS ?? 30));
+  const times = operatorTimes(op);
+  const own = stats(r.names.map((x) => times.get(x)?.ownMs).filter((x): x is number => x !== undefined));
+  const toAnn = stats(r.boundToAnnotation);
+  const out = {
+    'pod bound → CNI ADD returned': fmt(stats(r.boundToAdd)),
+    'of it: bound → annotation (bench watch)': fmt(toAnn),
+    'annotation → ADD returned': fmt(stats(r.annotationToAdd)),
+    'cnitool ADD, wall': fmt(stats(r.cnitool)),
+    'plugin ADD, process start → exit': fmt(stats(r.plugin)),
+    'operator own share (delivery → patch sent)': `${fmt(own)} (target p99 ≤ 10)`,
+    'floor PATCH (same run)': fmt(floorPatch),
+    'bound → annotation p99 vs 1.25 × floor PATCH p99': `${toAnn.p99} vs ${+(1.25 * floorPatch.p99).toFixed(1)}`,
+    'agent RSS idle / with 110 pods (MiB)': `${r.rssIdle.toFixed(1)} / ${r.rss110.toFixed(1)} (${r.running110} Running; target < 80)`,
+  };
+  console.log(JSON.stringify({ label: 'node half (CNI through cnitool, warm pool, annotate first)', pods: r.names.length, loadavg: +os.loadavg()[0]!.toFixed(1), ...out }));
+  console.table(Object.entries(out).map(([what, ms]) => ({ what, 'p50 / p99 (ms)': ms })));
+}
+
 // 0. The API server's floor, no operator running: the bench's own watch sees the pod (as the
 //    operator's informer would), then one merge PATCH with the four annotations, timed. Whatever
 //    design annotates a bound pod pays at least this.
@@ -156,9 +185,21 @@ const warmPods = Number(process.env.BENCH_WARM_PODS ?? 50);
     await c.kube.patch(resources.Pod, { name, namespace: NS }, { metadata: { annotations: { [IP_ANNOTATION]: `10.255.0.${i + 1}`, 'network.kube-iaas.dev/eni': 'eni-floor', 'network.kube-iaas.dev/device-index': '1', 'network.kube-iaas.dev/route-table': '2' } } });
     patchMs.push(performance.now() - t0);
   }
+  floorPatch = stats(patchMs);
   console.log(JSON.stringify({ label: 'floor: one pod PATCH after the watch sees the pod (no operator)', pods: warmPods, patchMs: stats(patchMs) }));
   rows.push({ run: 'floor: the bench patches each pod itself, no operator (API server only)', 'load avg': +os.loadavg()[0]!.toFixed(1), pods: warmPods, 'operator ms p50 / p99': '—', 'of it, warm path: n, p50 / p99': '—', 'warm path, own (until the patch is sent)': '—', 'status write ms': '—', 'annotate ms': fmt(stats(patchMs)), 'queued ms': '—', 'wall ms p50 / p99': '—' });
   await deleteBenchPods();
+}
+
+if (process.env.BENCH_ONLY_CNI) {
+  const o = await OperatorProcess.start([...leaderArgs('bench'), '--leaked-eni-sweep-interval=0', '--cooldown=1s']);
+  try {
+    await cniPart(o);
+  } finally {
+    await o.stop();
+    watch.stop();
+  }
+  process.exit(0);
 }
 
 // 1a. Warm pool (warmEni=1), leader election off: record first, then annotate.
@@ -178,6 +219,7 @@ try {
   await warmPool();
   await run('warm pool, annotate first (leader election on, as deployed)', 'warm', warmPods, op);
   await deleteBenchPods();
+  if (process.env.BENCH_CNI) await cniPart(op);
   if (process.env.BENCH_ONLY_WARM) throw new Error('BENCH_ONLY_WARM: done after the warm runs');
   await waitFor('warm pool again', async () => (await pool())?.status?.summary?.enis === 1 && (await pool())?.status?.summary?.cooling === 0, 120_000, 500);
 

@@ -4,6 +4,7 @@ import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import { ebsVolumeSlots } from '@kube-iaas/core';
 import { NodeSimulator, type SimulatorHooks } from './simulator.ts';
 import { csiKubeletFromEnv } from './csi-setup.ts';
+import { cniKubeletFromEnv } from './cni-setup.ts';
 
 /**
  * Entry point of the testbed's node simulator: a stand-in for every kubelet of the cluster, run
@@ -39,8 +40,9 @@ const csiDrivers = (process.env.NODE_SIM_CSI_DRIVERS ?? 'ebs.kube-iaas.dev')
 const log = (msg: string, fields?: Record<string, unknown>) => console.log(JSON.stringify({ time: new Date().toISOString(), component: 'node-simulator', msg, ...fields }));
 const ec2 = new EC2Client({ region });
 const csiKubelet = csiKubeletFromEnv(process.env, { kc, ec2, log });
+const cniKubelet = cniKubeletFromEnv(process.env, { kc, ec2, log, cluster: env('CLUSTER_NAME') });
 const hooks: SimulatorHooks = {
-  agents: csiKubelet ? [csiKubelet] : [],
+  agents: [csiKubelet, cniKubelet].filter((a) => a !== undefined),
   csiDrivers: (inst, facts) =>
     csiDrivers.map((name) => ({
       name,
@@ -50,6 +52,7 @@ const hooks: SimulatorHooks = {
     })),
 };
 const sim = new NodeSimulator({ kc, ec2, log, autoScaling: new AutoScalingClient({ region }), cluster: env('CLUSTER_NAME'), region, podIpSource: source, hooks });
+if (cniKubelet) cniKubelet.wake = (namespace, name) => sim.wake(namespace, name);
 
 for (;;) {
   try {

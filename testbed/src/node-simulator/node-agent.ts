@@ -19,6 +19,8 @@ export interface NodeAgent {
   sync?(): Promise<void>;
   /** Why the pod cannot start yet on that node (it stays Pending, ContainerCreating, with this message), or undefined. */
   podNotReady?(pod: V1Pod, inst: SimInstance): Promise<string | undefined>;
+  /** The address a network plugin configured in the pod's namespace; the pod's status.podIP when set. */
+  podIP?(pod: V1Pod, inst: SimInstance): string | undefined;
   /** The pod is being deleted (or is gone): undo what podNotReady set up, before the object goes. */
   podStopped?(pod: V1Pod, inst: SimInstance): Promise<void>;
   /**

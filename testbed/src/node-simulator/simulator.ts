@@ -17,6 +17,8 @@ import { ASG_NAME_INSTANCE_TAG, asgNodeSettings, NO_ASG_SETTINGS, type AsgNodeSe
 import { newNode, nodeNameFor, nodeStatus, type SimInstance } from './node-object.ts';
 import { podStatus, type PodGate } from './pod-status.ts';
 import type { NodeAgent } from './node-agent.ts';
+import { LocalPodIps } from './local-ips.ts';
+import { volumesNotReady } from './volume-gate.ts';
 
 /** The annotation the eni-operator writes with a pod's VPC address. */
 export const POD_IP_ANNOTATION = 'network.kube-iaas.dev/ip';
@@ -71,8 +73,7 @@ export class NodeSimulator {
   private readonly storage: StorageV1Api;
   private readonly nodes = new Map<string, ManagedNode>();
   private readonly typeFacts = new Map<string, InstanceTypeFacts>();
-  private readonly podIps = new Map<string, string>();
-  private readonly usedIps = new Set<string>();
+  private readonly localIps = new LocalPodIps();
   private nextNodeIndex = 1;
   private podInformer: (Informer<V1Pod> & ObjectCache<V1Pod>) | undefined;
   private timers: NodeJS.Timeout[] = [];
@@ -308,6 +309,12 @@ export class NodeSimulator {
     return `${p.metadata?.namespace}/${p.metadata?.name}`;
   }
 
+  /** A node agent's work for the pod finished (e.g. its CNI ADD): look at it now rather than at the next poll. */
+  wake(namespace: string, name: string): void {
+    const p = this.podInformer?.get(name, namespace);
+    if (p) this.enqueue(p);
+  }
+
   private enqueue(p: V1Pod): void {
     if (!p.spec?.nodeName || !this.nodes.has(p.spec.nodeName)) return;
     this.pending.add(this.key(p));
@@ -346,7 +353,7 @@ export class NodeSimulator {
       await this.core
         .deleteNamespacedPod({ name: name!, namespace: namespace!, gracePeriodSeconds: 0, body: { gracePeriodSeconds: 0, preconditions: { uid } } })
         .catch((e) => ([404, 409].includes(status(e) ?? 0) ? undefined : Promise.reject(e)));
-      this.releaseIp(uid!);
+      this.localIps.release(uid!);
       return;
     }
     if (pod.status?.phase === 'Succeeded' || pod.status?.phase === 'Failed') return;
@@ -363,40 +370,22 @@ export class NodeSimulator {
   }
 
   private async gate(pod: V1Pod, node: ManagedNode): Promise<PodGate> {
-    const waiting = await this.volumesNotReady(pod, pod.spec!.nodeName!);
+    const waiting = await volumesNotReady(this.core, this.storage, pod, pod.spec!.nodeName!);
     if (waiting) return { ready: false, reason: 'ContainerCreating', message: waiting };
     for (const a of this.agents) {
       const notReady = await a.podNotReady?.(pod, node.instance).finally(() => this.postIfInUseChanged(node));
       if (notReady) return { ready: false, reason: 'ContainerCreating', message: notReady };
     }
     if (pod.spec?.hostNetwork) return { ready: true, podIP: node.instance.privateIp };
+    for (const a of this.agents) {
+      const ip = a.podIP?.(pod, node.instance);
+      if (ip) return { ready: true, podIP: ip };
+    }
     const annotated = pod.metadata?.annotations?.[POD_IP_ANNOTATION];
     if (annotated) return { ready: true, podIP: annotated };
     if (this.opts.podIpSource === 'annotation')
       return { ready: false, reason: 'ContainerCreating', message: `waiting for an address (annotation ${POD_IP_ANNOTATION})` };
-    return { ready: true, podIP: this.localIp(pod.metadata!.uid!, node.index, pod.status?.podIP) };
-  }
-
-  /** kubelet does not start a pod until each CSI volume is attached to its node. */
-  private async volumesNotReady(pod: V1Pod, nodeName: string): Promise<string | undefined> {
-    for (const v of pod.spec?.volumes ?? []) {
-      const claim = v.persistentVolumeClaim?.claimName;
-      if (!claim) continue;
-      const pvc = await this.core.readNamespacedPersistentVolumeClaim({ name: claim, namespace: pod.metadata!.namespace! }).catch(() => undefined);
-      const pvName = pvc?.spec?.volumeName;
-      if (!pvName) return `waiting for claim ${claim} to be bound`;
-      const pv = await this.core.readPersistentVolume({ name: pvName });
-      const driver = pv.spec?.csi?.driver;
-      if (!driver) continue;
-      const csiDriver = await this.storage.readCSIDriver({ name: driver }).catch(() => undefined);
-      if (csiDriver?.spec?.attachRequired === false) continue;
-      const attachments = await this.storage.listVolumeAttachment();
-      const attached = attachments.items.some(
-        (a) => a.spec.attacher === driver && a.spec.nodeName === nodeName && a.spec.source.persistentVolumeName === pvName && a.status?.attached,
-      );
-      if (!attached) return `waiting for volume ${pvName} to be attached to ${nodeName}`;
-    }
-    return undefined;
+    return { ready: true, podIP: this.localIps.get(pod.metadata!.uid!, node.index, pod.status?.podIP) };
   }
 
   private async podStopped(pod: V1Pod): Promise<void> {
@@ -404,29 +393,5 @@ export class NodeSimulator {
     if (!node) return;
     for (const a of this.agents) await a.podStopped?.(pod, node.instance);
     await this.postIfInUseChanged(node);
-  }
-
-  private localIp(uid: string, nodeIndex: number, current: string | undefined): string {
-    const known = this.podIps.get(uid) ?? current;
-    if (known) {
-      this.podIps.set(uid, known);
-      this.usedIps.add(known);
-      return known;
-    }
-    // 100.64.0.0/10 (shared address space) makes clear these are not VPC addresses.
-    for (let n = 2; n < 65_000; n++) {
-      const ip = `100.${64 + (nodeIndex % 64)}.${Math.floor(n / 256)}.${n % 256}`;
-      if (n % 256 === 0 || n % 256 === 255 || this.usedIps.has(ip)) continue;
-      this.usedIps.add(ip);
-      this.podIps.set(uid, ip);
-      return ip;
-    }
-    throw new Error('simulated pod address space exhausted');
-  }
-
-  private releaseIp(uid: string): void {
-    const ip = this.podIps.get(uid);
-    if (ip) this.usedIps.delete(ip);
-    this.podIps.delete(uid);
   }
 }

@@ -37,7 +37,7 @@ import {
 } from '@kube-iaas/core';
 import { CONFLICT_CONDITION, ENI_POOL_RESOURCE, FINALIZER } from '../constants.ts';
 import { InstanceGoneError, applyPoolPlan, attachEni, deleteEni, foreignDuplicates, networkRefusal, ownedEnis, readActual, toPoolEni, type ActualPool, type ApplyContext, type NetworkAllowance } from '../aws/eni.ts';
-import { capacityOf, conflictMessage, decidedWithoutTags, dedupeEnis, nextDeviceIndex, planFromStatus, poolFailure, restorations, routeTableOf, withCounts, withReady, withoutAddresses, type PoolAction, type Removal } from '../plan/index.ts';
+import { awsReservedAddress, capacityOf, conflictMessage, decidedWithoutTags, dedupeEnis, nextDeviceIndex, planFromStatus, poolFailure, restorations, routeTableOf, withCounts, withReady, withoutAddresses, type PoolAction, type Removal } from '../plan/index.ts';
 import { claimInput } from './claim.ts';
 import { poolMetrics } from './metrics.ts';
 import { podsWanting } from './pods.ts';
@@ -234,7 +234,8 @@ export function poolReconciler(deps: PoolControllerDeps) {
         return { requeueAfter: 1 };
       }
       // moto repeats addresses (see README): a copy on a second ENI of this instance is released.
-      const deduped = dedupeEnis(actual.attached.map(toPoolEni), actual.attached.flatMap((n) => n.primaryPrivateIpAddress ?? []));
+      const awsKept = new Set(actual.attached.flatMap((n) => n.privateIpAddresses.filter((ip) => ip !== n.primaryPrivateIpAddress && awsReservedAddress(ip, actual.subnetCidrs.get(n.subnetId) ?? '0.0.0.0/32'))));
+      const deduped = dedupeEnis(actual.attached.map(toPoolEni), actual.attached.flatMap((n) => n.primaryPrivateIpAddress ?? []), awsKept);
       if (deduped.duplicates.length > 0) {
         ctx.log.warn({ duplicates: deduped.duplicates }, 'an address is assigned to two ENIs; releasing the copies');
         await store.update(

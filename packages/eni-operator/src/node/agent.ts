@@ -17,6 +17,7 @@ const { values: f } = parseArgs({
     'vpc-cidrs': { type: 'string', default: '' },
     'primary-ip': { type: 'string' },
     'kube-api-server': { type: 'string' },
+    'kube-api-socket': { type: 'string' },
     'kube-ca-file': { type: 'string' },
     'kube-client-cert-file': { type: 'string' },
     'kube-client-key-file': { type: 'string' },
@@ -58,7 +59,7 @@ async function startKubeSource(): Promise<ViewSource> {
   const [{ kubeSource }, { connFromFlags }] = await Promise.all([import('./agent/kube-source.ts'), import('./agent/kube-watch.ts')]);
   let conn;
   try {
-    conn = connFromFlags({ server: f['kube-api-server'], caFile: f['kube-ca-file'], certFile: f['kube-client-cert-file'], keyFile: f['kube-client-key-file'], tokenFile: f['kube-token-file'] });
+    conn = connFromFlags({ server: f['kube-api-server'], socketPath: f['kube-api-socket'], caFile: f['kube-ca-file'], certFile: f['kube-client-cert-file'], keyFile: f['kube-client-key-file'], tokenFile: f['kube-token-file'] });
   } catch (err) {
     fail((err as Error).message);
   }

@@ -137,14 +137,27 @@ export function nextDeviceIndex(taken: Iterable<number>, maxEnis: number): numbe
 }
 
 /**
+ * AWS keeps five addresses of every subnet for itself (the network address, the router at + 1, DNS at + 2,
+ * + 3, and the last): it never hands them out; moto does. Such an address would shadow the subnet's gateway
+ * on a node, so it is released like a repeated one (`reserved` of dedupeEnis).
+ */
+export function awsReservedAddress(ip: string, cidr: string): boolean {
+  const n = (s: string): number => s.split('.').reduce((a, o) => a * 256 + Number(o), 0);
+  const [base, bits] = cidr.split('/') as [string, string];
+  const size = 2 ** (32 - Number(bits));
+  const off = n(ip) - n(base);
+  return off >= 0 && off < size && (off <= 3 || off === size - 1);
+}
+
+/**
  * An address must belong to one ENI. AWS guarantees it; the moto emulator does not (it picks
  * secondary addresses at random and can repeat one across ENIs). The lowest device index keeps the
  * address; the copies on other ENIs are returned for release and left out of planning. A secondary
  * equal to a primary address in `primaryIps` (moto has handed out a node's own IP) is left out of
  * planning too but not released: what moto would unassign then is not certain, and the primary
- * address must never go.
+ * address must never go. Addresses in `reserved` (AWS-reserved ones moto handed out) are released too.
  */
-export function dedupeEnis(enis: readonly PoolEni[], primaryIps: Iterable<string> = []): { enis: PoolEni[]; duplicates: { eniId: string; ips: string[] }[] } {
+export function dedupeEnis(enis: readonly PoolEni[], primaryIps: Iterable<string> = [], reserved: ReadonlySet<string> = new Set()): { enis: PoolEni[]; duplicates: { eniId: string; ips: string[] }[] } {
   const primaries = new Set<string>(primaryIps);
   const seen = new Set<string>();
   const out: PoolEni[] = [];
@@ -154,7 +167,7 @@ export function dedupeEnis(enis: readonly PoolEni[], primaryIps: Iterable<string
     const dup: string[] = [];
     for (const ip of e.secondaryIps) {
       if (primaries.has(ip)) continue;
-      (seen.has(ip) ? dup : keep).push(ip);
+      (seen.has(ip) || reserved.has(ip) ? dup : keep).push(ip);
     }
     for (const ip of keep) seen.add(ip);
     out.push({ ...e, secondaryIps: keep });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { allocate, capacityOf, dedupeEnis, desiredAddresses, expireCooling, freeAddresses, nextDeviceIndex, planPool, release, routeTableOf, type PoolEni, type PoolInput } from '../../src/plan/index.ts';
+import { allocate, awsReservedAddress, capacityOf, dedupeEnis, desiredAddresses, expireCooling, freeAddresses, nextDeviceIndex, planPool, release, routeTableOf, type PoolEni, type PoolInput } from '../../src/plan/index.ts';
 
 const C5_LARGE = { maxEnis: 3, ipv4PerEni: 10 };
 const C5_XLARGE = { maxEnis: 4, ipv4PerEni: 15 };
@@ -203,5 +203,15 @@ describe('an address on two ENIs (moto repeats random addresses)', () => {
     const r = allocate(enis, [], [], [1, 2, 3, 4].map((n) => ({ namespace: 'd', name: `p${n}`, uid: `u${n}` })), new Date());
     expect(r.granted.map((g) => g.ip).sort()).toEqual(['10.0.0.7', '10.0.0.8', '10.0.0.9']);
     expect(r.waiting).toHaveLength(1);
+  });
+});
+
+describe('AWS-reserved addresses (moto hands them out)', () => {
+  it('are the network address, + 1 … + 3 and the last of the subnet, and are released like repeated ones', () => {
+    expect(['192.168.193.0', '192.168.193.1', '192.168.193.2', '192.168.193.3', '192.168.193.255'].map((ip) => awsReservedAddress(ip, '192.168.193.0/24'))).toEqual([true, true, true, true, true]);
+    expect(['192.168.193.4', '192.168.193.254', '192.168.195.1'].map((ip) => awsReservedAddress(ip, '192.168.193.0/24'))).toEqual([false, false, false]);
+    const r = dedupeEnis([{ eniId: 'eni-a', deviceIndex: 0, secondaryIps: ['192.168.193.1', '192.168.193.10'] }], [], new Set(['192.168.193.1']));
+    expect(r.enis[0]!.secondaryIps).toEqual(['192.168.193.10']);
+    expect(r.duplicates).toEqual([{ eniId: 'eni-a', ips: ['192.168.193.1'] }]);
   });
 });

@@ -11,11 +11,16 @@ export interface ApiConn {
   key?: Buffer;
   /** Re-read at every request: projected service account tokens rotate. */
   tokenFile?: string;
+  /**
+   * A unix socket that leads to the API server (a node-local relay): used instead of TCP, while TLS is still
+   * checked against `server`'s host. The testbed's agents run in network namespaces that cannot reach 127.0.0.1.
+   */
+  socketPath?: string;
 }
 
 const SA = '/var/run/secrets/kubernetes.io/serviceaccount';
 
-export function connFromFlags(f: { server?: string | undefined; caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined; tokenFile?: string | undefined }): ApiConn {
+export function connFromFlags(f: { server?: string | undefined; socketPath?: string | undefined; caFile?: string | undefined; certFile?: string | undefined; keyFile?: string | undefined; tokenFile?: string | undefined }): ApiConn {
   const host = process.env['KUBERNETES_SERVICE_HOST'];
   const port = process.env['KUBERNETES_SERVICE_PORT'] ?? '443';
   const server = f.server ?? (host ? `https://${host.includes(':') ? `[${host}]` : host}:${port}` : '');
@@ -31,6 +36,7 @@ export function connFromFlags(f: { server?: string | undefined; caFile?: string 
   if (key) conn.key = key;
   const tokenFile = f.tokenFile ?? (inCluster && !cert ? `${SA}/token` : undefined);
   if (tokenFile) conn.tokenFile = tokenFile;
+  if (f.socketPath) conn.socketPath = f.socketPath;
   return conn;
 }
 
@@ -40,7 +46,9 @@ function options(conn: ApiConn, path: string): RequestOptions {
   const u = new URL(conn.server + path);
   const headers: Record<string, string> = { Accept: 'application/json', 'User-Agent': 'kube-iaas-eni-agent' };
   if (conn.tokenFile) headers['Authorization'] = `Bearer ${readFileSync(conn.tokenFile, 'utf8').trim()}`;
-  return { hostname: u.hostname.replace(/^\[|\]$/g, ''), port: u.port || 443, path: u.pathname + u.search, headers, ca: conn.ca, cert: conn.cert, key: conn.key };
+  const hostname = u.hostname.replace(/^\[|\]$/g, '');
+  const via = conn.socketPath ? { socketPath: conn.socketPath } : {};
+  return { hostname, port: u.port || 443, path: u.pathname + u.search, headers, ca: conn.ca, cert: conn.cert, key: conn.key, ...via };
 }
 
 function getJson<T>(conn: ApiConn, path: string): Promise<T> {
@@ -50,7 +58,7 @@ function getJson<T>(conn: ApiConn, path: string): Promise<T> {
       res.setEncoding('utf8');
       res.on('data', (d: string) => (body += d));
       res.on('end', () => {
-        if ((res.statusCode ?? 0) >= 300) reject(new Error(`GET ${path}: ${res.statusCode} ${body.slice(0, 200)}`));
+        if ((res.statusCode ?? 0) >= 300) reject(Object.assign(new Error(`GET ${path}: ${res.statusCode} ${body.slice(0, 200)}`), { status: res.statusCode }));
         else resolve(JSON.parse(body) as T);
       });
     });
@@ -92,7 +100,16 @@ export function listWatch<T extends Obj>(conn: ApiConn, path: string, fieldSelec
       markSynced();
       changed();
       watch(list.metadata?.resourceVersion ?? '');
-    } catch {
+    } catch (err) {
+      // The resource does not exist yet (the EniPool CRD before the operator installed it): nothing to serve
+      // from it, which is an answer; look again soon rather than after an ever longer backoff.
+      if ((err as { status?: number }).status === 404) {
+        items.clear();
+        markSynced();
+        changed();
+        setTimeout(() => void relist(), 2000).unref();
+        return;
+      }
       retry();
     }
   };
