@@ -3,6 +3,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { awsEnv, down, isRunning, up } from '../testbed/src/testbed.ts';
 import { repoRoot, stateDir } from '../testbed/src/paths.ts';
+import { identityEnv } from '../testbed/src/identities.ts';
 
 /**
  * `npm start`: the whole system in the foreground. With no KUBECONFIG and no AWS settings it
@@ -49,7 +50,9 @@ function readable(name: string, line: string): string {
 const children: ChildProcess[] = [];
 for (const [i, o] of operators.entries()) {
   // Each operator serves metrics and health on its own port.
-  const child = spawn(process.execPath, [o.main, `--metrics-bind-address=127.0.0.1:${18080 + i}`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // On the embedded testbed each operator runs as its own ServiceAccount and IAM user (testbed/README.md).
+  const own = given ? {} : identityEnv(stateDir(), o.name);
+  const child = spawn(process.execPath, [o.main, `--metrics-bind-address=127.0.0.1:${18080 + i}`], { env: { ...env, ...own }, stdio: ['ignore', 'pipe', 'pipe'] });
   const prefix = (chunk: Buffer) =>
     chunk
       .toString()

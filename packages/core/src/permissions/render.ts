@@ -100,14 +100,6 @@ export function emulatorIamPolicy(p: Pick<OperatorPermissions, 'iam'>): IamPolic
   return { Version: '2012-10-17', Statement: [{ Sid: 'ActionsOnly', Effect: 'Allow', Action: iamActions(p), Resource: '*' }] };
 }
 
-/** `kube_iaas_aws_api_calls_total` names a call `service:Operation`; IAM names it `prefix:Operation`. */
-export const IAM_PREFIX: Record<string, string> = {
-  ec2: 'ec2',
-  autoscaling: 'autoscaling',
-  elbv2: 'elasticloadbalancing',
-  kms: 'kms',
-  sts: 'sts',
-};
 
 /** Actions that need no permission (STS answers GetCallerIdentity to any valid credentials). */
 export const ALWAYS_ALLOWED_ACTIONS: readonly string[] = ['sts:GetCallerIdentity'];
