@@ -265,7 +265,7 @@ async function downLocked(log: Log, opts: { keepLogs?: boolean } = {}): Promise<
       log(`  stopped ${c} (pid ${pid})`);
     }
   }
-  for (const entry of ['etcd-data', 'pki', 'apiserver-certs', 'kcm-certs', 'scheduler-certs', 'kubeconfig', 'aws.env', 'state.json', 'identities', 'identities.json']) {
+  for (const entry of ['etcd-data', 'pki', 'apiserver-certs', 'kcm-certs', 'scheduler-certs', 'kubeconfig', 'aws.env', 'state.json', 'identities', 'identities.json', 'moto-recording.jsonl']) {
     rmSync(join(dir, entry), { recursive: true, force: true });
   }
   for (const f of ['controller-manager', 'scheduler', 'node-simulator']) rmSync(join(dir, `${f}.kubeconfig`), { force: true });

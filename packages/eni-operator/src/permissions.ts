@@ -40,6 +40,7 @@ export const permissions: OperatorPermissions = {
       Resource: 'arn:${Partition}:ec2:*:${AccountId}:network-interface/*',
       Condition: { 'StringEquals': { 'ec2:CreateAction': 'CreateNetworkInterface' } },
       why: 'tags may be added only as part of CreateNetworkInterface',
+      unscopedBecause: 'tags are added only as part of CreateNetworkInterface (ec2:CreateAction), which requires our tags in the request',
     },
     {
       Sid: 'ChangeOnlyOurEnis',
@@ -53,6 +54,7 @@ export const permissions: OperatorPermissions = {
       Action: ['ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
       Resource: 'arn:${Partition}:ec2:*:${AccountId}:network-interface/*',
       why: 'the primary ENI of a node carries no tags of ours; core\'s guard limits this to primaries of cluster instances',
+      unscopedBecause: 'a node\'s primary ENI carries no tags of ours; core\'s ownership guard limits this to primary ENIs of cluster instances',
     },
     {
       Sid: 'AttachToClusterInstances',

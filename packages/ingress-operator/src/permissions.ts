@@ -26,7 +26,7 @@ export const permissions: OperatorPermissions = {
     {
       Sid: 'CreateOnlyWithOurClusterTags',
       Action: ['elasticloadbalancing:CreateLoadBalancer', 'elasticloadbalancing:CreateTargetGroup', 'ec2:CreateSecurityGroup'],
-      Resource: '*',
+      Resource: ['arn:${Partition}:elasticloadbalancing:*:${AccountId}:loadbalancer/app/*/*', 'arn:${Partition}:elasticloadbalancing:*:${AccountId}:targetgroup/*/*', 'arn:${Partition}:ec2:*:${AccountId}:security-group/*'],
       Condition: { 'StringEquals': { 'aws:RequestTag/kube-iaas.dev/cluster': '${ClusterName}', 'aws:RequestTag/kubernetes.io/cluster/${ClusterName}': 'owned' } },
       why: 'create ALBs, target groups and the ALB security group only with our cluster and owner tags in the request',
     },
@@ -35,6 +35,7 @@ export const permissions: OperatorPermissions = {
       Action: ['ec2:CreateSecurityGroup'],
       Resource: 'arn:${Partition}:ec2:*:${AccountId}:vpc/*',
       why: 'the VPC the ALB security group is created in',
+      unscopedBecause: 'the VPC is the account\'s, not ours; the security group created in it requires our tags in the request',
     },
     {
       Sid: 'TagOnCreate',
@@ -42,6 +43,7 @@ export const permissions: OperatorPermissions = {
       Resource: ['arn:${Partition}:elasticloadbalancing:*:${AccountId}:loadbalancer/app/*/*', 'arn:${Partition}:elasticloadbalancing:*:${AccountId}:targetgroup/*/*'],
       Condition: { 'StringEquals': { 'elasticloadbalancing:CreateAction':['CreateLoadBalancer', 'CreateTargetGroup']}},
       why: 'tags may be added only as part of those creates',
+      unscopedBecause: 'tags are added only as part of CreateLoadBalancer/CreateTargetGroup (elasticloadbalancing:CreateAction), which require our tags in the request',
     },
     {
       Sid: 'TagSecurityGroupOnCreate',
@@ -49,6 +51,7 @@ export const permissions: OperatorPermissions = {
       Resource: 'arn:${Partition}:ec2:*:${AccountId}:security-group/*',
       Condition: { 'StringEquals': { 'ec2:CreateAction': 'CreateSecurityGroup' } },
       why: 'tags may be added to a security group only as part of its create',
+      unscopedBecause: 'tags are added only as part of CreateSecurityGroup (ec2:CreateAction), which requires our tags in the request',
     },
     {
       Sid: 'ChangeOnlyWhatWeOwn',
@@ -62,6 +65,7 @@ export const permissions: OperatorPermissions = {
       Action: ['elasticloadbalancing:CreateListener', 'elasticloadbalancing:ModifyListener', 'elasticloadbalancing:DeleteListener', 'elasticloadbalancing:AddListenerCertificates', 'elasticloadbalancing:RemoveListenerCertificates', 'elasticloadbalancing:CreateRule', 'elasticloadbalancing:ModifyRule', 'elasticloadbalancing:DeleteRule'],
       Resource: ['arn:${Partition}:elasticloadbalancing:*:${AccountId}:loadbalancer/app/*/*', 'arn:${Partition}:elasticloadbalancing:*:${AccountId}:listener/app/*/*/*', 'arn:${Partition}:elasticloadbalancing:*:${AccountId}:listener-rule/app/*/*/*/*'],
       why: 'listeners and rules carry no tags; limited to those of application load balancers',
+      unscopedBecause: 'listeners and rules carry no tags; limited to those of application load balancers (app/ ARNs), whose own changes are tag-scoped',
     },
     {
       Sid: 'OurSecurityGroupsOnly',

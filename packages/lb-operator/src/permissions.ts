@@ -34,6 +34,7 @@ export const permissions: OperatorPermissions = {
       Resource: ['arn:${Partition}:elasticloadbalancing:*:${AccountId}:loadbalancer/net/*/*', 'arn:${Partition}:elasticloadbalancing:*:${AccountId}:targetgroup/*/*'],
       Condition: { 'StringEquals': { 'elasticloadbalancing:CreateAction':['CreateLoadBalancer', 'CreateTargetGroup']}},
       why: 'tags may be added only as part of those creates',
+      unscopedBecause: 'tags are added only as part of CreateLoadBalancer/CreateTargetGroup (elasticloadbalancing:CreateAction), which require our tags in the request',
     },
     {
       Sid: 'ChangeOnlyWhatWeOwn',
@@ -47,6 +48,7 @@ export const permissions: OperatorPermissions = {
       Action: ['elasticloadbalancing:CreateListener', 'elasticloadbalancing:ModifyListener', 'elasticloadbalancing:DeleteListener', 'elasticloadbalancing:AddListenerCertificates'],
       Resource: ['arn:${Partition}:elasticloadbalancing:*:${AccountId}:loadbalancer/net/*/*', 'arn:${Partition}:elasticloadbalancing:*:${AccountId}:listener/net/*/*/*'],
       why: 'listeners carry no tags; limited to listeners of network load balancers',
+      unscopedBecause: 'listeners carry no tags; limited to listeners of network load balancers (net/ ARNs), whose own changes are tag-scoped',
     },
     {
       Sid: 'RulesOnClusterTaggedSecurityGroupsOnly',
@@ -67,6 +69,7 @@ export const permissions: OperatorPermissions = {
       Action: ['ec2:CreateSecurityGroup'],
       Resource: 'arn:${Partition}:ec2:*:${AccountId}:vpc/*',
       why: 'the VPC a frontend security group is created in',
+      unscopedBecause: 'the VPC is the account\'s, not ours; the security group created in it requires our tags in the request',
     },
     {
       Sid: 'TagSecurityGroupsOnCreate',
@@ -74,6 +77,7 @@ export const permissions: OperatorPermissions = {
       Resource: 'arn:${Partition}:ec2:*:${AccountId}:security-group/*',
       Condition: { 'StringEquals': { 'ec2:CreateAction': 'CreateSecurityGroup' } },
       why: 'tags may be added to a security group only as part of its create',
+      unscopedBecause: 'tags are added only as part of CreateSecurityGroup (ec2:CreateAction), which requires our tags in the request',
     },
     {
       Sid: 'DeleteOnlyOurSecurityGroups',

@@ -38,6 +38,7 @@ export const permissions: OperatorPermissions = {
       Resource: 'arn:${Partition}:ec2:*:${AccountId}:volume/*',
       Condition: { 'StringEquals': { 'ec2:CreateAction': 'CreateVolume' } },
       why: 'tags may be added only as part of CreateVolume',
+      unscopedBecause: 'tags are added only as part of CreateVolume (ec2:CreateAction), which requires our tags in the request',
     },
     {
       Sid: 'ChangeOnlyOurVolumes',
@@ -72,6 +73,7 @@ export const permissions: OperatorPermissions = {
       Resource: '*',
       Condition: { 'Bool': { 'kms:GrantIsForAWSResource': 'true' }, 'StringLike': { 'kms:ViaService': 'ec2.*.amazonaws.com*' } },
       why: 'what EBS does on the caller\'s behalf when it encrypts with a customer key: a grant for EC2 only',
+      unscopedBecause: 'the KMS key is the user\'s (named by the StorageClass), not ours; limited to grants for AWS resources through EC2',
     },
     {
       Sid: 'DataKeysOnlyThroughEbs',
@@ -79,6 +81,7 @@ export const permissions: OperatorPermissions = {
       Resource: '*',
       Condition: { 'StringLike': { 'kms:ViaService': 'ec2.*.amazonaws.com*' } },
       why: 'data keys for a customer-key volume, only through EC2',
+      unscopedBecause: 'the KMS key is the user\'s (named by the StorageClass), not ours; limited to calls through EC2',
     },
   ],
 };

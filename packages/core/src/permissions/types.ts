@@ -31,6 +31,12 @@ export interface IamStatement {
   Resource: string | string[];
   Condition?: Record<string, Record<string, string | string[]>>;
   why: string;
+  /**
+   * Why this statement may not be scoped by our cluster tags (AWS offers no tag key for it, or the
+   * resource is not ours). Mutating statements without it must deny untagged and other clusters'
+   * resources; the policy simulator test holds them to that.
+   */
+  unscopedBecause?: string;
 }
 
 export interface OperatorPermissions {

@@ -3,6 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { iamPolicyFile, offlineOperatorOptions, permissionGaps, rbacFile } from '@kube-iaas/core';
+import { simulateOperatorPolicy, simulationProblems } from '@kube-iaas/core/permissions/simulate';
 import { ScalerOperator } from '../../src/operator.ts';
 import { permissions } from '../../src/permissions.ts';
 
@@ -31,4 +32,13 @@ describe('permissions', () => {
     expect(permissions.rules.filter((r) => !r.why).map((r) => r.resources.join(','))).toEqual([]);
     expect(permissions.iam.filter((s) => !s.why).map((s) => s.Sid)).toEqual([]);
   });
+
+  it('its IAM policy under a policy simulator: our own resources allowed; untagged or another cluster\'s denied wherever it scopes by tag', async () => {
+    const calls = await simulateOperatorPolicy(permissions, 'NodeGroup');
+    expect(simulationProblems(calls)).toEqual([]);
+    expect(calls.filter((c) => c.expected === 'Denied').length).toBeGreaterThan(0);
+    // Not vacuous: without its conditions the same policy lets another cluster's resources through.
+    const unscoped = { ...permissions, iam: permissions.iam.map(({ Condition: _c, ...s }) => s) };
+    expect(simulationProblems(await simulateOperatorPolicy(unscoped, 'NodeGroup'))).not.toEqual([]);
+  }, 60_000);
 });
