@@ -1,12 +1,13 @@
 import { readdirSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { iamPolicyFile, rbacFile, type OperatorPermissions } from '../packages/core/src/permissions/index.ts';
+import { iamPolicyFile, permissionsMarkdown, rbacFile, withPermissionsSection, type OperatorPermissions } from '../packages/core/src/permissions/index.ts';
 
 /**
  * `npm run generate` (also `-- --check`): renders every operator's declared permissions
  * (`src/permissions.ts`, and `src/node/permissions.ts` for a node half) into `generated/rbac.yaml` and
- * `generated/iam-policy.json`. `--check` fails when a checked-in file differs from what would be written.
+ * `generated/iam-policy.json`, and the README's section between `<!-- permissions:begin -->` and
+ * `<!-- permissions:end -->`. `--check` fails when a checked-in file differs from what would be written.
  */
 const root = join(import.meta.dirname, '..');
 const check = process.argv.includes('--check');
@@ -25,7 +26,10 @@ for (const pkg of readdirSync(join(root, 'packages')).filter((d) => d.endsWith('
     const { permissions } = (await import(pathToFileURL(file).href)) as { permissions: OperatorPermissions };
     const dir = join(root, 'packages', pkg, 'generated');
     mkdirSync(dir, { recursive: true });
-    for (const [name, text] of Object.entries(outputs(permissions, src, prefix))) {
+    const readme = join(root, 'packages', pkg, 'README.md');
+    const readmeText = prefix === '' && existsSync(readme) ? withPermissionsSection(readFileSync(readme, 'utf8'), permissionsMarkdown(permissions)) : undefined;
+    const files: Record<string, string> = { ...outputs(permissions, src, prefix), ...(readmeText ? { '../README.md': readmeText } : {}) };
+    for (const [name, text] of Object.entries(files)) {
       const out = join(dir, name);
       const old = existsSync(out) ? readFileSync(out, 'utf8') : undefined;
       if (old === text) continue;

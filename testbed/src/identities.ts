@@ -80,6 +80,12 @@ async function user(endpoint: string, region: string, name: string, policy: unkn
   return { accessKeyId: pick('AccessKeyId'), secretAccessKey: pick('SecretAccessKey') };
 }
 
+/** moto's documented switch: enforce IAM for every request from now on (`0` requests without it), or not. */
+async function enforceIam(endpoint: string, on: boolean): Promise<void> {
+  const res = await fetch(`${endpoint}/moto-api/reset-auth`, { method: 'POST', body: on ? '0' : 'inf' });
+  if (!res.ok) throw new Error(`turning moto's IAM enforcement ${on ? 'on' : 'off'} failed: ${res.status} ${await res.text()}`);
+}
+
 export interface ProvisionInput {
   dir: string;
   kubectl: string;
@@ -122,8 +128,7 @@ export async function provisionIdentities(p: ProvisionInput): Promise<Identities
     const aws = g.iam ? await user(p.motoEndpoint, p.region, sa.metadata.name, { Version: '2012-10-17', Statement: [{ Sid: 'ActionsOnly', Effect: 'Allow', Action: policyActions(g.iam), Resource: '*' }] }) : undefined;
     components[g.name] = { name: g.name, serviceAccount: sa.metadata.name, kubeconfig, ...(aws ? { aws } : {}) };
   }
-  const res = await fetch(`${p.motoEndpoint}/moto-api/reset-auth`, { method: 'POST', body: '0' });
-  if (!res.ok) throw new Error(`turning on moto's IAM enforcement failed: ${res.status} ${await res.text()}`);
+  await enforceIam(p.motoEndpoint, true);
   const ids: Identities = { admin, components };
   writeFileSync(join(p.dir, 'identities.json'), JSON.stringify(ids, null, 2), { mode: 0o600 });
   return ids;
@@ -150,4 +155,58 @@ export function identityEnv(dir: string, name: string): Record<string, string> {
     KUBECONFIG: id.kubeconfig,
     ...(id.aws ? { AWS_ACCESS_KEY_ID: id.aws.accessKeyId, AWS_SECRET_ACCESS_KEY: id.aws.secretAccessKey } : {}),
   };
+}
+
+export interface Restriction {
+  /** Drop this verb on this resource (`services/status`, `patch`) from the ClusterRole. */
+  dropRule?: { resource: string; verb: string };
+  /** Drop this action (`ec2:CreateVolume`) from the IAM policy. */
+  dropAction?: string;
+}
+
+/**
+ * A second identity for `name` with one permission less, for the negative tests: a ServiceAccount
+ * `<sa>-minus-<n>` bound to a copy of the generated ClusterRole (and the other generated roles) without
+ * `dropRule`, and an IAM user with the policy's actions less `dropAction`. Returns the environment that
+ * makes a component run as it (see `identityEnv`).
+ */
+export async function restrictedIdentity(p: { dir: string; kubectl: string; adminKubeconfig: string; motoEndpoint: string; region: string }, name: string, r: Restriction): Promise<Record<string, string>> {
+  const g = generatedIdentities().find((x) => x.name === name);
+  const base = readIdentities(p.dir)?.components[name];
+  if (!g || !base) throw new Error(`no identity for ${name} on this testbed`);
+  const suffix = `minus-${Date.now().toString(36)}`;
+  const sa = `${base.serviceAccount}-${suffix}`;
+  type Doc = { kind: string; metadata: { name: string; namespace?: string }; rules?: { resources: string[]; verbs: string[] }[]; roleRef?: { name: string }; subjects?: { name: string }[] };
+  const docs = readFileSync(g.rbac, 'utf8').split(/^---$/m).map((d) => parse(d) as Doc | null).filter((d): d is Doc => !!d);
+  for (const d of docs) {
+    d.metadata.name = d.metadata.name.replace(base.serviceAccount, sa);
+    if (d.roleRef) d.roleRef.name = d.roleRef.name.replace(base.serviceAccount, sa);
+    for (const s of d.subjects ?? []) s.name = sa;
+    if (d.kind === 'ClusterRole' && d.metadata.name === sa && r.dropRule) {
+      const { resource, verb } = r.dropRule;
+      d.rules = (d.rules ?? []).map((x) => (x.resources.includes(resource) ? { ...x, verbs: x.verbs.filter((v) => v !== verb) } : x)).filter((x) => x.verbs.length);
+    }
+  }
+  const file = join(p.dir, 'identities', `${name}-${suffix}.rbac.yaml`);
+  writeFileSync(file, docs.map((d) => stringify(d)).join('---\n'));
+  const k = ['--kubeconfig', p.adminKubeconfig];
+  await run(p.kubectl, [...k, 'apply', '--server-side', '--field-manager=kube-iaas-testbed', '-f', file]);
+  const { stdout: token } = await run(p.kubectl, [...k, 'create', 'token', sa, '-n', 'kube-system', '--duration=2h']);
+  const kc = parse(readFileSync(base.kubeconfig, 'utf8')) as { users: { name: string; user: { token: string } }[] };
+  for (const u of kc.users) u.user.token = token.trim();
+  const kubeconfig = join(p.dir, 'identities', `${name}-${suffix}.kubeconfig`);
+  writeFileSync(kubeconfig, stringify(kc), { mode: 0o600 });
+  const env: Record<string, string> = { KUBECONFIG: kubeconfig };
+  if (g.iam) {
+    const actions = policyActions(g.iam).filter((a) => a !== r.dropAction);
+    // The bootstrap IAM calls are unsigned: enforcement is paused for them (moto's same switch) and back on at once.
+    await enforceIam(p.motoEndpoint, false);
+    try {
+      const aws = await user(p.motoEndpoint, p.region, sa, { Version: '2012-10-17', Statement: [{ Sid: 'ActionsOnly', Effect: 'Allow', Action: actions, Resource: '*' }] });
+      Object.assign(env, { AWS_ACCESS_KEY_ID: aws.accessKeyId, AWS_SECRET_ACCESS_KEY: aws.secretAccessKey });
+    } finally {
+      await enforceIam(p.motoEndpoint, true);
+    }
+  }
+  return env;
 }

@@ -7,7 +7,9 @@ import { repoRoot, stateDir } from './paths.ts';
 import { freePort } from './proc.ts';
 import { nodeSimRoot } from './node-storage.ts';
 import { storageLayout } from './node-simulator/host-storage.ts';
-import { identityEnv } from './identities.ts';
+import { identityEnv, restrictedIdentity, type Restriction } from './identities.ts';
+import { kubeconfigPath } from './control-plane.ts';
+import { readState, REGION } from './testbed.ts';
 
 /** What an integration test needs to reach the running testbed. */
 export interface TestbedEnv {
@@ -53,7 +55,29 @@ export { repoRoot };
  * `<package>-node` for a node half. Empty with `KUBE_IAAS_OPERATOR_IDENTITY=admin`.
  */
 export function operatorIdentityEnv(name: string): Record<string, string> {
-  return identityEnv(stateDir(), name);
+  return overrides.get(name) ?? identityEnv(stateDir(), name);
+}
+
+const overrides = new Map<string, Record<string, string>>();
+
+/**
+ * Until called again with undefined, components named `name` start with `env` (from
+ * `restrictedIdentityEnv`) instead of their own identity.
+ */
+export function useIdentity(name: string, env: Record<string, string> | undefined): void {
+  if (env) overrides.set(name, env);
+  else overrides.delete(name);
+}
+
+/**
+ * For negative tests: the environment of a second identity of `name` with one RBAC verb or one IAM action
+ * less than its generated role and policy (`OperatorProcess.start(main, args, { env })`).
+ */
+export async function restrictedIdentityEnv(name: string, r: Restriction): Promise<Record<string, string>> {
+  const dir = stateDir();
+  const s = readState(dir);
+  if (!s) throw new Error('testbed is not running');
+  return restrictedIdentity({ dir, kubectl: join(s.binDir, 'kubectl'), adminKubeconfig: kubeconfigPath(dir, 'admin'), motoEndpoint: `http://127.0.0.1:${s.ports.moto}`, region: REGION }, name, r);
 }
 
 /** A KubeConfig for `name`'s own ServiceAccount (see `operatorIdentityEnv`); the admin one without an identity. */
