@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { awsEnv, down, isRunning, up } from '../testbed/src/testbed.ts';
 import { repoRoot, stateDir } from '../testbed/src/paths.ts';
 import { Supervised } from './supervise.ts';
+import { identityEnv } from '../testbed/src/identities.ts';
 
 /**
  * `npm start`: the whole system in the foreground. With no KUBECONFIG and no AWS settings it
@@ -53,7 +54,8 @@ function readable(name: string, line: string): string {
 }
 
 const children = operators.map(
-  (o, i) => new Supervised({ name: o.name, args: [o.main], port: portBase + i, env, onLine: (name, line) => console.log(readable(name, line)) }),
+  // On the embedded testbed each operator runs as its own ServiceAccount and IAM user (testbed/README.md).
+  (o, i) => new Supervised({ name: o.name, args: [o.main], port: portBase + i, env: { ...env, ...(given ? {} : identityEnv(stateDir(), o.name)) }, onLine: (name, line) => console.log(readable(name, line)) }),
 );
 let stopping = false;
 const stop = async () => {

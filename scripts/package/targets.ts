@@ -28,7 +28,7 @@ export const TARGETS: readonly ShipTarget[] = [
   {
     name: 'volume-operator',
     flags: { module: 'src/operator.ts', export: 'volumeFlags' },
-    rbac: 'manifests/rbac.yaml',
+    rbac: 'generated/rbac.yaml',
     crds: ['awsvolumes.storage.kube-iaas.dev.yaml'],
     entries: [
       { name: 'operator', src: 'src/main.ts' },
@@ -39,7 +39,7 @@ export const TARGETS: readonly ShipTarget[] = [
   {
     name: 'eni-operator',
     flags: { module: 'src/operator.ts', export: 'eniFlags' },
-    rbac: 'manifests/rbac.yaml',
+    rbac: 'generated/rbac.yaml',
     crds: ['enipools.network.kube-iaas.dev.yaml'],
     entries: [
       { name: 'operator', src: 'src/main.ts' },
@@ -51,7 +51,7 @@ export const TARGETS: readonly ShipTarget[] = [
   {
     name: 'lb-operator',
     flags: { module: 'src/operator.ts', export: 'lbFlags' },
-    rbac: 'manifests/rbac.yaml',
+    rbac: 'generated/rbac.yaml',
     crds: ['networkloadbalancers.elb.kube-iaas.dev.yaml'],
     entries: [{ name: 'operator', src: 'src/main.ts' }],
     description: 'Service type LoadBalancer -> NetworkLoadBalancer -> NLB, listeners and target groups',
@@ -59,7 +59,7 @@ export const TARGETS: readonly ShipTarget[] = [
   {
     name: 'ingress-operator',
     flags: { module: 'src/operator.ts', export: 'ingressFlags' },
-    rbac: 'manifests/rbac.yaml',
+    rbac: 'generated/rbac.yaml',
     crds: ['applicationloadbalancers.elb.kube-iaas.dev.yaml'],
     entries: [{ name: 'operator', src: 'src/main.ts' }],
     description: 'Ingress (class alb) -> ApplicationLoadBalancer -> ALB, rules, target groups and security groups',
@@ -67,7 +67,7 @@ export const TARGETS: readonly ShipTarget[] = [
   {
     name: 'scaler-operator',
     flags: { module: 'src/config.ts', export: 'scalerFlags' },
-    rbac: 'manifests/rbac.yaml',
+    rbac: 'generated/rbac.yaml',
     crds: ['nodegroups.autoscaling.kube-iaas.dev.yaml'],
     entries: [{ name: 'operator', src: 'src/main.ts' }],
     description: 'pending Pods -> NodeGroup -> Auto Scaling Group size',

@@ -201,8 +201,15 @@ export async function startScheduler(l: Layout): Promise<number> {
   return pid;
 }
 
+export function motoRecording(dir: string): string {
+  return join(dir, 'moto-recording.jsonl');
+}
+
 export async function startMoto(l: Layout, motoBin: string): Promise<number> {
-  const pid = startDetached(motoBin, ['-H', '127.0.0.1', '-p', String(l.ports.moto)], logFile(l, 'moto'));
+  // moto's recorder keeps every request (with its access key), so the calls each operator's IAM user made
+  // can be held against its generated policy (calls.ts).
+  const env = { ...process.env, MOTO_ENABLE_RECORDING: 'true', MOTO_RECORDER_FILEPATH: motoRecording(l.dir) };
+  const pid = startDetached(motoBin, ['-H', '127.0.0.1', '-p', String(l.ports.moto)], logFile(l, 'moto'), env);
   await waitFor('moto', () => httpOk(`http://127.0.0.1:${l.ports.moto}/moto-api/`), 60_000, failure('moto', l), pid);
   return pid;
 }

@@ -27,6 +27,7 @@ import { csiNodeEnv, removeNodeStorage } from './node-storage.ts';
 import { cniNodeEnv, removeNodeNetwork } from './node-network.ts';
 import { withStateLock } from './lock.ts';
 import { freePort, isAlive, startDetached, stopGroup, tail, waitFor } from './proc.ts';
+import { provisionIdentities, readIdentities, type Identities } from './identities.ts';
 
 /** The region the testbed's account lives in: the article's (moto serves cn-northwest-1, partition aws-cn). */
 export const REGION = 'cn-northwest-1';
@@ -57,14 +58,16 @@ function writeState(s: TestbedState, dir = stateDir()): void {
 }
 
 /** Environment for AWS clients (ours and the operators') pointing at the testbed's moto. */
-export function awsEnv(s: TestbedState): Record<string, string> {
+export function awsEnv(s: TestbedState, dir = stateDir()): Record<string, string> {
+  // Once moto enforces IAM (identities.ts), the tests, the seeding and the node simulator are its administrator.
+  const admin = readIdentities(dir)?.admin;
   return {
     AWS_ENDPOINT_URL: `http://127.0.0.1:${s.ports.moto}`,
     AWS_REGION: REGION,
     AWS_DEFAULT_REGION: REGION,
     // moto accepts any key; these are not credentials of any real account.
-    AWS_ACCESS_KEY_ID: 'testing',
-    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_ACCESS_KEY_ID: admin?.accessKeyId ?? 'testing',
+    AWS_SECRET_ACCESS_KEY: admin?.secretAccessKey ?? 'testing',
     // Operators turn on their moto workarounds (core's --aws-emulator-quirks) only when told.
     AWS_EMULATOR_QUIRKS: 'true',
     CLUSTER_NAME,
@@ -161,6 +164,9 @@ async function upLocked(log: Log): Promise<TestbedState> {
       seedAccount(new EC2Client({ region: REGION }), new AutoScalingClient({ region: REGION }), REGION),
     );
     writeState(s, dir);
+    await step(s, 'identities (RBAC + IAM)', log, () => identities(s, l));
+    writeEnvFiles(s, dir);
+    Object.assign(process.env, awsEnv(s));
     s.pids['node-simulator'] = startNodeSimulator(s, l, log);
     writeState(s, dir);
     await step(s, 'nodes registered + Ready', log, () => waitNodesReady(dir, NODE_PLAN.length, l));
@@ -173,6 +179,20 @@ async function upLocked(log: Log): Promise<TestbedState> {
   writeState(s, dir);
   log(describe(s, dir));
   return s;
+}
+
+/** Each operator's ServiceAccount and IAM user (see identities.ts); moto enforces IAM from here on. */
+function identities(s: TestbedState, l: Layout, awsOnly?: Identities): Promise<Identities> {
+  return provisionIdentities({
+    dir: l.dir,
+    kubectl: join(s.binDir, 'kubectl'),
+    adminKubeconfig: kubeconfigPath(l.dir, 'admin'),
+    server: `https://127.0.0.1:${s.ports.apiserver}`,
+    caData: readFileSync(l.pki.caCert).toString('base64'),
+    motoEndpoint: `http://127.0.0.1:${s.ports.moto}`,
+    region: REGION,
+    ...(awsOnly ? { awsOnly } : {}),
+  });
 }
 
 function startNodeSimulator(s: TestbedState, l: Layout, log: Log): number {
@@ -249,7 +269,7 @@ async function downLocked(log: Log, opts: { keepLogs?: boolean } = {}): Promise<
       log(`  stopped ${c} (pid ${pid})`);
     }
   }
-  for (const entry of ['etcd-data', 'pki', 'apiserver-certs', 'kcm-certs', 'scheduler-certs', 'kubeconfig', 'aws.env', 'state.json']) {
+  for (const entry of ['etcd-data', 'pki', 'apiserver-certs', 'kcm-certs', 'scheduler-certs', 'kubeconfig', 'aws.env', 'state.json', 'identities', 'identities.json', 'moto-recording.jsonl']) {
     rmSync(join(dir, entry), { recursive: true, force: true });
   }
   for (const f of ['controller-manager', 'scheduler', 'node-simulator']) rmSync(join(dir, `${f}.kubeconfig`), { force: true });
@@ -282,8 +302,14 @@ async function restartLocked(c: 'kube-apiserver' | 'moto', opts: { downtimeMs?: 
     // moto keeps its state in memory: a restart is an account wiped clean, so re-seed it.
     s.pids.moto = await startMoto(l, s.motoBin);
     writeState(s, dir);
+    const before = readIdentities(dir);
+    rmSync(join(dir, 'identities.json'), { force: true });
     Object.assign(process.env, awsEnv(s));
     s.account = await seedAccount(new EC2Client({ region: REGION }), new AutoScalingClient({ region: REGION }), REGION);
+    // New IAM users get new keys: processes started before the restart keep failing until restarted.
+    if (before) await identities(s, l, before);
+    writeEnvFiles(s, dir);
+    Object.assign(process.env, awsEnv(s));
   }
   writeState(s, dir);
 }

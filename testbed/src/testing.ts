@@ -8,6 +8,9 @@ import { repoRoot, stateDir } from './paths.ts';
 import { freePort } from './proc.ts';
 import { nodeSimRoot } from './node-storage.ts';
 import { storageLayout } from './node-simulator/host-storage.ts';
+import { identityEnv, restrictedIdentity, type Restriction } from './identities.ts';
+import { kubeconfigPath } from './control-plane.ts';
+import { readState, REGION } from './testbed.ts';
 
 /** What an integration test needs to reach the running testbed. */
 export interface TestbedEnv {
@@ -45,6 +48,45 @@ export function testbedKubeConfig(): KubeConfig {
 }
 
 export { repoRoot };
+
+/**
+ * The environment that makes a component run as itself on the testbed: `KUBECONFIG` with its
+ * ServiceAccount's token (exactly its generated RBAC) and `AWS_ACCESS_KEY_ID`/`AWS_SECRET_ACCESS_KEY` of its
+ * IAM user (exactly its generated policy's actions). `name` is the package folder (`lb-operator`) or
+ * `<package>-node` for a node half. Empty with `KUBE_IAAS_OPERATOR_IDENTITY=admin`.
+ */
+export function operatorIdentityEnv(name: string): Record<string, string> {
+  return overrides.get(name) ?? identityEnv(stateDir(), name);
+}
+
+const overrides = new Map<string, Record<string, string>>();
+
+/**
+ * Until called again with undefined, components named `name` start with `env` (from
+ * `restrictedIdentityEnv`) instead of their own identity.
+ */
+export function useIdentity(name: string, env: Record<string, string> | undefined): void {
+  if (env) overrides.set(name, env);
+  else overrides.delete(name);
+}
+
+/**
+ * For negative tests: the environment of a second identity of `name` with one RBAC verb or one IAM action
+ * less than its generated role and policy (`OperatorProcess.start(main, args, { env })`).
+ */
+export async function restrictedIdentityEnv(name: string, r: Restriction): Promise<Record<string, string>> {
+  const dir = stateDir();
+  const s = readState(dir);
+  if (!s) throw new Error('testbed is not running');
+  return restrictedIdentity({ dir, kubectl: join(s.binDir, 'kubectl'), adminKubeconfig: kubeconfigPath(dir, 'admin'), motoEndpoint: `http://127.0.0.1:${s.ports.moto}`, region: REGION }, name, r);
+}
+
+/** A KubeConfig for `name`'s own ServiceAccount (see `operatorIdentityEnv`); the admin one without an identity. */
+export function operatorKubeConfig(name: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromFile(operatorIdentityEnv(name).KUBECONFIG ?? testbedEnv().kubeconfig);
+  return kc;
+}
 
 /**
  * Where the node simulator keeps what it plays kubelet with (see testbed/README.md, "CSI volumes"):
@@ -106,7 +148,8 @@ export class OperatorProcess {
   static async start(main: string, args: string[] = [], readyTimeoutMs = 90_000): Promise<OperatorProcess> {
     const port = await freePort();
     const child = spawn(process.execPath, [...operatorEntry(main), `--metrics-bind-address=127.0.0.1:${port}`, ...args], {
-      env: { ...process.env, ...testbedEnv().env, LOG_LEVEL: 'info' },
+      // Its own ServiceAccount and IAM user, never the tests' administrator credentials.
+      env: { ...process.env, ...testbedEnv().env, LOG_LEVEL: 'info', ...operatorIdentityEnv(basename(dirname(dirname(main)))) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const op = new OperatorProcess(port, child);

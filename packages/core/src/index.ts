@@ -6,3 +6,4 @@ export * from './tags/index.ts';
 export * from './instance-types/index.ts';
 export * from './annotation-values.ts';
 export * from './quantity.ts';
+export * from './permissions/index.ts';

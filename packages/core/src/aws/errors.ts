@@ -241,6 +241,10 @@ export class AwsError extends Error {
   static from(err: unknown, ctx: { service?: string; operation?: string } = {}): AwsError {
     if (err instanceof AwsError) return err;
     const c = classifyAwsError(err);
+    // A denied call names the IAM action it lacked, so the condition and Event say what to grant
+    // (EC2's UnauthorizedOperation message is encoded and names none).
+    const action = ACCESS_DENIED_CODES.has(c.code) && ctx.service && ctx.operation ? `${IAM_SERVICE_PREFIX[ctx.service] ?? ctx.service}:${ctx.operation}` : undefined;
+    if (action && !c.message.includes(action)) c.message = `${c.message} (missing IAM permission ${action})`;
     const wrapped = new AwsError({ ...c, ...ctx, cause: err });
     if (typeof err === 'object' && err !== null) {
       const e = err as SdkLikeError & { $metadata?: Record<string, unknown> };
@@ -258,6 +262,18 @@ export class AwsError extends Error {
     const where = [this.service, this.operation].filter(Boolean).join(' ');
     return `${where ? `${where}: ` : ''}${this.code}: ${this.message}`;
   }
+}
+
+/** Codes AWS answers a call with when the caller's policy does not allow it. */
+export const ACCESS_DENIED_CODES: ReadonlySet<string> = new Set(['AccessDenied', 'AccessDeniedException', 'UnauthorizedOperation', 'UnauthorizedAccess', 'AuthorizationError']);
+
+/** core's service label (`kube_iaas_aws_api_calls_total{service}`) → the IAM action prefix. */
+export const IAM_SERVICE_PREFIX: Readonly<Record<string, string>> = { ec2: 'ec2', autoscaling: 'autoscaling', elbv2: 'elasticloadbalancing', kms: 'kms', sts: 'sts' };
+
+/** The IAM action a denied call lacked (`ec2:CreateVolume`), or undefined when `err` is no access denial. */
+export function deniedAction(err: unknown): string | undefined {
+  if (!(err instanceof AwsError) || !ACCESS_DENIED_CODES.has(err.code) || !err.service || !err.operation) return undefined;
+  return `${IAM_SERVICE_PREFIX[err.service] ?? err.service}:${err.operation}`;
 }
 
 export function isAwsErrorKind(err: unknown, kind: AwsErrorKind): boolean {

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import { resources } from '@kube-iaas/core';
 import { readState } from '@kube-iaas/testbed';
-import { testbedKubeConfig } from '@kube-iaas/testbed/testing';
+import { operatorKubeConfig, testbedKubeConfig } from '@kube-iaas/testbed/testing';
 import { ask } from '../../src/node/protocol.ts';
 import { IP_ANNOTATION, ROUTE_TABLE_ANNOTATION, ENI_ANNOTATION } from '../../src/constants.ts';
 import { OperatorProcess, clients, waitFor, type Clients } from './harness.ts';
@@ -59,8 +59,10 @@ describe('node agent with the Kubernetes source (testbed)', () => {
       writeFileSync(join(work, name), Buffer.from(b64 ?? '', 'base64'), { mode: 0o600 });
       return join(work, name);
     };
+    // As itself: the node agent's own ServiceAccount (generated/node-rbac.yaml), its token as a projected one would be.
+    const own = operatorKubeConfig('eni-operator-node').getCurrentUser();
     const kubeFlags = [`--kube-api-server=${cluster.server}`, `--kube-ca-file=${file('ca.crt', cluster.caData)}`,
-      `--kube-client-cert-file=${file('client.crt', user.certData)}`, `--kube-client-key-file=${file('client.key', user.keyData)}`];
+      ...(own?.token ? [`--kube-token-file=${file('token', Buffer.from(own.token).toString('base64'))}`] : [`--kube-client-cert-file=${file('client.crt', user.certData)}`, `--kube-client-key-file=${file('client.key', user.keyData)}`])];
     // As deployed, with its compile cache warm (type stripping once, not at every start; see the README).
     const cacheEnv = { ...process.env, NODE_COMPILE_CACHE: join(work, 'cc') };
     sh(NODE_BIN, [AGENT, '--mtu=warm-up'], { env: cacheEnv });

@@ -15,9 +15,12 @@ export const OperatorProcess = {
     TestbedOperator.start(MAIN, [...(extraArgs.some((a) => a.startsWith('--leader-elect')) ? [] : ['--leader-elect=false']), '--resync-period=1h', ...extraArgs]),
 };
 
-/** Leader election on a test Lease with short timings: the one allocator annotates first and records after. */
+/**
+ * Leader election with short timings: the one allocator annotates first and records after. The Lease is
+ * the operator's own (`kube-system/eni-operator`): its ServiceAccount's Role allows no other.
+ */
 export function leaderArgs(identity: string): string[] {
-  return ['--leader-elect', '--leader-elect-namespace=default', '--leader-elect-id=eni-operator-it', `--leader-elect-identity=${identity}`, '--leader-elect-lease-duration=3s', '--leader-elect-renew-deadline=2s', '--leader-elect-retry-period=500ms'];
+  return ['--leader-elect', '--leader-elect-namespace=kube-system', `--leader-elect-identity=${identity}`, '--leader-elect-lease-duration=3s', '--leader-elect-renew-deadline=2s', '--leader-elect-retry-period=500ms'];
 }
 export type OperatorProcess = TestbedOperator;
 

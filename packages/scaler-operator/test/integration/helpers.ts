@@ -7,9 +7,9 @@ import {
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateCommand, DeleteLaunchTemplateCommand, DescribeLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { autoscalerDiscoveryTags, clusterTagKey, KubeClient, nodeTemplateTags, type KubeObject, type ResourceType } from '@kube-iaas/core';
+import { autoscalerDiscoveryTags, clusterTagKey, createAwsClients, KubeClient, nodeTemplateTags, type KubeObject, type ResourceType } from '@kube-iaas/core';
 import { KUBELET_RESERVED, readState } from '@kube-iaas/testbed';
-import { testbedEnv, testbedKubeConfig, waitFor } from '@kube-iaas/testbed/testing';
+import { operatorIdentityEnv, operatorKubeConfig, testbedEnv, testbedKubeConfig, waitFor } from '@kube-iaas/testbed/testing';
 import { scalerMetrics } from '../../src/metrics.ts';
 import { ScalerOperator } from '../../src/operator.ts';
 
@@ -41,8 +41,13 @@ export function clients(): { kube: KubeClient; asg: AutoScalingClient; ec2: EC2C
 /** The operator in-process, with the testbed's kubelet reservations and short timings. */
 export async function startOperator(extra: string[] = []): Promise<ScalerOperator> {
   useTestbedEnv();
+  // In-process, but as itself: its ServiceAccount's kubeconfig and its IAM user's keys (this process's
+  // default chain stays the tests' administrator).
+  const id = operatorIdentityEnv('scaler-operator');
+  const credentials = id.AWS_ACCESS_KEY_ID && id.AWS_SECRET_ACCESS_KEY ? { accessKeyId: id.AWS_ACCESS_KEY_ID, secretAccessKey: id.AWS_SECRET_ACCESS_KEY } : undefined;
   const op = new ScalerOperator({
-    kubeConfig: testbedKubeConfig(),
+    kubeConfig: operatorKubeConfig('scaler-operator'),
+    ...(credentials ? { aws: await createAwsClients({ cluster: testbedEnv().clusterName, credentials }) } : {}),
     argv: [
       '--no-leader-elect',
       '--metrics-bind-address=0',

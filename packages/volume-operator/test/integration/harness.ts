@@ -4,7 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { DescribeVolumesCommand, EC2Client, type Volume } from '@aws-sdk/client-ec2';
 import { KubeClient, resources, type KubeObject } from '@kube-iaas/core';
-import { freePort, testbedEnv, testbedKubeConfig, repoRoot } from '@kube-iaas/testbed/testing';
+import { freePort, operatorIdentityEnv, testbedEnv, testbedKubeConfig, repoRoot } from '@kube-iaas/testbed/testing';
 import { DRIVER_NAME } from '../../src/constants.ts';
 import { parseProviderId, type Node, type PersistentVolumeClaim } from '../../src/translate/index.ts';
 
@@ -51,7 +51,8 @@ export async function startOperator(opts: { args?: string[]; env?: Record<string
   const p = await freePort();
   const main = join(repoRoot(), 'packages', 'volume-operator', 'src', 'main.ts');
   const proc = spawn(process.execPath, [main, `--metrics-bind-address=127.0.0.1:${p}`, '--leader-elect=false', '--orphan-scan-interval=0', ...(opts.args ?? [])], {
-    env: { ...process.env, ...tb.env, LOG_LEVEL: 'info', ...(opts.env ?? {}) },
+    // Its own ServiceAccount and IAM user (testbed/README.md, "Identities").
+    env: { ...process.env, ...tb.env, LOG_LEVEL: 'info', ...operatorIdentityEnv('volume-operator'), ...(opts.env ?? {}) },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const logs: string[] = [];
