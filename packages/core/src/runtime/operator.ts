@@ -46,7 +46,7 @@ export interface OperatorOptions<F extends FlagSpecs> {
 }
 
 /** What the operator does with each of its informers, whatever their object type. */
-type AnyInformer = Pick<Informer<KubeObject>, 'name' | 'hasSynced' | 'requests' | 'start' | 'stop' | 'waitForSync'>;
+type AnyInformer = Pick<Informer<KubeObject>, 'name' | 'type' | 'hasSynced' | 'requests' | 'start' | 'stop' | 'waitForSync'>;
 
 /** The parsed flags: the runtime's and the operator's own (kept apart so the runtime part reads as `RuntimeConfig`). */
 export type OperatorConfig<F extends FlagSpecs> = RuntimeConfig & ConfigOf<F>;

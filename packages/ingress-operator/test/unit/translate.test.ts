@@ -262,7 +262,7 @@ describe('Ingress groups', () => {
   });
   it('one leaving removes only its rules and target groups', () => {
     const before = translated([v1, v2]);
-    const after = translated([v1, { ...v2, metadata: { ...v2.metadata, deletionTimestamp: '2026-11-27T00:00:00Z' } }], before);
+    const after = translated([v1, { ...v2, metadata: { ...v2.metadata, deletionTimestamp: new Date('2026-11-27T00:00:00Z') } }], before);
     expect(after.spec.rules).toEqual(before.spec.rules?.filter((r) => r.ingressName === 'team-b'));
     expect(after.spec.targetGroups?.map((t) => t.name)).toEqual(['kubernetes-bootcamp-v1-8080']);
     expect(after.metadata.ownerReferences?.map((o) => o.name)).toEqual(['team-b']);
