@@ -5,6 +5,7 @@ import {
   InstanceTypeCatalog,
   Operator,
   resources,
+  slimPod,
   type AwsClients,
   type ConfigOf,
   type OperatorOptions,
@@ -86,7 +87,8 @@ export class ScalerOperator extends Operator<typeof scalerFlags> {
     }
     this.aws = this.#awsOverride ?? (await createAwsClients({ cluster: c.clusterName, logger: this.log, ...awsClientOptions(c) }));
     const asg: AutoScalingClient = this.aws.autoScaling;
-    const pods = this.informer<Pod>(resources.Pod, { indexers: { byNode: (p) => p.spec?.nodeName } });
+    // slimPod: the planner reads requests, restartPolicy and scheduling constraints, never command/env/probes
+    const pods = this.informer<Pod>(resources.Pod, { indexers: { byNode: (p) => p.spec?.nodeName }, transform: slimPod });
     const nodes = this.informer<Node>(resources.Node);
     const nodeGroups = this.informer<NodeGroup>(NODE_GROUP_TYPE);
     const daemonSets = this.informer<DaemonSet>(DAEMONSET);
