@@ -5,7 +5,7 @@
 // /readyz, backoff).
 import type { KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
 import { installCrds, type EniPool } from '@kube-iaas/crds';
-import { InstanceTypeCatalog, Operator, awsClientOptions, awsFlags, createAwsClients, deepEqual, flag, objectKey, resources, type AwsClients, type Logger } from '@kube-iaas/core';
+import { InstanceTypeCatalog, Operator, awsClientOptions, awsFlags, createAwsClients, deepEqual, flag, objectKey, resources, slimPod, type AwsClients, type Logger } from '@kube-iaas/core';
 import { ENI_POOL_RESOURCE, IP_ANNOTATION, OPERATOR_NAME } from './constants.ts';
 import { nodeReconciler } from './controllers/node.ts';
 import { allocatorReconciler } from './controllers/allocator.ts';
@@ -79,7 +79,8 @@ export class EniOperator extends Operator<typeof eniFlags> {
 
     const nodes = this.informer<V1Node>(resources.Node, { indexers: { [INSTANCE_INDEX]: nodeInstance } });
     const pools = this.informer<EniPool>(ENI_POOL_RESOURCE, { indexers: { [INSTANCE_INDEX]: poolInstance } });
-    const pods = this.informer<V1Pod>(resources.Pod, { indexers: { [POD_NODE_INDEX]: (p) => p.spec?.nodeName } });
+    // slimPod: the cache keeps where pods run, not how they run (core's bench/informer-memory.ts)
+    const pods = this.informer<V1Pod>(resources.Pod, { indexers: { [POD_NODE_INDEX]: (p) => p.spec?.nodeName }, transform: slimPod });
     const base = { client: this.client, events: this.events };
 
     const nodeCtl = this.controller({ name: 'node', reconcile: nodeReconciler({ ...base, nodes, pools, defaults }), resyncKeys: () => nodes.keys() });

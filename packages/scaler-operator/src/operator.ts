@@ -5,6 +5,7 @@ import {
   InstanceTypeCatalog,
   Operator,
   resources,
+  slimPod,
   type AwsClients,
   type ConfigOf,
   type OperatorOptions,
@@ -91,7 +92,8 @@ export class ScalerOperator extends Operator<typeof scalerFlags> {
     }
     this.aws = this.#awsOverride ?? (await createAwsClients({ cluster: c.clusterName, logger: this.log, ...awsClientOptions(c) }));
     const asg: AutoScalingClient = this.aws.autoScaling;
-    const pods = this.informer<Pod>(resources.Pod, { indexers: { byNode: (p) => p.spec?.nodeName, [BY_CONTROLLER]: controllerUid } });
+    // slimPod: the planner reads requests, restartPolicy and scheduling constraints, never command/env/probes
+    const pods = this.informer<Pod>(resources.Pod, { indexers: { byNode: (p) => p.spec?.nodeName, [BY_CONTROLLER]: controllerUid }, transform: slimPod });
     // the pod counts workload controllers declare (their pod templates are dropped from the cache)
     const workload = (t: ResourceType) => this.informer<WorkloadObject>(t, { transform: trimWorkload });
     const workloads = { pods, replicaSets: workload(REPLICASET), jobs: workload(JOB), statefulSets: workload(STATEFULSET) };

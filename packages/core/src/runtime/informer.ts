@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { backoffDelay } from './backoff.ts';
 import type { KubeClient } from './client.ts';
 import { runtimeMetrics } from './metrics.ts';
+import { defaultTransform } from './transforms.ts';
 import { IndexedStore, type IndexFunc } from './store.ts';
 import { keyOf, objectKey, resourcePath, type KubeList, type KubeObject, type ResourceType } from './types.ts';
 
@@ -16,8 +17,9 @@ export interface InformerOptions<T> {
   /** Page size of the initial list and of relists (default 500). */
   pageSize?: number;
   /**
-   * Applied to every object before it enters the cache. The default drops
-   * `metadata.managedFields`, which is most of an object's size and nothing a reconciler reads.
+   * Applied to every object before it enters the cache. The default (`defaultTransform`) drops
+   * `metadata.managedFields` and kubectl's last-applied-configuration, which are most of an
+   * object's size and nothing a reconciler reads; see transforms.ts for more.
    */
   transform?: (obj: T) => T;
   /** Name used in metrics and logs (default `<plural>.<group>`). */
@@ -125,7 +127,7 @@ export class Informer<T extends KubeObject> {
     const group = type.apiVersion.includes('/') ? type.apiVersion.split('/')[0] : 'core';
     this.name = opts.name ?? `${type.plural}.${group}`;
     this.store = new IndexedStore<T>(opts.indexers ?? {});
-    this.#transform = opts.transform ?? stripManagedFields;
+    this.#transform = opts.transform ?? defaultTransform;
     const path = resourcePath(type, { namespace: type.namespaced ? opts.namespace : undefined });
     const watch = new InformerWatch(
       client.kubeConfig,
@@ -322,11 +324,4 @@ export class Informer<T extends KubeObject> {
       this.#log?.error({ resource: this.name, err }, 'informer handler threw');
     }
   }
-}
-
-/** The default informer transform: drops `metadata.managedFields`. */
-export function stripManagedFields<T extends KubeObject>(obj: T): T {
-  const md = obj.metadata as (Record<string, unknown> & object) | undefined;
-  if (md && 'managedFields' in md) delete md.managedFields;
-  return obj;
 }

@@ -1,8 +1,8 @@
 // The parts of @dot-i/k8s-operator's programming model (`watchResource` events, `handleResourceFinalizer`,
 // `ResourceMeta`) that `Operator` keeps, rebuilt on the informer, the keyed work queue and the
 // finalizer helpers. Older operators use them; new code uses `informer()` + `controller()`.
-import { ResourceEventType, ResourceMetaImpl } from '@dot-i/k8s-operator';
-import type { ResourceEvent, ResourceMeta } from '@dot-i/k8s-operator';
+import { ResourceEventType, ResourceMetaImpl } from './legacy.ts';
+import type { ResourceEvent, ResourceMeta } from './legacy.ts';
 import type { KubeClient } from './client.ts';
 import type { Reconciler } from './controller.ts';
 import { addFinalizer, hasFinalizer, isBeingDeleted, removeFinalizer } from './finalizers.ts';

@@ -1,6 +1,4 @@
-import k8sOperator, { ResourceMetaImpl } from '@dot-i/k8s-operator';
-import type { ResourceEvent, ResourceMeta } from '@dot-i/k8s-operator';
-import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import { createLogger } from '../log.ts';
 import { metricsRegistry } from '../metrics.ts';
@@ -18,16 +16,13 @@ import { EventRecorder } from './events.ts';
 import { addFinalizer, removeFinalizer, setFinalizers } from './finalizers.ts';
 import { Informer, type InformerOptions } from './informer.ts';
 import { LeaderElector } from './leader.ts';
+import { ResourceMetaImpl, type ResourceEvent, type ResourceMeta } from './legacy.ts';
 import { HealthServer } from './server.ts';
 import { eventsFromInformer, finalizerStep, metaObject, typeOfMeta } from './k8s-operator-compat.ts';
+import { ambientSharedRuntime, type SharedRuntime } from './shared.ts';
 import { StatusWriter } from './status.ts';
 import { resourcePath, type KubeObject, type ResourceType } from './types.ts';
 
-// The package is CommonJS with `exports.default = Operator`. Node's ESM loader hands us
-// module.exports as the default import; bundler-style loaders (vitest) hand us exports.default.
-const loaded: unknown = k8sOperator;
-const BaseOperator: typeof k8sOperator.default =
-  typeof loaded === 'function' ? (loaded as typeof k8sOperator.default) : k8sOperator.default;
 
 export interface OperatorOptions<F extends FlagSpecs> {
   /** Operator name: logger name, Lease name, Event source, e.g. `lb-operator`. */
@@ -43,6 +38,11 @@ export interface OperatorOptions<F extends FlagSpecs> {
   /** Use this kubeconfig instead of --kubeconfig / the default chain. */
   kubeConfig?: KubeConfig;
   logger?: Logger;
+  /**
+   * Join a runtime shared with other operators of this process (client, health server, informers;
+   * see shared.ts). Default: the one `withSharedRuntime` set, else this operator has its own.
+   */
+  shared?: SharedRuntime;
 }
 
 /** What the operator does with each of its informers, whatever their object type. */
@@ -85,8 +85,10 @@ function parseOperatorConfig<F extends FlagSpecs>(opts: OperatorOptions<F>): Ope
  * taking work, waits for reconciles in flight (--shutdown-timeout), releases the Lease, stops the
  * informers and closes the server. `runOperator()` wires SIGTERM/SIGINT to `stop()`.
  */
-export abstract class Operator<F extends FlagSpecs = Record<never, never>> extends BaseOperator {
+export abstract class Operator<F extends FlagSpecs = Record<never, never>> {
   readonly operatorName: string;
+  /** From `kubeConfig`, else --kubeconfig, else client-node's default chain (KUBECONFIG, ~/.kube/config, in-cluster). */
+  protected kubeConfig: KubeConfig;
   readonly config: OperatorConfig<F>;
   readonly log: Logger;
   readonly client: KubeClient;
@@ -101,34 +103,39 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
   #phase: 'new' | 'starting' | 'running' | 'stopping' | 'stopped' = 'new';
   #stopPromise: Promise<void> | undefined;
   #controllersWanted = false;
+  readonly #shared: SharedRuntime | undefined;
 
   constructor(opts: OperatorOptions<F>) {
     const config = parseOperatorConfig(opts);
     const log = opts.logger ?? createLogger(opts.name, config.logLevel);
-    super(log);
     this.operatorName = opts.name;
     this.config = config;
     this.log = log;
     const rc = this.runtimeConfig;
-    if (opts.kubeConfig) {
+    const shared = opts.shared ?? ambientSharedRuntime();
+    this.#shared = shared;
+    if (shared) {
+      this.kubeConfig = shared.kubeConfig;
+    } else if (opts.kubeConfig) {
       this.kubeConfig = opts.kubeConfig;
-    } else if (rc.kubeconfig) {
+    } else {
       const kc = new KubeConfig();
-      kc.loadFromFile(rc.kubeconfig);
+      if (rc.kubeconfig) kc.loadFromFile(rc.kubeconfig);
+      else kc.loadFromDefault();
       this.kubeConfig = kc;
     }
-    // the base class made this from its own default-loaded kubeconfig; keep the two consistent
-    this.k8sApi = this.kubeConfig.makeApiClient(CoreV1Api);
-    this.client = new KubeClient(this.kubeConfig, { userAgent: `kube-iaas/${opts.name}` });
+    this.client = shared?.client ?? new KubeClient(this.kubeConfig, { userAgent: `kube-iaas/${opts.name}` });
     this.events = new EventRecorder(this.client, { component: `kube-iaas-${opts.name}`, log });
     this.statusWriter = new StatusWriter(this.client, log);
-    this.health = new HealthServer({ bindAddress: rc.metricsBindAddress, registry: metricsRegistry });
-    this.health.addReadinessCheck('shutdown', () => (this.#phase === 'stopping' || this.#phase === 'stopped' ? 'shutting down' : undefined));
-    this.health.addReadinessCheck('informers', () => {
+    this.health = shared?.health ?? new HealthServer({ bindAddress: rc.metricsBindAddress, registry: metricsRegistry });
+    // one server for several operators: each one's checks carry its name
+    const check = (name: string) => (shared ? `${opts.name}/${name}` : name);
+    this.health.addReadinessCheck(check('shutdown'), () => (this.#phase === 'stopping' || this.#phase === 'stopped' ? 'shutting down' : undefined));
+    this.health.addReadinessCheck(check('informers'), () => {
       const waiting = this.#informers.filter((i) => !i.hasSynced).map((i) => i.name);
       return waiting.length ? `waiting for the first list of ${waiting.join(', ')}` : undefined;
     });
-    this.health.addReadinessCheck('controllers', () => {
+    this.health.addReadinessCheck(check('controllers'), () => {
       if (this.#phase !== 'running') return `operator ${this.#phase}`;
       if (rc.leaderElect && !this.#elector?.isLeader) return undefined; // a standby is ready
       const idle = this.#controllers.filter((c) => !c.running).map((c) => c.name);
@@ -178,6 +185,9 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
     return { list, watch };
   }
 
+  /** Registers informers and controllers (or legacy `watchResource` calls); run by `start()`. */
+  protected abstract init(): Promise<void>;
+
   // ---------------------------------------------------------------- new-style API
 
   /**
@@ -186,7 +196,8 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
    */
   protected informer<T extends KubeObject>(type: ResourceType, opts: InformerOptions<T> = {}): Informer<T> {
     const ns = opts.namespace ?? (type.namespaced && this.runtimeConfig.namespace ? this.runtimeConfig.namespace : undefined);
-    const inf = new Informer<T>(this.client, type, { log: this.log, ...opts, namespace: ns });
+    const full = { log: this.log, ...opts, namespace: ns };
+    const inf = this.#shared ? this.#shared.informers.acquire<T>(type, full) : new Informer<T>(this.client, type, full);
     this.#informers.push(inf);
     this.#typesById.set(`${type.plural}.${type.apiVersion}`, type);
     if (this.#phase === 'running' || this.#phase === 'starting') inf.start();
@@ -222,7 +233,7 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
   // ---------------------------------------------------------------- @dot-i/k8s-operator API, fixed
 
   /** Absolute URL of a resource collection, from the kubeconfig's server (not `k8sApi.basePath`). */
-  protected override getCustomResourceApiUri(group: string, version: string, plural: string, namespace?: string): string {
+  protected getCustomResourceApiUri(group: string, version: string, plural: string, namespace?: string): string {
     const apiVersion = group ? `${group}/${version}` : version;
     return this.client.server + resourcePath({ apiVersion, plural }, { namespace });
   }
@@ -233,7 +244,7 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
    * only), failures of `onEvent` are retried with backoff, and nothing ever exits the process.
    * Runs `onEvent` only on the leader.
    */
-  protected override async watchResource(
+  protected async watchResource(
     group: string,
     version: string,
     plural: string,
@@ -255,7 +266,7 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
    * processing. Unlike the base, failures (including a 409 from a stale object) propagate so the
    * event is retried, and `event.object` is not mutated.
    */
-  protected override async handleResourceFinalizer(
+  protected async handleResourceFinalizer(
     event: ResourceEvent,
     finalizer: string,
     deleteAction: (event: ResourceEvent) => Promise<void>,
@@ -264,19 +275,19 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
   }
 
   /** Sets the finalizers (JSON patch guarded by `meta.resourceVersion`); errors propagate. */
-  protected override async setResourceFinalizers(meta: ResourceMeta, finalizers: string[]): Promise<void> {
+  protected async setResourceFinalizers(meta: ResourceMeta, finalizers: string[]): Promise<void> {
     await setFinalizers(this.client, this.#typeOf(meta), metaObject(meta), finalizers);
   }
 
   /** PUT of the status subresource (guarded by `meta.resourceVersion`); errors propagate. */
-  protected override async setResourceStatus(meta: ResourceMeta, status: unknown): Promise<ResourceMeta | null> {
+  protected async setResourceStatus(meta: ResourceMeta, status: unknown): Promise<ResourceMeta | null> {
     const type = this.#typeOf(meta);
     const res = await this.client.replace(type, { ...metaObject(meta), status } as KubeObject, { subresource: 'status' });
     return ResourceMetaImpl.createWithId(meta.id, res as never);
   }
 
   /** JSON merge patch of the status subresource; errors propagate. */
-  protected override async patchResourceStatus(meta: ResourceMeta, status: unknown): Promise<ResourceMeta | null> {
+  protected async patchResourceStatus(meta: ResourceMeta, status: unknown): Promise<ResourceMeta | null> {
     const type = this.#typeOf(meta);
     const res = await this.client.patch(type, { name: meta.name, namespace: meta.namespace }, { status }, { subresource: 'status' });
     return ResourceMetaImpl.createWithId(meta.id, res as never);
@@ -289,7 +300,7 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
    * Lease (--leader-elect) or starts the controllers. Resolves once everything is wired; caches
    * fill in the background (see `/readyz`).
    */
-  override async start(): Promise<void> {
+  async start(): Promise<void> {
     if (this.#phase !== 'new') throw new Error(`operator already ${this.#phase}`);
     this.#phase = 'starting';
     const rc = this.runtimeConfig;
@@ -334,7 +345,7 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
    * Graceful stop: stop taking work, wait for reconciles in flight (up to --shutdown-timeout),
    * release the Lease, stop the informers, flush Events, close the server. Idempotent.
    */
-  override stop(): Promise<void> {
+  stop(): Promise<void> {
     this.#stopPromise ??= this.#stop();
     return this.#stopPromise;
   }
@@ -348,11 +359,13 @@ export abstract class Operator<F extends FlagSpecs = Record<never, never>> exten
       // reconciles are still running; then hand the lease over
       await this.#stopControllers();
       if (this.#elector) await this.#elector.stop({ release: true });
-      await Promise.all(this.#informers.map((i) => i.stop()));
+      await Promise.all(this.#informers.map((i) => (this.#shared ? this.#shared.informers.release(i) : i.stop())));
       await Promise.race([this.events.flush(), sleep(2_000)]);
     }
-    await this.health.stop();
-    await this.client.close();
+    if (!this.#shared) {
+      await this.health.stop();
+      await this.client.close();
+    }
     this.#phase = 'stopped';
     this.log.info('stopped');
   }

@@ -26,6 +26,11 @@ export class IndexedStore<T extends KubeObject> {
     for (const [key, obj] of this.#items) for (const v of indexValues(fn, obj)) addTo(idx, v, key);
   }
 
+  /** The function behind index `name`, if there is one. */
+  indexFunc(name: string): IndexFunc<T> | undefined {
+    return this.#indexers.get(name);
+  }
+
   get size(): number {
     return this.#items.size;
   }

@@ -7,7 +7,6 @@
 import { randomBytes } from 'node:crypto';
 import { testbedKubeConfig } from '@kube-iaas/testbed/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ResourceEvent } from '@dot-i/k8s-operator';
 import {
   EventRecorder,
   Informer,
@@ -21,6 +20,7 @@ import {
   withControllerReference,
   type KubeList,
   type KubeObject,
+  type ResourceEvent,
 } from '../../src/runtime/index.ts';
 import { eventually } from '../fixtures/processes.ts';
 
