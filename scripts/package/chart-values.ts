@@ -1,6 +1,6 @@
 // The chart's `flags` values and their JSON schema, from the operator's own flag specs: one declaration,
 // so the chart's defaults are the binary's defaults and `helm install` rejects what the binary would.
-import { formatDuration, type FlagSpec, type FlagSpecs } from '@kube-iaas/core';
+import { formatDuration, type FlagSpec, type FlagSpecs } from '@kube-iaas/core/runtime';
 
 /**
  * Flags the chart sets itself: where the endpoint listens (the probes need it), the Lease's namespace

@@ -7,7 +7,7 @@ import { copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync,
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseAllDocuments, parseDocument, stringify, type Scalar, type YAMLMap } from 'yaml';
-import { runtimeFlags, type FlagSpecs } from '@kube-iaas/core';
+import { runtimeFlags, type FlagSpecs } from '@kube-iaas/core/runtime';
 import { repoRoot } from '../../testbed/src/paths.ts';
 import { chartFlags, flagsYaml } from './chart-values.ts';
 import { imageName } from './image.ts';

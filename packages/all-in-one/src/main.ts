@@ -9,13 +9,13 @@ import {
   HelpRequested,
   KubeClient,
   SharedInformers,
-  createLogger,
-  metricsRegistry,
   runtimeFlags,
   withSharedRuntime,
   type Operator,
   type FlagSpecs,
-} from '@kube-iaas/core';
+} from '@kube-iaas/core/runtime';
+import { createLogger } from '@kube-iaas/core/log';
+import { metricsRegistry } from '@kube-iaas/core/metrics';
 import { EniOperator, eniFlags } from '@kube-iaas/eni-operator';
 import { IngressOperator, ingressFlags } from '@kube-iaas/ingress-operator';
 import { LbOperator, lbFlags } from '@kube-iaas/lb-operator';

@@ -2,7 +2,7 @@
 // security group, rules on the cluster's node security groups, target groups, listeners and listener
 // rules. An operator translates its custom resource into a `Model`; the diff (diff/) and the deployers
 // (deploy/) know nothing of NetworkLoadBalancer or ApplicationLoadBalancer.
-import type { Tags } from '@kube-iaas/core';
+import type { Tags } from '@kube-iaas/core/tags';
 
 export type LoadBalancerType = 'network' | 'application';
 

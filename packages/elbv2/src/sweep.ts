@@ -5,24 +5,24 @@
 // deletion reads it, and removed in the same dependency order, as that owner (the guard checks every tag).
 import {
   OWNER_KIND_TAG,
-  describeSecurityGroupRules,
-  describeSecurityGroups,
   matchesCluster,
   ownedByClusterFilters,
   parseOwnerDescription,
   taggedOwner,
-  type AwsClients,
-  type Counter,
+  type OwnerRef,
+} from '@kube-iaas/core/tags';
+import { describeSecurityGroupRules, describeSecurityGroups, type AwsClients } from '@kube-iaas/core/aws';
+import { type Counter } from '@kube-iaas/core/metrics';
+import {
   type EventRecorder,
   type Informer,
   type KubeClient,
   type KubeObject,
-  type Logger,
-  type OwnerRef,
   type ReconcileContext,
   type ReconcileResult,
   type ResourceType,
-} from '@kube-iaas/core';
+} from '@kube-iaas/core/runtime';
+import { type Logger } from '@kube-iaas/core/log';
 import { readActual } from './aws/actual.ts';
 import type { ElbInventory } from './aws/inventory.ts';
 import type { Action } from './changes.ts';

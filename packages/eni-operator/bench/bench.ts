@@ -20,7 +20,7 @@ import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { EniPool } from '@kube-iaas/crds';
-import { Informer, resources } from '@kube-iaas/core';
+import { Informer, resources } from '@kube-iaas/core/runtime';
 import { readState } from '@kube-iaas/testbed';
 import { ENI_POOL_RESOURCE, IP_ANNOTATION } from '../src/constants.ts';
 import { OperatorProcess, clients, leaderArgs, waitFor } from '../test/integration/harness.ts';

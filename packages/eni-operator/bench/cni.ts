@@ -5,7 +5,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { V1Pod } from '@kubernetes/client-node';
-import { Informer, resources } from '@kube-iaas/core';
+import { Informer, resources } from '@kube-iaas/core/runtime';
 import { IP_ANNOTATION } from '../src/constants.ts';
 import { waitFor, type Clients } from '../test/integration/harness.ts';
 

@@ -5,7 +5,10 @@
 // /readyz, backoff).
 import type { KubeConfig, V1Node, V1Pod } from '@kubernetes/client-node';
 import { installCrds, type EniPool } from '@kube-iaas/crds';
-import { InstanceTypeCatalog, Operator, awsClientOptions, awsFlags, createAwsClients, deepEqual, flag, objectKey, resources, slimPod, type AwsClients, type Logger } from '@kube-iaas/core';
+import { InstanceTypeCatalog } from '@kube-iaas/core/instance-types';
+import { Operator, awsClientOptions, awsFlags, deepEqual, flag, objectKey, resources, slimPod } from '@kube-iaas/core/runtime';
+import { createAwsClients, type AwsClients } from '@kube-iaas/core/aws';
+import { type Logger } from '@kube-iaas/core/log';
 import { ENI_POOL_RESOURCE, IP_ANNOTATION, OPERATOR_NAME } from './constants.ts';
 import { nodeReconciler } from './controllers/node.ts';
 import { allocatorReconciler } from './controllers/allocator.ts';

@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import type { V1Ingress, V1Service } from '@kubernetes/client-node';
-import { resources } from '@kube-iaas/core';
+import { resources } from '@kube-iaas/core/runtime';
 import { up } from '@kube-iaas/testbed';
 import { ANNOTATIONS } from '../src/constants.ts';
 import { ALB_RESOURCE } from '../src/controllers/common.ts';

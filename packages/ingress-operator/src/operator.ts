@@ -3,7 +3,19 @@
 // runtime, which brings leader election, /metrics, /healthz, /readyz, backoff and graceful shutdown.
 import type { KubeConfig, V1Ingress, V1IngressClass, V1Node, V1Service } from '@kubernetes/client-node';
 import { installCrds, type ApplicationLoadBalancer } from '@kube-iaas/crds';
-import { AwsEnvironment, Operator, awsClientOptions, awsFlags, createAwsClients, deepEqual, flag, isKubeAlreadyExists, metaOrSpecChanged, objectKey, resources, type AwsClients, type Logger } from '@kube-iaas/core';
+import { AwsEnvironment, createAwsClients, type AwsClients } from '@kube-iaas/core/aws';
+import {
+  Operator,
+  awsClientOptions,
+  awsFlags,
+  deepEqual,
+  flag,
+  isKubeAlreadyExists,
+  metaOrSpecChanged,
+  objectKey,
+  resources,
+} from '@kube-iaas/core/runtime';
+import { type Logger } from '@kube-iaas/core/log';
 import { INGRESS_CLASS_NAME, INGRESS_CONTROLLER, OPERATOR_NAME } from './constants.ts';
 
 import { Inventory } from './aws/index.ts';

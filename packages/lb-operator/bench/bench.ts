@@ -6,7 +6,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import type { V1Service } from '@kubernetes/client-node';
-import { resources } from '@kube-iaas/core';
+import { resources } from '@kube-iaas/core/runtime';
 import { up } from '@kube-iaas/testbed';
 import { ANNOTATIONS } from '../src/constants.ts';
 import { OperatorProcess, clients, mutatingDelta, ourElbResources, waitFor } from '../test/integration/harness.ts';

@@ -1,6 +1,6 @@
 // Entry point: `node packages/lb-operator/src/main.ts [flags]` (npm start runs it with
 // --metrics-bind-address=127.0.0.1:<port>). Flags and environment: see README.md or --help.
-import { runOperator } from '@kube-iaas/core';
+import { runOperator } from '@kube-iaas/core/runtime';
 import { LbOperator } from './operator.ts';
 
 await runOperator(() => new LbOperator());

@@ -3,7 +3,19 @@
 // /readyz, backoff and graceful shutdown.
 import type { KubeConfig, V1Node, V1Service } from '@kubernetes/client-node';
 import { installCrds, type NetworkLoadBalancer } from '@kube-iaas/crds';
-import { Operator, awsClientOptions, awsFlags, controllerOf, createAwsClients, deepEqual, flag, metaOrSpecChanged, objectKey, resources, type AwsClients, type Logger } from '@kube-iaas/core';
+import {
+  Operator,
+  awsClientOptions,
+  awsFlags,
+  controllerOf,
+  deepEqual,
+  flag,
+  metaOrSpecChanged,
+  objectKey,
+  resources,
+} from '@kube-iaas/core/runtime';
+import { createAwsClients, type AwsClients } from '@kube-iaas/core/aws';
+import { type Logger } from '@kube-iaas/core/log';
 import { NLB_RESOURCE, OPERATOR_NAME } from './constants.ts';
 import { AwsEnvironment } from './aws/environment.ts';
 import { Inventory } from './aws/inventory.ts';

@@ -18,7 +18,7 @@ import { Watch } from '@kubernetes/client-node';
 import { KUBELET_RESERVED, up } from '@kube-iaas/testbed';
 import { OperatorProcess, testbedKubeConfig, waitFor } from '@kube-iaas/testbed/testing';
 import type { NodeGroup } from '@kube-iaas/crds';
-import type { KubeObject } from '@kube-iaas/core';
+import type { KubeObject } from '@kube-iaas/core/runtime';
 import { asgOf, autoscalerDiscoveryTags, clients, createNamespace, createTestAsg, deleteNamespace, deleteTestAsg, deployment, DEPLOYMENT, JOIN_DELAY_TAG, NAMESPACE, NG, nodeTemplateTags, NODE, POD } from '../test/integration/helpers.ts';
 
 const PODS = Number(process.env.BENCH_PODS ?? 1000);

@@ -4,7 +4,7 @@
 // once the controller is done. Time per decision includes building the expected pods.
 //   npm run bench -w @kube-iaas/scaler-operator
 import { cpus, totalmem } from 'node:os';
-import { instanceTypeFactsFromSdk } from '@kube-iaas/core';
+import { instanceTypeFactsFromSdk } from '@kube-iaas/core/instance-types';
 import { expectedPods, type WorkloadPending } from '../src/plan/expected.ts';
 import { podRequirements } from '../src/plan/pod.ts';
 import { planScaleUp, type ExistingNode, type PlanGroup, type PlanInput } from '../src/plan/planner.ts';

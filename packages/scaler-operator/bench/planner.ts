@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { instanceTypeFactsFromSdk } from '@kube-iaas/core';
+import { instanceTypeFactsFromSdk } from '@kube-iaas/core/instance-types';
 import type { V1Pod as Pod } from '@kubernetes/client-node';
 import { planScaleUp, type ExistingNode, type PlanGroup } from '../src/plan/planner.ts';
 import { podRequirements } from '../src/plan/pod.ts';

@@ -1,4 +1,4 @@
-import { awsFlags, flag, parseDuration } from '@kube-iaas/core';
+import { awsFlags, flag, parseDuration } from '@kube-iaas/core/runtime';
 import { EXPANDERS } from './plan/expander.ts';
 import { parseQuantity } from './quantity.ts';
 

@@ -1,4 +1,4 @@
-import { counter, gauge, histogram } from '@kube-iaas/core';
+import { counter, gauge, histogram } from '@kube-iaas/core/metrics';
 
 /** The scaler's Prometheus collectors (names follow the cluster autoscaler's where it has one). */
 export const scalerMetrics = {

@@ -1,17 +1,16 @@
 import type { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import {
   awsClientOptions,
-  createAwsClients,
-  InstanceTypeCatalog,
   Operator,
   resources,
   slimPod,
-  type AwsClients,
   type ConfigOf,
   type OperatorOptions,
   type ResourceType,
   type runtimeFlags,
-} from '@kube-iaas/core';
+} from '@kube-iaas/core/runtime';
+import { createAwsClients, type AwsClients } from '@kube-iaas/core/aws';
+import { InstanceTypeCatalog } from '@kube-iaas/core/instance-types';
 import { installCrds, type NodeGroup } from '@kube-iaas/crds';
 import { OPERATOR_NAME } from './constants.ts';
 import { scalerFlags } from './config.ts';

@@ -1,6 +1,6 @@
 // Quantities are parsed by core (one parser for every operator); this module adds the planner's
 // arithmetic on resource amounts and keeps the short names the planner code reads best with.
-import type { ResourceAmounts } from '@kube-iaas/core';
+import type { ResourceAmounts } from '@kube-iaas/core/quantity';
 
 export {
   QuantityError,

@@ -5,7 +5,7 @@
 // The operator runs as its own process; calls are read from its /metrics, memory from /proc (VmHWM).
 import { readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
-import { resources, type KubeObject } from '@kube-iaas/core';
+import { resources, type KubeObject } from '@kube-iaas/core/runtime';
 import { claim, createNamespace, ensureNodeRegistration, kube, podWithClaim, startOperator, storageClass, waitFor } from '../test/integration/harness.ts';
 import type { PersistentVolumeClaim, VolumeAttachment } from '../src/translate/index.ts';
 

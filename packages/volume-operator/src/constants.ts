@@ -1,6 +1,6 @@
 // Names the volume-operator shares with Kubernetes and with the EBS CSI driver's manifests.
 import { AWS_VOLUME } from '@kube-iaas/crds';
-import type { ResourceType } from '@kube-iaas/core';
+import type { ResourceType } from '@kube-iaas/core/runtime';
 
 /** The CSI driver name: StorageClass `provisioner`, PV `csi.driver`, VolumeAttachment `attacher`. */
 export const DRIVER_NAME = 'ebs.kube-iaas.dev';

@@ -1,4 +1,4 @@
-import { counter, gauge, histogram } from '@kube-iaas/core';
+import { counter, gauge, histogram } from '@kube-iaas/core/metrics';
 
 /** The volume-operator's own collectors (AWS calls, queues and reconciles come from core). */
 export const volumeMetrics = {

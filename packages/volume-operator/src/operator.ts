@@ -1,5 +1,7 @@
 // The volume-operator process: informers, the four controllers, the CSIDriver object, AWS clients.
-import { awsClientOptions, awsFlags, createAwsClients, flag, InstanceTypeCatalog, isKubeNotFound, Operator, resources, type AwsClients, type KubeObject } from '@kube-iaas/core';
+import { awsClientOptions, awsFlags, flag, isKubeNotFound, Operator, resources, type KubeObject } from '@kube-iaas/core/runtime';
+import { createAwsClients, type AwsClients } from '@kube-iaas/core/aws';
+import { InstanceTypeCatalog } from '@kube-iaas/core/instance-types';
 import { installCrds, type AwsVolume } from '@kube-iaas/crds';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Ebs } from './aws/ebs.ts';

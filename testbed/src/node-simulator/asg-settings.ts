@@ -1,4 +1,4 @@
-import { parseNodeTemplate, type Tags } from '@kube-iaas/core';
+import { parseNodeTemplate, type Tags } from '@kube-iaas/core/tags';
 import type { V1Taint } from '@kubernetes/client-node';
 
 /**

@@ -1,7 +1,7 @@
 import { KubeConfig } from '@kubernetes/client-node';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { ebsVolumeSlots } from '@kube-iaas/core';
+import { ebsVolumeSlots } from '@kube-iaas/core/instance-types';
 import { NodeSimulator, type SimulatorHooks } from './simulator.ts';
 import { csiKubeletFromEnv } from './csi-setup.ts';
 import { cniKubeletFromEnv } from './cni-setup.ts';

@@ -12,7 +12,8 @@ import {
 } from '@kubernetes/client-node';
 import { DescribeInstanceTypesCommand, DescribeInstancesCommand, type EC2Client, type _InstanceType } from '@aws-sdk/client-ec2';
 import { DescribeAutoScalingGroupsCommand, type AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { instanceTypeFactsFromSdk, tagsFromAws, type InstanceTypeFacts } from '@kube-iaas/core';
+import { instanceTypeFactsFromSdk, type InstanceTypeFacts } from '@kube-iaas/core/instance-types';
+import { tagsFromAws } from '@kube-iaas/core/tags';
 import { ASG_NAME_INSTANCE_TAG, asgNodeSettings, NO_ASG_SETTINGS, type AsgNodeSettings } from './asg-settings.ts';
 import { newNode, nodeNameFor, nodeStatus, type SimInstance } from './node-object.ts';
 import { podStatus, type PodGate } from './pod-status.ts';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nodeTemplateTags } from '@kube-iaas/core';
+import { nodeTemplateTags } from '@kube-iaas/core/tags';
 import { asgNodeSettings, JOIN_DELAY_TAG, NEVER_JOIN_TAG } from '../../src/node-simulator/asg-settings.ts';
 import { newNode, type SimInstance } from '../../src/node-simulator/node-object.ts';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { flag, runtimeFlags } from '@kube-iaas/core';
+import { flag, runtimeFlags } from '@kube-iaas/core/runtime';
 import { buildImage } from '../../../scripts/package/oci.ts';
 import { gzip, sha256, tar, type TarEntry } from '../../../scripts/package/tar.ts';
 import { CHART_MANAGED, chartFlags, flagSchema } from '../../../scripts/package/chart-values.ts';

@@ -4,7 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { DescribeLoadBalancersCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { KubeClient, resources, type KubeObject } from '@kube-iaas/core';
+import { KubeClient, resources, type KubeObject } from '@kube-iaas/core/runtime';
 import { OperatorProcess, testbedEnv, testbedKubeConfig } from '@kube-iaas/testbed/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 

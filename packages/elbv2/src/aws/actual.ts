@@ -3,7 +3,8 @@
 // ARNs recorded in status and the owner-tag inventory, then by the deterministic names, so a lost status
 // never leads to a second load balancer; security groups by EC2's owner-tag filters.
 import { DescribeSecurityGroupsCommand, type IpPermission } from '@aws-sdk/client-ec2';
-import { describeSecurityGroupRules, describeSecurityGroups, isDescribedBy, isNotFound, matchesOwner, ownedByOwnerFilters, parseArn, type AwsClients, type OwnerRef } from '@kube-iaas/core';
+import { describeSecurityGroupRules, describeSecurityGroups, isNotFound, parseArn, type AwsClients } from '@kube-iaas/core/aws';
+import { isDescribedBy, matchesOwner, ownedByOwnerFilters, type OwnerRef } from '@kube-iaas/core/tags';
 import type { ActionModel, ActualListener, ActualLoadBalancer, ActualNodeRule, ActualRule, ActualSecurityGroup, ActualState, ActualTargetGroup, Model } from '../model.ts';
 import { conditionValues, type ElbAction } from './actions.ts';
 import { describeLoadBalancers } from './describe.ts';

@@ -9,7 +9,8 @@ import {
   type LoadBalancer as SdkLoadBalancer,
   type TargetGroup as SdkTargetGroup,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { isNotFound, tagsFromAws, type Tags } from '@kube-iaas/core';
+import { isNotFound } from '@kube-iaas/core/aws';
+import { tagsFromAws, type Tags } from '@kube-iaas/core/tags';
 
 export interface LoadBalancer {
   arn: string;

@@ -1,6 +1,7 @@
 // Every load balancer and target group this cluster created for owners of one kind, found by the owner
 // tags (ELBv2 has no tag filters).
-import { OWNER_KIND_TAG, OWNER_UID_TAG, matchesCluster, taggedOwner, type AwsClients, type TaggedOwner, type Tags } from '@kube-iaas/core';
+import { OWNER_KIND_TAG, OWNER_UID_TAG, matchesCluster, taggedOwner, type TaggedOwner, type Tags } from '@kube-iaas/core/tags';
+import { type AwsClients } from '@kube-iaas/core/aws';
 import { describeLoadBalancers, describeTargetGroups } from './describe.ts';
 
 export type ElbInventoryKind = 'loadbalancer' | 'targetgroup';

@@ -9,7 +9,7 @@ import {
   type ElasticLoadBalancingV2Client,
   type Rule as SdkRule,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { isNotFound } from '@kube-iaas/core';
+import { isNotFound } from '@kube-iaas/core/aws';
 import { defined, fromSdkActions, fromSdkConditions, type ElbAction, type ElbRuleCondition } from './actions.ts';
 import { describeTargetGroups, type TargetGroup } from './describe.ts';
 

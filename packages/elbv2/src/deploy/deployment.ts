@@ -1,6 +1,9 @@
 // What the deployers share while one plan runs: the clients and owner, and what the calls produced so
 // far (a load balancer, group or target group created by an earlier step is used by a later one).
-import { backoffDelay, classifyAwsError, isNotFound, type AwsClients, type Logger, type OwnerRef } from '@kube-iaas/core';
+import { backoffDelay } from '@kube-iaas/core/runtime';
+import { classifyAwsError, isNotFound, type AwsClients } from '@kube-iaas/core/aws';
+import { type Logger } from '@kube-iaas/core/log';
+import { type OwnerRef } from '@kube-iaas/core/tags';
 import type { ElbInventory } from '../aws/inventory.ts';
 import type { Action } from '../changes.ts';
 import { OWN_GROUP, type ActualGroupRule, type ActualNodeRule, type ActualState } from '../model.ts';

@@ -12,7 +12,7 @@ import {
   type LoadBalancer as SdkLoadBalancer,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { CreateTagsCommand } from '@aws-sdk/client-ec2';
-import { isOwnedBy, toEc2Tags, toElbTags } from '@kube-iaas/core';
+import { isOwnedBy, toEc2Tags, toElbTags } from '@kube-iaas/core/tags';
 import { describeLoadBalancers } from '../aws/describe.ts';
 import { toElbAttributes } from '../aws/reads.ts';
 import type { LoadBalancerChange } from '../changes.ts';

@@ -2,7 +2,8 @@
 // between create and status), client rules in and out, delete (AWS frees it only once its load
 // balancer's network interfaces are gone).
 import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, DeleteSecurityGroupCommand, RevokeSecurityGroupIngressCommand, type IpPermission } from '@aws-sdk/client-ec2';
-import { describeSecurityGroups, isOwnedBy, toTagSpecifications } from '@kube-iaas/core';
+import { describeSecurityGroups } from '@kube-iaas/core/aws';
+import { isOwnedBy, toTagSpecifications } from '@kube-iaas/core/tags';
 import type { SecurityGroupChange } from '../changes.ts';
 import type { GroupRule } from '../model.ts';
 import { codeOf, gone, type Deployment } from './deployment.ts';

@@ -9,7 +9,7 @@ import {
   RegisterTargetsCommand,
   type ProtocolEnum,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { isOwnedBy, toElbTags } from '@kube-iaas/core';
+import { isOwnedBy, toElbTags } from '@kube-iaas/core/tags';
 import { describeTargetGroups } from '../aws/describe.ts';
 import { toElbAttributes } from '../aws/reads.ts';
 import type { TargetGroupChange } from '../changes.ts';

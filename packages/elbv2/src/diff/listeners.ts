@@ -1,6 +1,6 @@
 // Pure: listeners of the kept load balancer by port, and the rules of those listeners by
 // (listener port, priority): priorities are stable, so a changed rule is modified in place.
-import { deepEqual, diffByKey } from '@kube-iaas/core';
+import { deepEqual, diffByKey } from '@kube-iaas/core/runtime';
 import type { ListenerChange, RuleChange } from '../changes.ts';
 import type { ActualListener, ActualRule, ListenerModel, RuleModel } from '../model.ts';
 

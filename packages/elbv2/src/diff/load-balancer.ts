@@ -1,6 +1,6 @@
 // Pure: the load balancer to keep and the changes that bring it to the model. What AWS cannot change in
 // place (type, scheme, name) makes a new one beside the old; the old goes once the new one serves.
-import { changedEntries, deepEqual, diffTags } from '@kube-iaas/core';
+import { changedEntries, deepEqual, diffTags } from '@kube-iaas/core/runtime';
 import type { LoadBalancerChange } from '../changes.ts';
 import type { ActualLoadBalancer, LoadBalancerModel } from '../model.ts';
 

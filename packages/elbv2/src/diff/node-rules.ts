@@ -1,6 +1,6 @@
 // Pure: rules on the cluster's node security groups that let the load balancer (or its clients) reach
 // the NodePorts. Only rules whose description names the owner are ever read, so others' stay untouched.
-import { diffByKey } from '@kube-iaas/core';
+import { diffByKey } from '@kube-iaas/core/runtime';
 import type { NodeRuleChange } from '../changes.ts';
 import { OWN_GROUP, type ActualNodeRule, type NodeRule } from '../model.ts';
 

@@ -1,5 +1,5 @@
 // Pure: the load balancer's own security group (kept, created or none) and its client rules.
-import { diffByKey, diffTags } from '@kube-iaas/core';
+import { diffByKey, diffTags } from '@kube-iaas/core/runtime';
 import type { SecurityGroupChange, TagChange } from '../changes.ts';
 import { OWN_GROUP, type ActualSecurityGroup, type GroupRule, type SecurityGroupModel } from '../model.ts';
 

@@ -1,6 +1,6 @@
 // Pure: target groups by AWS name (the name encodes what AWS cannot change: protocol, port), their
 // health checks, attributes, tags and registered instances.
-import { changedEntries, diffByKey, diffSets, diffTags } from '@kube-iaas/core';
+import { changedEntries, diffByKey, diffSets, diffTags } from '@kube-iaas/core/runtime';
 import type { TagChange, TargetGroupChange } from '../changes.ts';
 import type { ActualTargetGroup, HealthCheck, TargetGroupModel } from '../model.ts';
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { AwsError } from '@kube-iaas/core';
+import { AwsError } from '@kube-iaas/core/aws';
 import {
   conditionValues,
   describeListeners,

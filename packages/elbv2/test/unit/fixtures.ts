@@ -1,7 +1,8 @@
 // A small model and the actual state AWS would hold once it is applied, for the diff and deploy tests.
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { AwsError, type AwsClients, type OwnerRef } from '@kube-iaas/core';
+import { AwsError, type AwsClients } from '@kube-iaas/core/aws';
+import { type OwnerRef } from '@kube-iaas/core/tags';
 import { OWN_GROUP, type ActualState, type Model } from '../../src/index.ts';
 
 export const CLUSTER = 'int32bit-kubernetes';

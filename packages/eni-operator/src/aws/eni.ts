@@ -17,19 +17,21 @@ import {
   describeInstances,
   describeNetworkInterfaces,
   describeSubnets,
+  type AwsClients,
+  type Instance,
+  type NetworkInterface,
+} from '@kube-iaas/core/aws';
+import {
   eniTags,
   isOwnedBy,
   nameTag,
   ownedByOwnerFilters,
   ownedTags,
   OwnershipError,
-  RetryAfterError,
   toTagSpecifications,
-  type AwsClients,
-  type Instance,
-  type NetworkInterface,
   type OwnerRef,
-} from '@kube-iaas/core';
+} from '@kube-iaas/core/tags';
+import { RetryAfterError } from '@kube-iaas/core/runtime';
 import type { PoolAction, PoolEni } from '../plan/index.ts';
 
 export interface ActualPool {

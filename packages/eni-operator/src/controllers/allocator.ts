@@ -16,7 +16,20 @@
 // otherwise.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { EniPool, EniPoolAllocation, EniPoolStatus } from '@kube-iaas/crds';
-import { ConditionType, getCondition, isBeingDeleted, isConditionTrue, resources, type Condition, type EventRecorder, type Informer, type KubeClient, type Logger, type ReconcileContext, type ReconcileResult } from '@kube-iaas/core';
+import {
+  ConditionType,
+  getCondition,
+  isBeingDeleted,
+  isConditionTrue,
+  resources,
+  type Condition,
+  type EventRecorder,
+  type Informer,
+  type KubeClient,
+  type ReconcileContext,
+  type ReconcileResult,
+} from '@kube-iaas/core/runtime';
+import { type Logger } from '@kube-iaas/core/log';
 import { CONFLICT_CONDITION, DEVICE_INDEX_ANNOTATION, ENI_ANNOTATION, IP_ANNOTATION } from '../constants.ts';
 import { allocationStep, planFromStatus, recordedCapacity, routeTableOf, withCounts, withReady, type AllocationStep, type PodRef } from '../plan/index.ts';
 import { poolMetrics } from './metrics.ts';

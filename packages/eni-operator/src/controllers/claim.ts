@@ -2,7 +2,9 @@
 // and the EniPools whose spec names it. The rule that picks the holder is the pure `instanceHolder`.
 import type { V1Node } from '@kubernetes/client-node';
 import type { EniPool } from '@kube-iaas/crds';
-import { instanceIdOfNode, taggedOwner, type Informer, type NetworkInterface } from '@kube-iaas/core';
+import { instanceIdOfNode, type NetworkInterface } from '@kube-iaas/core/aws';
+import { taggedOwner } from '@kube-iaas/core/tags';
+import { type Informer } from '@kube-iaas/core/runtime';
 import type { ClaimInput } from '../plan/index.ts';
 
 /** Index of both informers: the instance a Node runs on, the instance a pool names. */

@@ -1,5 +1,5 @@
 // The eni-operator's own metrics, on core's shared registry.
-import { counter, gauge, histogram } from '@kube-iaas/core';
+import { counter, gauge, histogram } from '@kube-iaas/core/metrics';
 
 export const poolMetrics = {
   addresses: gauge({ name: 'kube_iaas_eni_pool_addresses', help: 'Secondary addresses of a node\'s pool by state (used, free, cooling).', labelNames: ['node', 'state'] }),

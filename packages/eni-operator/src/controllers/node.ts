@@ -5,7 +5,17 @@
 // pool through its ownerReference (garbage collector); the pool's finalizer removes its ENIs first.
 import type { V1Node } from '@kubernetes/client-node';
 import type { EniPool } from '@kube-iaas/crds';
-import { controllerOf, isBeingDeleted, isKubeAlreadyExists, resources, type EventRecorder, type Informer, type KubeClient, type ReconcileContext, type ReconcileResult } from '@kube-iaas/core';
+import {
+  controllerOf,
+  isBeingDeleted,
+  isKubeAlreadyExists,
+  resources,
+  type EventRecorder,
+  type Informer,
+  type KubeClient,
+  type ReconcileContext,
+  type ReconcileResult,
+} from '@kube-iaas/core/runtime';
 import { ENI_POOL_RESOURCE } from '../constants.ts';
 import { formatTranslateErrors, translateNode, type PoolDefaults } from '../translate/index.ts';
 

@@ -3,7 +3,7 @@
 // acknowledged) that the allocation metric and the benchmark report.
 import type { V1Pod } from '@kubernetes/client-node';
 import type { EniPoolAllocation } from '@kube-iaas/crds';
-import { isKubeNotFound, resources, type Informer, type KubeClient } from '@kube-iaas/core';
+import { isKubeNotFound, resources, type Informer, type KubeClient } from '@kube-iaas/core/runtime';
 import { DEVICE_INDEX_ANNOTATION, ENI_ANNOTATION, IP_ANNOTATION, ROUTE_TABLE_ANNOTATION } from '../constants.ts';
 import type { PodRef } from '../plan/index.ts';
 

@@ -9,13 +9,10 @@
 // its owner scope of the ownership guard (aws/eni.ts).
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { EniPool, EniPoolEni, EniPoolStatus } from '@kube-iaas/crds';
+import { AwsError, classifyAwsError, describeNetworkInterfaces, type AwsClients } from '@kube-iaas/core/aws';
 import {
-  AwsError,
   ConditionType,
-  OwnershipError,
   addFinalizer,
-  classifyAwsError,
-  describeNetworkInterfaces,
   getCondition,
   hasFinalizer,
   removeCondition,
@@ -24,17 +21,16 @@ import {
   removeFinalizer,
   setConditions,
   syncedCondition,
-  type AwsClients,
   type Condition,
   type ConditionUpdate,
   type EventRecorder,
   type Informer,
-  type InstanceTypeCatalog,
   type KubeClient,
-  type OwnerRef,
   type ReconcileContext,
   type ReconcileResult,
-} from '@kube-iaas/core';
+} from '@kube-iaas/core/runtime';
+import { OwnershipError, type OwnerRef } from '@kube-iaas/core/tags';
+import { type InstanceTypeCatalog } from '@kube-iaas/core/instance-types';
 import { CONFLICT_CONDITION, ENI_POOL_RESOURCE, FINALIZER } from '../constants.ts';
 import { InstanceGoneError, applyPoolPlan, attachEni, deleteEni, foreignDuplicates, networkRefusal, ownedEnis, readActual, toPoolEni, type ActualPool, type ApplyContext, type NetworkAllowance } from '../aws/eni.ts';
 import { awsReservedAddress, capacityOf, conflictMessage, decidedWithoutTags, dedupeEnis, nextDeviceIndex, planFromStatus, poolFailure, restorations, routeTableOf, withCounts, withReady, withoutAddresses, type PoolAction, type Removal } from '../plan/index.ts';

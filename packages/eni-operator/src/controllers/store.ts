@@ -9,7 +9,7 @@
 // here as pending and are part of every view and every write of the pool, whichever controller writes
 // it, so neither the allocator nor the pool controller can hand out or release them meanwhile.
 import type { EniPool, EniPoolAllocation, EniPoolStatus } from '@kube-iaas/crds';
-import { isKubeConflict, type KubeClient, type StatusWriter } from '@kube-iaas/core';
+import { isKubeConflict, type KubeClient, type StatusWriter } from '@kube-iaas/core/runtime';
 import { ENI_POOL_RESOURCE } from '../constants.ts';
 import { withPending } from '../plan/index.ts';
 import { poolMetrics } from './metrics.ts';

@@ -2,7 +2,9 @@
 // grace period, whose instance is gone or whose EniPool no longer exists, are deleted, with an Event
 // and a metric. Runs on one key on a timer.
 import type { EniPool } from '@kube-iaas/crds';
-import { describeInstances, describeNetworkInterfaces, eniInstanceOf, ownedByClusterFilters, taggedOwner, type AwsClients, type EventRecorder, type Informer, type ReconcileContext, type ReconcileResult } from '@kube-iaas/core';
+import { describeInstances, describeNetworkInterfaces, type AwsClients } from '@kube-iaas/core/aws';
+import { eniInstanceOf, ownedByClusterFilters, taggedOwner } from '@kube-iaas/core/tags';
+import { type EventRecorder, type Informer, type ReconcileContext, type ReconcileResult } from '@kube-iaas/core/runtime';
 import { deleteEni } from '../aws/eni.ts';
 import { poolMetrics } from './metrics.ts';
 

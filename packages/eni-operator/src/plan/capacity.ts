@@ -1,6 +1,6 @@
 // The article's capacity formula, from core's instance-type facts: N ENIs × M IPs − N pod addresses,
 // N × (M − 1) + 2 kubelet max-pods. `maxPodAddresses` in the spec can only lower it.
-import { maxPods, podAddressCapacity, type EniLimits } from '@kube-iaas/core';
+import { maxPods, podAddressCapacity, type EniLimits } from '@kube-iaas/core/instance-types';
 import type { EniPoolCapacity } from '@kube-iaas/crds';
 
 export interface PoolCapacity extends Required<EniPoolCapacity> {

@@ -3,7 +3,7 @@
 // counts, the Ready condition, the pool plan as the status alone sees it, and the removal of
 // addresses from the record before they go back to AWS.
 import type { EniPoolAllocation, EniPoolCoolingAddress, EniPoolEni, EniPoolSpec, EniPoolStatus } from '@kube-iaas/crds';
-import { readyCondition, setConditions, type Condition } from '@kube-iaas/core';
+import { readyCondition, setConditions, type Condition } from '@kube-iaas/core/runtime';
 import { allocate, expireCooling, release, type PodRef } from './allocate.ts';
 import { capacityOf, type PoolCapacity } from './capacity.ts';
 import { planPool, type PoolEni, type PoolPlan } from './pool.ts';

@@ -3,7 +3,8 @@
 // label; warm targets and cooldown from the operator's cluster-wide defaults.
 import type { V1Node } from '@kubernetes/client-node';
 import type { EniPool, EniPoolSpec } from '@kube-iaas/crds';
-import { PROVIDER_ID_FORM, ownerReference, parseProviderId, resources } from '@kube-iaas/core';
+import { PROVIDER_ID_FORM, parseProviderId } from '@kube-iaas/core/aws';
+import { ownerReference, resources } from '@kube-iaas/core/runtime';
 import { ENI_POOL_RESOURCE, INSTANCE_TYPE_LABELS, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../constants.ts';
 
 export interface PoolDefaults {

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
-import { resources } from '@kube-iaas/core';
+import { resources } from '@kube-iaas/core/runtime';
 import { readState } from '@kube-iaas/testbed';
 import { operatorKubeConfig, testbedKubeConfig } from '@kube-iaas/testbed/testing';
 import { ask } from '../../src/node/protocol.ts';

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Node, V1Pod } from '@kubernetes/client-node';
 import type { EniPool } from '@kube-iaas/crds';
-import { resources, type KubeObject } from '@kube-iaas/core';
+import { resources, type KubeObject } from '@kube-iaas/core/runtime';
 import { netPrefix, podNetnsName, readState } from '@kube-iaas/testbed';
 import { ENI_POOL_RESOURCE, IP_ANNOTATION } from '../../src/constants.ts';
 import { OperatorProcess, clients, inCidr, waitFor, type Clients } from './harness.ts';

@@ -5,7 +5,7 @@ import { createServer, request, type Server } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Node } from '@kubernetes/client-node';
 import type { EniPool } from '@kube-iaas/crds';
-import { resources } from '@kube-iaas/core';
+import { resources } from '@kube-iaas/core/runtime';
 import { readState } from '@kube-iaas/testbed';
 import { testbedEnv } from '@kube-iaas/testbed/testing';
 import { ENI_POOL_RESOURCE } from '../../src/constants.ts';

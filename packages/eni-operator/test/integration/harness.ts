@@ -2,7 +2,7 @@
 // and moto directly to check what it did. No fakes.
 import { fileURLToPath } from 'node:url';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { KubeClient } from '@kube-iaas/core';
+import { KubeClient } from '@kube-iaas/core/runtime';
 import { OperatorProcess as TestbedOperator, testbedEnv, testbedKubeConfig } from '@kube-iaas/testbed/testing';
 
 export { freePort, waitFor } from '@kube-iaas/testbed/testing';

@@ -4,7 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Node } from '@kubernetes/client-node';
 import type { EniPool } from '@kube-iaas/crds';
-import { describeNetworkInterfaces, ownedByClusterFilters, resources, taggedOwner, type KubeObject } from '@kube-iaas/core';
+import { describeNetworkInterfaces } from '@kube-iaas/core/aws';
+import { ownedByClusterFilters, taggedOwner } from '@kube-iaas/core/tags';
+import { resources, type KubeObject } from '@kube-iaas/core/runtime';
 import { readState } from '@kube-iaas/testbed';
 import { crashRelay, type CrashRelay } from '@kube-iaas/testbed/testing';
 import { ENI_POOL_RESOURCE } from '../../src/constants.ts';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { OwnershipGuard, ec2Resource, ownedTags, type AwsClients } from '@kube-iaas/core';
+import { OwnershipGuard, ec2Resource, type AwsClients } from '@kube-iaas/core/aws';
+import { ownedTags } from '@kube-iaas/core/tags';
 import { applyPoolPlan, networkRefusal, type ActualPool } from '../../src/aws/eni.ts';
 import { conflictMessage, decidedWithoutTags, inCidr, instanceHolder, planPool, restorations, type ClaimInput } from '../../src/plan/index.ts';
 

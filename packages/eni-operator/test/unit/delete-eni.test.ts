@@ -1,7 +1,8 @@
 // Deleting an ENI never waits inside the reconcile: a detach AWS has not finished yet becomes a
 // requeue (RetryAfterError), and the next round deletes without detaching again.
 import { describe, expect, it } from 'vitest';
-import { RetryAfterError, type AwsClients } from '@kube-iaas/core';
+import { RetryAfterError } from '@kube-iaas/core/runtime';
+import { type AwsClients } from '@kube-iaas/core/aws';
 import { DETACHING_RECHECK_MS, deleteEni } from '../../src/aws/eni.ts';
 
 const OWNER = { kind: 'EniPool', name: 'ip-192-168-193-10', uid: 'u-1' };

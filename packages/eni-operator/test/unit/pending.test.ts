@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { EniPool, EniPoolAllocation, EniPoolStatus } from '@kube-iaas/crds';
-import { KubeApiError, type KubeClient, type StatusWriter } from '@kube-iaas/core';
+import { KubeApiError, type KubeClient, type StatusWriter } from '@kube-iaas/core/runtime';
 import { withPending } from '../../src/plan/index.ts';
 import { adoptAnnotations } from '../../src/controllers/allocator.ts';
 import { PoolStore } from '../../src/controllers/store.ts';

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import type { V1Pod } from '@kubernetes/client-node';
 import type { EniPoolStatus } from '@kube-iaas/crds';
 import { EC2Client } from '@aws-sdk/client-ec2';
-import { AwsError, OwnershipGuard, type AwsClients } from '@kube-iaas/core';
+import { AwsError, OwnershipGuard, type AwsClients } from '@kube-iaas/core/aws';
 import { allocationStep, capacityOf, planFromStatus, poolFailure, withCounts, withoutAddresses, type PodRef } from '../../src/plan/index.ts';
 import { applyPoolPlan, type ActualPool } from '../../src/aws/eni.ts';
 import { PodClock } from '../../src/controllers/pods.ts';

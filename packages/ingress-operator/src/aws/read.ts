@@ -2,7 +2,8 @@
 // A lost status (or a deletion without a desired state) also looks up the names this owner would have had
 // under either scheme, so an ALB of the previous scheme is found (and replaced) rather than left behind.
 import type { ApplicationLoadBalancerStatus } from '@kube-iaas/crds';
-import type { AwsClients, OwnerRef } from '@kube-iaas/core';
+import type { AwsClients } from '@kube-iaas/core/aws';
+import type { OwnerRef } from '@kube-iaas/core/tags';
 import { loadBalancerName, readActual as readOwner, type ActualState, type Model } from '@kube-iaas/elbv2';
 import type { Inventory } from './inventory.ts';
 

@@ -6,18 +6,13 @@ import type { V1Node, V1Service } from '@kubernetes/client-node';
 import type { ApplicationLoadBalancer, ApplicationLoadBalancerStatus } from '@kube-iaas/crds';
 import {
   ConditionType,
-  ResolveError,
-  SubnetSelectionError,
   addFinalizer,
-  classifyAwsError,
   hasFinalizer,
   isBeingDeleted,
   readyCondition,
   removeFinalizer,
   setConditions,
   syncedCondition,
-  type AwsClients,
-  type AwsEnvironment,
   type Condition,
   type EventRecorder,
   type Informer,
@@ -25,7 +20,9 @@ import {
   type ReconcileContext,
   type ReconcileResult,
   type StatusWriter,
-} from '@kube-iaas/core';
+} from '@kube-iaas/core/runtime';
+import { ResolveError, classifyAwsError, type AwsClients, type AwsEnvironment } from '@kube-iaas/core/aws';
+import { SubnetSelectionError } from '@kube-iaas/core/tags';
 import { FINALIZER } from '../constants.ts';
 import { EVENT_REASONS } from '@kube-iaas/elbv2';
 import { applyPlan, isStillInUse, readActual, type ApplyResult, type Inventory } from '../aws/index.ts';

@@ -2,7 +2,8 @@
 // stage 1 writes, and which Nodes are targets.
 import type { V1Node } from '@kubernetes/client-node';
 import { APPLICATION_LOAD_BALANCER, type ApplicationLoadBalancer } from '@kube-iaas/crds';
-import { instanceIdOfNode, isKubeConflict, type Reconciler } from '@kube-iaas/core';
+import { instanceIdOfNode } from '@kube-iaas/core/aws';
+import { isKubeConflict, type Reconciler } from '@kube-iaas/core/runtime';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../constants.ts';
 
 export const ALB_RESOURCE = {

@@ -9,7 +9,6 @@ import { validateApplicationLoadBalancerSpec, type AlbIngressStatus, type Applic
 import {
   addFinalizer,
   createMergePatch,
-  gauge,
   deepEqual,
   getCondition,
   hasFinalizer,
@@ -25,7 +24,8 @@ import {
   type ReconcileContext,
   type ReconcileResult,
   type StatusWriter,
-} from '@kube-iaas/core';
+} from '@kube-iaas/core/runtime';
+import { gauge } from '@kube-iaas/core/metrics';
 import { ANNOTATIONS, FINALIZER } from '../constants.ts';
 import { checkDefaults, classOf, parametersRef, withClassDefaults } from '../translate/class-defaults.ts';
 import { formatTranslateErrors, groupIngresses, groupKeyOf, selectIngress, translateGroup, type GroupTranslation, type IngressLike } from '../translate/index.ts';

@@ -3,7 +3,9 @@
 // security group holds on the node groups, by the ELBv2 layer's sweep (each suspect confirmed with a
 // live GET first).
 import type { ApplicationLoadBalancer } from '@kube-iaas/crds';
-import { counter, type AwsClients, type AwsEnvironment, type EventRecorder, type Informer, type KubeClient } from '@kube-iaas/core';
+import { counter } from '@kube-iaas/core/metrics';
+import { type AwsClients, type AwsEnvironment } from '@kube-iaas/core/aws';
+import { type EventRecorder, type Informer, type KubeClient } from '@kube-iaas/core/runtime';
 import { sweepReconciler as elbSweep } from '@kube-iaas/elbv2';
 import type { Inventory } from '../aws/index.ts';
 import { ALB_RESOURCE } from './common.ts';

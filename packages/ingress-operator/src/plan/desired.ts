@@ -2,7 +2,7 @@
 // around it (instances, VPC, subnets, the cluster-tagged node security groups, Services for hand-written
 // target groups without targetPort).
 import { APPLICATION_LOAD_BALANCER, type AlbAction, type AlbTargetGroup, type ApplicationLoadBalancer } from '@kube-iaas/crds';
-import { ingressTags, ownedTags, ownerDescription, targetGroupTags, type OwnerRef } from '@kube-iaas/core';
+import { ingressTags, ownedTags, ownerDescription, targetGroupTags, type OwnerRef } from '@kube-iaas/core/tags';
 import type { ServiceLike } from '../translate/types.ts';
 import type { NodeRule } from '@kube-iaas/elbv2';
 import { loadBalancerName, securityGroupName, targetGroupName } from './names.ts';

@@ -5,7 +5,7 @@
 // (priorities.ts); validator errors are traced back to the member and annotation (paths.ts).
 import { APPLICATION_LOAD_BALANCER, validateApplicationLoadBalancerSpec } from '@kube-iaas/crds';
 import type { AlbAction, AlbListener, AlbRule, AlbTargetGroup, ApplicationLoadBalancer, ApplicationLoadBalancerSpec } from '@kube-iaas/crds';
-import { assertOwnerAllowed, deepEqual as deepEqualSafe, ownerReference, resources } from '@kube-iaas/core';
+import { assertOwnerAllowed, deepEqual as deepEqualSafe, ownerReference, resources } from '@kube-iaas/core/runtime';
 import { ANNOTATIONS, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../constants.ts';
 import { SETTING_ANNOTATION, groupNameOf, groupOrderOf, parseMember, type GroupSettings, type MemberFragment } from './member.ts';
 import { selectIngress } from './select.ts';

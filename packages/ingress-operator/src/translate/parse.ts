@@ -1,7 +1,7 @@
 // Pure parsers for annotation values. Each returns the value or a message the caller prefixes with the
 // annotation's name.
 import type { AlbAction } from '@kube-iaas/crds';
-import { parseInteger as parseCoreInteger, parsedFail, parsedOk, type Parsed } from '@kube-iaas/core';
+import { parseInteger as parseCoreInteger, parsedFail, parsedOk, type Parsed } from '@kube-iaas/core/annotation-values';
 
 export type { Parsed } from '@kube-iaas/core';
 export { parseBoolean, parseEnum, parseKeyValues, parseList } from '@kube-iaas/core';

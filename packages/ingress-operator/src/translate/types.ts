@@ -1,6 +1,6 @@
 // The slices of native objects the translator reads. Structural, so the informer's objects
 // (@kubernetes/client-node's V1Ingress, V1Service, V1IngressClass) fit without a dependency here.
-import type { ObjectMeta } from '@kube-iaas/core';
+import type { ObjectMeta } from '@kube-iaas/core/runtime';
 
 export interface IngressServiceBackend {
   name: string;

@@ -15,13 +15,10 @@ import {
   describeSecurityGroupRules,
   describeSecurityGroups,
   describeSubnets,
-  isDescribedBy,
-  matchesOwner,
-  ownedByOwnerFilters,
   type AwsClients,
-  type OwnerRef,
   type SecurityGroup,
-} from '@kube-iaas/core';
+} from '@kube-iaas/core/aws';
+import { isDescribedBy, matchesOwner, ownedByOwnerFilters, type OwnerRef } from '@kube-iaas/core/tags';
 import { describeListeners, describeLoadBalancers, describeRules, describeTargetGroups } from '@kube-iaas/elbv2';
 import { applyPlan, AwsEnvironment, readActual, type ApplyResult } from '../../src/aws/index.ts';
 import { desiredState, ownerOf, planChanges, planDeletion, type Action, type DesiredState } from '../../src/plan/index.ts';

@@ -6,7 +6,9 @@ import { DescribeListenersCommand, DescribeRulesCommand, DescribeTargetHealthCom
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
 import type { V1Ingress } from '@kubernetes/client-node';
 import type { ApplicationLoadBalancer } from '@kube-iaas/crds';
-import { KubeClient, OWNER_KIND_TAG, resources, describeSecurityGroupRules, describeSecurityGroups, matchesCluster, ownedByClusterFilters, type Tags } from '@kube-iaas/core';
+import { KubeClient, resources } from '@kube-iaas/core/runtime';
+import { OWNER_KIND_TAG, matchesCluster, ownedByClusterFilters, type Tags } from '@kube-iaas/core/tags';
+import { describeSecurityGroupRules, describeSecurityGroups } from '@kube-iaas/core/aws';
 import { describeLoadBalancers, describeTargetGroups } from '@kube-iaas/elbv2';
 import { OperatorProcess as TestbedOperator, testbedEnv, testbedKubeConfig, waitFor } from '@kube-iaas/testbed/testing';
 import { ALB_RESOURCE } from '../../src/controllers/common.ts';

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { V1Ingress, V1Service } from '@kubernetes/client-node';
 import type { ApplicationLoadBalancer } from '@kube-iaas/crds';
-import { matchesOwner, resources, type KubeObject, type OwnerRef, type Tags } from '@kube-iaas/core';
+import { matchesOwner, type OwnerRef, type Tags } from '@kube-iaas/core/tags';
+import { resources, type KubeObject } from '@kube-iaas/core/runtime';
 import { testbedEnv } from '@kube-iaas/testbed/testing';
 import { ANNOTATIONS } from '../../src/constants.ts';
 import { OperatorProcess, clients, listenersOf, mutatingDelta, ourAlbResources, rulesOf, ingressObjects, waitFor, type Clients } from './harness.ts';

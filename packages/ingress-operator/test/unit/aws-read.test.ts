@@ -3,7 +3,8 @@
 import { describe, expect, it } from 'vitest';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { AwsError, ownedTags, ownerDescription, type AwsClients, type OwnerRef } from '@kube-iaas/core';
+import { AwsError, type AwsClients } from '@kube-iaas/core/aws';
+import { ownedTags, ownerDescription, type OwnerRef } from '@kube-iaas/core/tags';
 import { readActual, targetGroupNameOf, toRuleAction } from '../../src/aws/index.ts';
 import { loadBalancerName } from '../../src/plan/index.ts';
 

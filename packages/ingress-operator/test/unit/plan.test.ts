@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ApplicationLoadBalancer } from '@kube-iaas/crds';
-import { taggedOwner } from '@kube-iaas/core';
+import { taggedOwner } from '@kube-iaas/core/tags';
 import { MANAGED_SG, desiredState, planChanges, planDeletion, describeAction, type Action, type ActualState, type DesiredInputs, type DesiredState } from '../../src/plan/index.ts';
 import { SERVICES, ingress, path, translated } from './fixtures.ts';
 

@@ -2,7 +2,8 @@
 // on the node groups. Thin I/O around plan/backend.ts; calls run in the backend owner's guard scope, so
 // the guard checks the group's tags and that each rule added to a shared node group names that owner.
 import { AuthorizeSecurityGroupIngressCommand, CreateSecurityGroupCommand, RevokeSecurityGroupIngressCommand } from '@aws-sdk/client-ec2';
-import { classifyAwsError, describeSecurityGroupRules, isNotFound, describeSecurityGroups, ownedByOwnerFilters, toTagSpecifications, type AwsClients } from '@kube-iaas/core';
+import { classifyAwsError, describeSecurityGroupRules, isNotFound, describeSecurityGroups, type AwsClients } from '@kube-iaas/core/aws';
+import { ownedByOwnerFilters, toTagSpecifications } from '@kube-iaas/core/tags';
 import { BACKEND_OWNER, backendDescription, backendGroupName, backendGroupTags, missingBackendRules, staleBackendRules, type BackendRule, type NodeGroupRule } from '../plan/backend.ts';
 import type { PortPolicy } from '../plan/ports.ts';
 

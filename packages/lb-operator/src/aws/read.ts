@@ -1,7 +1,8 @@
 // The actual AWS state of one NetworkLoadBalancer: packages/elbv2's read, given what status recorded.
 import type { NetworkLoadBalancerStatus } from '@kube-iaas/crds';
 import { readActual as readOwner, type ActualState, type Model } from '@kube-iaas/elbv2';
-import type { AwsClients, OwnerRef } from '@kube-iaas/core';
+import type { AwsClients } from '@kube-iaas/core/aws';
+import type { OwnerRef } from '@kube-iaas/core/tags';
 import type { Inventory } from './inventory.ts';
 
 export interface ReadInputs {

@@ -6,9 +6,7 @@ import type { V1Node, V1Service } from '@kubernetes/client-node';
 import { formatFieldErrors, validateNetworkLoadBalancerSpec, type NetworkLoadBalancer, type NetworkLoadBalancerStatus } from '@kube-iaas/crds';
 import {
   ConditionType,
-  SubnetSelectionError,
   addFinalizer,
-  classifyAwsError,
   controllerOf,
   hasFinalizer,
   isBeingDeleted,
@@ -18,7 +16,6 @@ import {
   resources,
   setConditions,
   syncedCondition,
-  type AwsClients,
   type Condition,
   type EventRecorder,
   type Informer,
@@ -26,7 +23,9 @@ import {
   type ReconcileContext,
   type ReconcileResult,
   type StatusWriter,
-} from '@kube-iaas/core';
+} from '@kube-iaas/core/runtime';
+import { SubnetSelectionError } from '@kube-iaas/core/tags';
+import { classifyAwsError, type AwsClients } from '@kube-iaas/core/aws';
 import { FINALIZER, NLB_RESOURCE } from '../constants.ts';
 import { foreignInstances, serviceRefConflict } from '../translate/serving.ts';
 import { EVENT_REASONS, applyPlan, type ApplyResult } from '@kube-iaas/elbv2';

@@ -27,7 +27,7 @@ import {
   type ReconcileContext,
   type ReconcileResult,
   type StatusWriter,
-} from '@kube-iaas/core';
+} from '@kube-iaas/core/runtime';
 import { FINALIZER, NLB_RESOURCE } from '../constants.ts';
 import { formatTranslateErrors, selectService, serviceHostname, translateService } from '../translate/index.ts';
 

@@ -2,7 +2,9 @@
 // of this cluster whose CR no longer exists — or exists with another UID — are removed by the ELBv2
 // layer's sweep, each suspect confirmed with a live GET first.
 import type { NetworkLoadBalancer } from '@kube-iaas/crds';
-import { counter, type AwsClients, type EventRecorder, type Informer, type KubeClient } from '@kube-iaas/core';
+import { counter } from '@kube-iaas/core/metrics';
+import { type AwsClients } from '@kube-iaas/core/aws';
+import { type EventRecorder, type Informer, type KubeClient } from '@kube-iaas/core/runtime';
 import { sweepReconciler as elbSweep } from '@kube-iaas/elbv2';
 import { NLB_RESOURCE } from '../constants.ts';
 import type { AwsEnvironment } from '../aws/environment.ts';

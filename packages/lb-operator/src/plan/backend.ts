@@ -3,7 +3,7 @@
 // group needs one rule per protocol and allowed port range, referencing the backend group, however
 // many load balancers and client CIDRs the tenants have. Client traffic and health checks both reach
 // the targets from the NLB, whose groups are what the node group's rule matches.
-import { nameTag, ownedTags, ownerDescription, type OwnerRef, type Tags } from '@kube-iaas/core';
+import { nameTag, ownedTags, ownerDescription, type OwnerRef, type Tags } from '@kube-iaas/core/tags';
 import { formatRange, type PortPolicy, type PortRange } from './ports.ts';
 
 /**

@@ -2,7 +2,8 @@
 // it (the Service's NodePorts, the target instances, the VPC, subnets and node security groups).
 import type { V1Node, V1Service } from '@kubernetes/client-node';
 import { NETWORK_LOAD_BALANCER, type NetworkLoadBalancer, type NlbHealthCheckOverride, type NlbListener } from '@kube-iaas/crds';
-import { instanceIdOfNode, nameTag, ownedTags, ownerDescription, serviceTags, targetGroupTags, type OwnerRef } from '@kube-iaas/core';
+import { instanceIdOfNode } from '@kube-iaas/core/aws';
+import { nameTag, ownedTags, ownerDescription, serviceTags, targetGroupTags, type OwnerRef } from '@kube-iaas/core/tags';
 import { EXCLUDE_FROM_LB_LABEL } from '../constants.ts';
 import { cidrContains } from './cidr.ts';
 import { OWN_GROUP, type GroupRule, type ListenerModel, type SecurityGroupModel } from '@kube-iaas/elbv2';

@@ -5,9 +5,9 @@ import type { V1Service, V1ServicePort } from '@kubernetes/client-node';
 import { NETWORK_LOAD_BALANCER, NLB_ATTRIBUTES, NLB_MAX_LISTENERS, NLB_TARGET_GROUP_ATTRIBUTES, checkAttributes, validateNetworkLoadBalancerSpec } from '@kube-iaas/crds';
 import type { AttributeTable } from '@kube-iaas/crds';
 import type { NetworkLoadBalancer, NetworkLoadBalancerSpec, NlbHealthCheck, NlbListener } from '@kube-iaas/crds';
-import { ownerReference, resources } from '@kube-iaas/core';
+import { ownerReference, resources } from '@kube-iaas/core/runtime';
 import { ANNOTATIONS, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '../constants.ts';
-import { parseBoolean, parseInteger, parseKeyValues, parseList, type Parsed } from '@kube-iaas/core';
+import { parseBoolean, parseInteger, parseKeyValues, parseList, type Parsed } from '@kube-iaas/core/annotation-values';
 import { selectService, type SelectedBy } from './select.ts';
 
 /** One problem with the Service, naming the annotation or the Service field it comes from. */

@@ -8,7 +8,7 @@
 // spec.targets.instanceIds must be instances of Nodes a Service could target.
 import type { V1Node, V1Service } from '@kubernetes/client-node';
 import type { NetworkLoadBalancer } from '@kube-iaas/crds';
-import { controllerOf, isBeingDeleted } from '@kube-iaas/core';
+import { controllerOf, isBeingDeleted } from '@kube-iaas/core/runtime';
 import { EXCLUDE_FROM_LB_LABEL } from '../constants.ts';
 import { instanceIdOf } from '../plan/desired.ts';
 import { selectService } from './select.ts';

@@ -4,7 +4,8 @@ import { fileURLToPath } from 'node:url';
 import { EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client, DescribeListenersCommand, DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AutoScalingClient } from '@aws-sdk/client-auto-scaling';
-import { KubeClient, matchesCluster, type Tags } from '@kube-iaas/core';
+import { KubeClient } from '@kube-iaas/core/runtime';
+import { matchesCluster, type Tags } from '@kube-iaas/core/tags';
 import { describeLoadBalancers, describeTargetGroups } from '@kube-iaas/elbv2';
 import { OperatorProcess as TestbedOperator, testbedEnv, testbedKubeConfig } from '@kube-iaas/testbed/testing';
 

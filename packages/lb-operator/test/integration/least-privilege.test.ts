@@ -3,7 +3,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { V1Service } from '@kubernetes/client-node';
 import type { NetworkLoadBalancer } from '@kube-iaas/crds';
-import { OWNER_KIND_TAG, OWNER_TAG, describeSecurityGroups, resources, type KubeObject, type Tags } from '@kube-iaas/core';
+import { OWNER_KIND_TAG, OWNER_TAG, type Tags } from '@kube-iaas/core/tags';
+import { describeSecurityGroups } from '@kube-iaas/core/aws';
+import { resources, type KubeObject } from '@kube-iaas/core/runtime';
 import { restrictedIdentityEnv, testbedEnv, useIdentity } from '@kube-iaas/testbed/testing';
 import { ANNOTATIONS, NLB_RESOURCE } from '../../src/constants.ts';
 import { OperatorProcess, clients, ourElbResources, waitFor } from './harness.ts';

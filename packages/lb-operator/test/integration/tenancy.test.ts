@@ -7,7 +7,8 @@ import { DescribeLoadBalancerAttributesCommand } from '@aws-sdk/client-elastic-l
 import { RunInstancesCommand, TerminateInstancesCommand } from '@aws-sdk/client-ec2';
 import { readState } from '@kube-iaas/testbed';
 import type { NetworkLoadBalancer } from '@kube-iaas/crds';
-import { OWNER_KIND_TAG, OWNER_TAG, resources, type KubeObject, type Tags } from '@kube-iaas/core';
+import { OWNER_KIND_TAG, OWNER_TAG, type Tags } from '@kube-iaas/core/tags';
+import { resources, type KubeObject } from '@kube-iaas/core/runtime';
 import { testbedEnv } from '@kube-iaas/testbed/testing';
 import { ANNOTATIONS, NLB_RESOURCE } from '../../src/constants.ts';
 import { OperatorProcess, clients, mutatingDelta, ourElbResources, waitFor, type Clients } from './harness.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { V1Node } from '@kubernetes/client-node';
 import type { NetworkLoadBalancer } from '@kube-iaas/crds';
-import { parseOwnerDescription, taggedOwner } from '@kube-iaas/core';
+import { parseOwnerDescription, taggedOwner } from '@kube-iaas/core/tags';
 import { OWN_GROUP } from '@kube-iaas/elbv2';
 import {
   cidrContains,

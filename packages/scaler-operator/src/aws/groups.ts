@@ -7,7 +7,7 @@ import {
   type AutoScalingClient,
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeLaunchTemplateVersionsCommand, type EC2Client } from '@aws-sdk/client-ec2';
-import { describeAutoScalingGroups, discoverAutoscalerGroups, parseProviderId, type AutoScalingGroup } from '@kube-iaas/core';
+import { describeAutoScalingGroups, discoverAutoscalerGroups, parseProviderId, type AutoScalingGroup } from '@kube-iaas/core/aws';
 import type { LaunchInfo } from '../template/build.ts';
 
 /** What the scaler reads of an Auto Scaling group: core's view (with mixed-instance types and launch configuration). */

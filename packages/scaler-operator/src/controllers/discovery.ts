@@ -1,4 +1,4 @@
-import { isKubeAlreadyExists } from '@kube-iaas/core';
+import { isKubeAlreadyExists } from '@kube-iaas/core/runtime';
 import { planDiscovery } from '../translate/discovery.ts';
 import { NODE_GROUP_TYPE, type ScalerDeps } from './state.ts';
 

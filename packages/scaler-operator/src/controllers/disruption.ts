@@ -1,4 +1,4 @@
-import { KubeApiError, isKubeNotFound, pollUntil, rfc3339 } from '@kube-iaas/core';
+import { KubeApiError, isKubeNotFound, pollUntil, rfc3339 } from '@kube-iaas/core/runtime';
 import { Reasons, SCALE_DOWN_DISABLED_ANNOTATION, TO_BE_DELETED_TAINT } from '../constants.ts';
 import { instanceIdFromProviderId } from '../aws/groups.ts';
 import type { V1Node as Node, V1Pod as Pod } from '@kubernetes/client-node';

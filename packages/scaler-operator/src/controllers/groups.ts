@@ -1,4 +1,6 @@
-import { assertMutable, classifyAwsError, rfc3339 } from '@kube-iaas/core';
+import { assertMutable } from '@kube-iaas/core/tags';
+import { classifyAwsError } from '@kube-iaas/core/aws';
+import { rfc3339 } from '@kube-iaas/core/runtime';
 import { instanceIdFromProviderId, type AsgView } from '../aws/groups.ts';
 import type { V1Node as Node } from '@kubernetes/client-node';
 import { asgOwners } from '../plan/limits.ts';

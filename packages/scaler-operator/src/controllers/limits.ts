@@ -1,4 +1,5 @@
-import { classifyAwsError, hasFinalizer, isBeingDeleted, isKubeNotFound, removeFinalizer } from '@kube-iaas/core';
+import { classifyAwsError } from '@kube-iaas/core/aws';
+import { hasFinalizer, isBeingDeleted, isKubeNotFound, removeFinalizer } from '@kube-iaas/core/runtime';
 import type { NodeGroup } from '@kube-iaas/crds';
 import { ASG_LIMITS_ANNOTATION, FINALIZER, Reasons } from '../constants.ts';
 import { asgLimitsUpdate, type AsgView } from '../aws/groups.ts';

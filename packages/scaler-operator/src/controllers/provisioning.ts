@@ -1,4 +1,5 @@
-import { classifyAwsError, rfc3339 } from '@kube-iaas/core';
+import { classifyAwsError } from '@kube-iaas/core/aws';
+import { rfc3339 } from '@kube-iaas/core/runtime';
 import { Reasons } from '../constants.ts';
 import { instanceIdFromProviderId } from '../aws/groups.ts';
 import type { PodRequirements } from '../plan/match.ts';

@@ -1,4 +1,6 @@
-import { rfc3339, type EventRecorder, type Informer, type InstanceTypeCatalog, type KubeClient, type Logger, type ResourceType, type StatusWriter } from '@kube-iaas/core';
+import { rfc3339, type EventRecorder, type Informer, type KubeClient, type ResourceType, type StatusWriter } from '@kube-iaas/core/runtime';
+import { type InstanceTypeCatalog } from '@kube-iaas/core/instance-types';
+import { type Logger } from '@kube-iaas/core/log';
 import { NODE_GROUP, type NodeGroup, type NodeGroupStatus } from '@kube-iaas/crds';
 import { Reasons } from '../constants.ts';
 import type { V1DaemonSet as DaemonSet, V1Node as Node, V1PersistentVolume as PersistentVolume, V1PersistentVolumeClaim as PersistentVolumeClaim, V1Pod as Pod } from '@kubernetes/client-node';

@@ -1,4 +1,4 @@
-import { isKubeNotFound, rfc3339, setConditions, type Condition, type ConditionUpdate } from '@kube-iaas/core';
+import { isKubeNotFound, rfc3339, setConditions, type Condition, type ConditionUpdate } from '@kube-iaas/core/runtime';
 import { Reasons } from '../constants.ts';
 import { formatResources } from '../quantity.ts';
 import { NODE_GROUP_TYPE, type GroupView, type RunContext } from './state.ts';

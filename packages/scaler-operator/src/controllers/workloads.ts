@@ -1,4 +1,4 @@
-import type { Informer } from '@kube-iaas/core';
+import type { Informer } from '@kube-iaas/core/runtime';
 import type { V1OwnerReference as OwnerReference, V1Pod as Pod } from '@kubernetes/client-node';
 import { declaredPods, expectedPods, isWorkloadKind, type WorkloadKind, type WorkloadObject } from '../plan/expected.ts';
 import type { PodRequirements } from '../plan/match.ts';

@@ -1,4 +1,5 @@
-import type { InstanceTypeFacts, Tags } from '@kube-iaas/core';
+import type { InstanceTypeFacts } from '@kube-iaas/core/instance-types';
+import type { Tags } from '@kube-iaas/core/tags';
 import type { NodeTemplate as NodeTemplateSpec } from '@kube-iaas/crds';
 import {
   LABEL_ARCH,

@@ -1,4 +1,4 @@
-import { NodeTemplateTagError, parseNodeTemplate, type Tags } from '@kube-iaas/core';
+import { NodeTemplateTagError, parseNodeTemplate, type Tags } from '@kube-iaas/core/tags';
 import type { V1Taint as Taint } from '@kubernetes/client-node';
 import { resourceAmount, type Resources } from '../quantity.ts';
 

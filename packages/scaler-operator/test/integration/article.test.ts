@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { instanceTypeFactsFromSdk } from '@kube-iaas/core';
+import { instanceTypeFactsFromSdk } from '@kube-iaas/core/instance-types';
 import { DescribeInstanceTypesCommand } from '@aws-sdk/client-ec2';
 import type { NodeGroup } from '@kube-iaas/crds';
 import { planScaleUp } from '../../src/plan/planner.ts';

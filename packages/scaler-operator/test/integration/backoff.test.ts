@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeleteLaunchTemplateCommand } from '@aws-sdk/client-ec2';
-import type { KubeObject } from '@kube-iaas/core';
+import type { KubeObject } from '@kube-iaas/core/runtime';
 import type { NodeGroup } from '@kube-iaas/crds';
 import type { ScalerOperator } from '../../src/operator.ts';
 import {

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { KubeObject } from '@kube-iaas/core';
+import type { KubeObject } from '@kube-iaas/core/runtime';
 import type { NodeGroup } from '@kube-iaas/crds';
 import type { ScalerOperator } from '../../src/operator.ts';
 import {

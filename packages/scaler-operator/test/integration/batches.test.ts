@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateOrUpdateTagsCommand, DeleteTagsCommand } from '@aws-sdk/client-auto-scaling';
-import { awsCallStats, type KubeObject } from '@kube-iaas/core';
+import { awsCallStats } from '@kube-iaas/core/aws';
+import { type KubeObject } from '@kube-iaas/core/runtime';
 import type { ScalerOperator } from '../../src/operator.ts';
 import {
   asgOf,

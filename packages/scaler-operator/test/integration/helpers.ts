@@ -7,7 +7,9 @@ import {
   UpdateAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { CreateLaunchTemplateCommand, DeleteLaunchTemplateCommand, DescribeLaunchTemplateVersionsCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { autoscalerDiscoveryTags, clusterTagKey, createAwsClients, KubeClient, nodeTemplateTags, type KubeObject, type ResourceType } from '@kube-iaas/core';
+import { autoscalerDiscoveryTags, clusterTagKey, nodeTemplateTags } from '@kube-iaas/core/tags';
+import { createAwsClients } from '@kube-iaas/core/aws';
+import { KubeClient, type KubeObject, type ResourceType } from '@kube-iaas/core/runtime';
 import { KUBELET_RESERVED, readState } from '@kube-iaas/testbed';
 import { operatorIdentityEnv, operatorKubeConfig, testbedEnv, testbedKubeConfig, waitFor } from '@kube-iaas/testbed/testing';
 import { scalerMetrics } from '../../src/metrics.ts';

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awsCallStats, type KubeObject } from '@kube-iaas/core';
+import { awsCallStats } from '@kube-iaas/core/aws';
+import { type KubeObject } from '@kube-iaas/core/runtime';
 import type { NodeGroup } from '@kube-iaas/crds';
 import type { ScalerOperator } from '../../src/operator.ts';
 import { afterRuns, asgOf, clients, EVENT, NG, resetTestbedAsg, startOperator, TESTBED_ASG, waitFor } from './helpers.ts';

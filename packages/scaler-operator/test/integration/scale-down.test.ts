@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { NodeGroup } from '@kube-iaas/crds';
-import type { KubeObject } from '@kube-iaas/core';
+import type { KubeObject } from '@kube-iaas/core/runtime';
 import type { V1Node as Node } from '@kubernetes/client-node';
 import type { ScalerOperator } from '../../src/operator.ts';
 import { asgOf, clients, createNamespace, deleteNamespace, deployment, DEPLOYMENT, EVENT, NG, NODE, PDB, podsOf, resetTestbedAsg, startOperator, TESTBED_ASG, waitFor } from './helpers.ts';

@@ -2,7 +2,8 @@
 // and left them changed after it was deleted. Now the first NodeGroup owns the ASG, a second one is in
 // Conflict and makes no call, and limits the operator did change go back when their NodeGroup goes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { awsCallStats, type KubeObject } from '@kube-iaas/core';
+import { awsCallStats } from '@kube-iaas/core/aws';
+import { type KubeObject } from '@kube-iaas/core/runtime';
 import type { NodeGroup } from '@kube-iaas/crds';
 import type { ScalerOperator } from '../../src/operator.ts';
 import { afterRuns, asgOf, clients, EVENT, NG, resetTestbedAsg, startOperator, TESTBED_ASG, waitFor } from './helpers.ts';

@@ -1,4 +1,4 @@
-import { instanceTypeFactsFromSdk, type InstanceTypeFacts } from '@kube-iaas/core';
+import { instanceTypeFactsFromSdk, type InstanceTypeFacts } from '@kube-iaas/core/instance-types';
 import type { V1Pod as Pod } from '@kubernetes/client-node';
 import { buildNodeTemplate, type NodeTemplate, type TemplateInput } from '../../src/template/build.ts';
 

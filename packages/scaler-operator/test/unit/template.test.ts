@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { maxPods, nodeTemplateTags } from '@kube-iaas/core';
+import { maxPods } from '@kube-iaas/core/instance-types';
+import { nodeTemplateTags } from '@kube-iaas/core/tags';
 import { TemplateError } from '../../src/template/build.ts';
 import { parseTemplateTags, TemplateTagError } from '../../src/template/tags.ts';
 import { FACTS, GiB, MiB, RESERVED, template } from './fixtures.ts';

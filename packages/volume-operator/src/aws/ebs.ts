@@ -14,20 +14,15 @@ import {
   OWNER_KIND_TAG,
   OWNER_TAG,
   OWNER_UID_TAG,
-  classifyAwsError,
   clusterTaggedFilterSets,
-  describeInstances,
-  describeSubnets,
-  describeVolumes,
   nameTag,
   ownedTags,
   toTagSpecifications,
   volumeTags,
-  type AwsClients,
   type OwnerRef,
   type Tags,
-  type Volume,
-} from '@kube-iaas/core';
+} from '@kube-iaas/core/tags';
+import { classifyAwsError, describeInstances, describeSubnets, describeVolumes, type AwsClients, type Volume } from '@kube-iaas/core/aws';
 import type { AwsVolume } from '@kube-iaas/crds';
 import type { InstanceAttachments } from '../plan/limits.ts';
 import { DescribeBatcher } from './batch.ts';

@@ -1,7 +1,7 @@
 // Reading KMS keys: which key an ID, alias or ARN names. Only volumes use KMS (EBS encryption); the
 // client itself is core's, read-only by the ownership guard's rule.
 import { DescribeKeyCommand, type KeyMetadata, type KMSClient } from '@aws-sdk/client-kms';
-import { classifyAwsError } from '@kube-iaas/core';
+import { classifyAwsError } from '@kube-iaas/core/aws';
 import type { KmsKey, KmsKeyLookup } from '../plan/kms.ts';
 
 export type { KmsKey, KmsKeyLookup } from '../plan/kms.ts';

@@ -1,19 +1,17 @@
 // The external-attacher's half: VolumeAttachments of our driver (created by the attach/detach
 // controller of kube-controller-manager) become AttachVolume / DetachVolume calls.
+import { PROVIDER_ID_FORM, classifyAwsError, parseProviderId } from '@kube-iaas/core/aws';
 import {
-  PROVIDER_ID_FORM,
   TerminalError,
   addFinalizer,
-  classifyAwsError,
   hasFinalizer,
   isBeingDeleted,
-  parseProviderId,
   removeFinalizer,
   resources,
   rfc3339,
-  type OwnerRef,
   type ReconcileResult,
-} from '@kube-iaas/core';
+} from '@kube-iaas/core/runtime';
+import { type OwnerRef } from '@kube-iaas/core/tags';
 import { ATTACHER_FINALIZER, DEVICE_PATH_KEY, DRIVER_NAME, VOLUME_ID_KEY } from '../constants.ts';
 import { volumeOwner } from '../aws/ebs.ts';
 import { volumeMetrics } from '../metrics.ts';

@@ -1,6 +1,13 @@
 // Stage 1, the external-provisioner's half: a claim of our class becomes an AwsVolume; a bound claim
 // asking for more grows its AwsVolume's spec.sizeGiB.
-import { RetryAfterError, classifyError, errorMessage, isKubeAlreadyExists, resources, type ReconcileResult } from '@kube-iaas/core';
+import {
+  RetryAfterError,
+  classifyError,
+  errorMessage,
+  isKubeAlreadyExists,
+  resources,
+  type ReconcileResult,
+} from '@kube-iaas/core/runtime';
 import type { AwsVolume } from '@kube-iaas/crds';
 import { AWS_VOLUME_TYPE, ZONE_LABELS } from '../constants.ts';
 import { volumeMetrics } from '../metrics.ts';

@@ -1,6 +1,7 @@
-import type { EventRecorder, Informer, KubeClient, Logger, StatusWriter } from '@kube-iaas/core';
+import type { EventRecorder, Informer, KubeClient, StatusWriter } from '@kube-iaas/core/runtime';
+import type { Logger } from '@kube-iaas/core/log';
 import type { AwsVolume } from '@kube-iaas/crds';
-import type { InstanceTypeCatalog } from '@kube-iaas/core';
+import type { InstanceTypeCatalog } from '@kube-iaas/core/instance-types';
 import type { Ebs } from '../aws/ebs.ts';
 import type { DeviceReservations } from '../plan/devices.ts';
 import type { Node, PersistentVolume, PersistentVolumeClaim, StorageClass, VolumeAttachment } from '../translate/types.ts';

@@ -1,6 +1,8 @@
 // Volumes tagged as created for an AwsVolume of this cluster whose AwsVolume is gone: reported
 // (Event + metric) and, when `available` and older than the grace period, deleted.
-import { classifyAwsError, taggedOwner, type ReconcileResult } from '@kube-iaas/core';
+import { classifyAwsError } from '@kube-iaas/core/aws';
+import { taggedOwner } from '@kube-iaas/core/tags';
+import { type ReconcileResult } from '@kube-iaas/core/runtime';
 import { AWS_VOLUME_TYPE } from '../constants.ts';
 import { volumeMetrics } from '../metrics.ts';
 import type { VolumeContext } from './context.ts';

@@ -5,11 +5,9 @@ import {
   RetryAfterError,
   TerminalError,
   addFinalizer,
-  classifyAwsError,
   classifyError,
   errorMessage,
   hasFinalizer,
-  instanceIdOfNode,
   isBeingDeleted,
   isKubeAlreadyExists,
   removeFinalizer,
@@ -18,8 +16,8 @@ import {
   setConditions,
   type ConditionUpdate,
   type ReconcileResult,
-  type Volume,
-} from '@kube-iaas/core';
+} from '@kube-iaas/core/runtime';
+import { classifyAwsError, instanceIdOfNode, type Volume } from '@kube-iaas/core/aws';
 import type { AwsVolume, AwsVolumeStatus } from '@kube-iaas/crds';
 import { AWS_VOLUME_FINALIZER, AWS_VOLUME_TYPE } from '../constants.ts';
 import { volumeOwner } from '../aws/ebs.ts';

@@ -1,6 +1,17 @@
 // May an AwsVolume use an EBS volume it found by ID (spec.volumeId, or a status written earlier)? Pure:
 // judged on the volume's tags as DescribeVolumes returned them.
-import { OWNER_CLUSTER_TAG, OWNER_KIND_TAG, OWNER_TAG, OWNER_UID_TAG, clusterOwnership, clusterTagKey, isOwnedBy, taggedOwner, type OwnerRef, type Tags } from '@kube-iaas/core';
+import {
+  OWNER_CLUSTER_TAG,
+  OWNER_KIND_TAG,
+  OWNER_TAG,
+  OWNER_UID_TAG,
+  clusterOwnership,
+  clusterTagKey,
+  isOwnedBy,
+  taggedOwner,
+  type OwnerRef,
+  type Tags,
+} from '@kube-iaas/core/tags';
 
 export type AdoptionVerdict =
   /** `ours`: created for this AwsVolume (its owner tags); otherwise an import of a volume nobody owns. */

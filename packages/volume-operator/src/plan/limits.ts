@@ -1,5 +1,5 @@
 // Attachment limits per instance. Pure; the instance-type facts come from core.
-import { ebsVolumeSlots, type InstanceTypeFacts } from '@kube-iaas/core';
+import { ebsVolumeSlots, type InstanceTypeFacts } from '@kube-iaas/core/instance-types';
 import { canonicalDevice } from './devices.ts';
 
 export interface InstanceAttachments {

@@ -1,6 +1,6 @@
 // Desired (AwsVolume spec) versus actual (the EBS volume): what to change, as few calls as possible. Pure.
 import type { AwsVolumeSpec } from '@kube-iaas/crds';
-import type { Volume } from '@kube-iaas/core';
+import type { Volume } from '@kube-iaas/core/aws';
 import { GP3_BASELINE_IOPS } from '../translate/parameters.ts';
 
 export interface VolumeModification {

@@ -1,6 +1,6 @@
 // Storage sizes: bytes of a Kubernetes quantity (core's parser, one grammar for every operator) and
 // whole GiB, which is how EBS sizes volumes.
-import { parseQuantity as parseCoreQuantity } from '@kube-iaas/core';
+import { parseQuantity as parseCoreQuantity } from '@kube-iaas/core/quantity';
 
 export const GiB = 2 ** 30;
 

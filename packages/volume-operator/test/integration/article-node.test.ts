@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync, statSync, statfsSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateVolumeCommand, DeleteVolumeCommand } from '@aws-sdk/client-ec2';
-import { resources, type KubeObject } from '@kube-iaas/core';
+import { resources, type KubeObject } from '@kube-iaas/core/runtime';
 import { blockPublishPath, loopsBackedUnder, mountsUnder, nodeSimStorage, podVolumePath } from '@kube-iaas/testbed/testing';
 import { DRIVER_NAME } from '../../src/constants.ts';
 import type { PersistentVolume, PersistentVolumeClaim } from '../../src/translate/index.ts';

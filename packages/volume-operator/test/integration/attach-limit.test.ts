@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AttachVolumeCommand, CreateVolumeCommand, DeleteVolumeCommand, DescribeInstancesCommand, DetachVolumeCommand } from '@aws-sdk/client-ec2';
-import { PVC_NAMESPACE_TAG, resources, type KubeObject } from '@kube-iaas/core';
+import { PVC_NAMESPACE_TAG } from '@kube-iaas/core/tags';
+import { resources, type KubeObject } from '@kube-iaas/core/runtime';
 import { OperatorProcess, mutatingDelta, repoRoot } from '@kube-iaas/testbed/testing';
 import { DRIVER_NAME } from '../../src/constants.ts';
 import { canonicalDevice } from '../../src/plan/devices.ts';

@@ -3,7 +3,8 @@
 // through to moto, then SIGKILLs the operator before it can see the answer.
 import { crashRelay, type CrashRelay } from '@kube-iaas/testbed/testing';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { PVC_NAMESPACE_TAG, resources } from '@kube-iaas/core';
+import { PVC_NAMESPACE_TAG } from '@kube-iaas/core/tags';
+import { resources } from '@kube-iaas/core/runtime';
 import type { AwsVolume } from '@kube-iaas/crds';
 import { AWS_VOLUME_TYPE } from '../../src/constants.ts';
 import type { PersistentVolumeClaim } from '../../src/translate/index.ts';

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { DescribeVolumesCommand, EC2Client, type Volume } from '@aws-sdk/client-ec2';
-import { KubeClient, resources, type KubeObject } from '@kube-iaas/core';
+import { KubeClient, resources, type KubeObject } from '@kube-iaas/core/runtime';
 import { freePort, operatorIdentityEnv, testbedEnv, testbedKubeConfig, repoRoot } from '@kube-iaas/testbed/testing';
 import { DRIVER_NAME } from '../../src/constants.ts';
 import { parseProviderId, type Node, type PersistentVolumeClaim } from '../../src/translate/index.ts';

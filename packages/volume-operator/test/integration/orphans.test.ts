@@ -5,7 +5,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { AttachVolumeCommand, CreateVolumeCommand, DeleteVolumeCommand, DetachVolumeCommand } from '@aws-sdk/client-ec2';
-import { nameTag, ownedTags, toTagSpecifications, type Tags } from '@kube-iaas/core';
+import { nameTag, ownedTags, toTagSpecifications, type Tags } from '@kube-iaas/core/tags';
 import { OperatorProcess, repoRoot } from '@kube-iaas/testbed/testing';
 import { describeVolume, ec2, eventsFor, instanceOf, nodes, sleep, tb, waitFor, zoneOf } from './harness.ts';
 

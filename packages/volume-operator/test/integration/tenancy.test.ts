@@ -5,7 +5,17 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CreateVolumeCommand, DeleteVolumeCommand } from '@aws-sdk/client-ec2';
-import { CLUSTER_SHARED, PVC_NAMESPACE_TAG, PVC_NAME_TAG, clusterTagKey, nameTag, ownedTags, resources, toTagSpecifications, type KubeObject, type ResourceType, type Tags } from '@kube-iaas/core';
+import {
+  CLUSTER_SHARED,
+  PVC_NAMESPACE_TAG,
+  PVC_NAME_TAG,
+  clusterTagKey,
+  nameTag,
+  ownedTags,
+  toTagSpecifications,
+  type Tags,
+} from '@kube-iaas/core/tags';
+import { resources, type KubeObject, type ResourceType } from '@kube-iaas/core/runtime';
 import type { AwsVolume } from '@kube-iaas/crds';
 import { OperatorProcess, mutatingDelta, repoRoot } from '@kube-iaas/testbed/testing';
 import { AWS_VOLUME_TYPE, CLAIM_NAMESPACE_LABEL, CLAIM_NAME_LABEL } from '../../src/constants.ts';

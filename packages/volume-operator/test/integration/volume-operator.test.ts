@@ -1,7 +1,17 @@
 // The volume-operator on the testbed: real kube-apiserver, PV controller, attach/detach controller and
 // scheduler; moto as EC2; the node simulator as kubelets. The operator runs as its own process.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLUSTER_OWNED, LEGACY_CLUSTER_TAG, OWNER_KIND_TAG, OWNER_UID_TAG, PVC_NAME_TAG, PVC_NAMESPACE_TAG, PV_NAME_TAG, clusterTagKey, resources, type KubeObject } from '@kube-iaas/core';
+import {
+  CLUSTER_OWNED,
+  LEGACY_CLUSTER_TAG,
+  OWNER_KIND_TAG,
+  OWNER_UID_TAG,
+  PVC_NAME_TAG,
+  PVC_NAMESPACE_TAG,
+  PV_NAME_TAG,
+  clusterTagKey,
+} from '@kube-iaas/core/tags';
+import { resources, type KubeObject } from '@kube-iaas/core/runtime';
 import type { AwsVolume } from '@kube-iaas/crds';
 import { DeleteVolumeCommand } from '@aws-sdk/client-ec2';
 import { CreateAliasCommand, CreateKeyCommand, DeleteAliasCommand, DisableKeyCommand, KMSClient, ScheduleKeyDeletionCommand } from '@aws-sdk/client-kms';

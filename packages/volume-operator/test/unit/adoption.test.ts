@@ -1,5 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_SHARED, LEGACY_CLUSTER_TAG, OWNER_CLUSTER_TAG, OWNER_UID_TAG, clusterTagKey, ownedTags, volumeTags } from '@kube-iaas/core';
+import {
+  CLUSTER_SHARED,
+  LEGACY_CLUSTER_TAG,
+  OWNER_CLUSTER_TAG,
+  OWNER_UID_TAG,
+  clusterTagKey,
+  ownedTags,
+  volumeTags,
+} from '@kube-iaas/core/tags';
 import { judgeAdoption } from '../../src/plan/adoption.ts';
 import { claimLabelValue } from '../../src/translate/claim.ts';
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLUSTER_OWNED, LEGACY_CLUSTER_TAG, NAME_TAG, OWNER_UID_TAG, PVC_NAME_TAG, PV_NAME_TAG, clusterTagKey } from '@kube-iaas/core';
+import { CLUSTER_OWNED, LEGACY_CLUSTER_TAG, NAME_TAG, OWNER_UID_TAG, PVC_NAME_TAG, PV_NAME_TAG, clusterTagKey } from '@kube-iaas/core/tags';
 import type { AwsVolume } from '@kube-iaas/crds';
 import { DescribeBatcher } from '../../src/aws/batch.ts';
 import { clientToken, tagsForVolume } from '../../src/aws/ebs.ts';

@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { KeyMetadata, KMSClient } from '@aws-sdk/client-kms';
-import { createAwsClients, type AwsClients } from '@kube-iaas/core';
+import { createAwsClients, type AwsClients } from '@kube-iaas/core/aws';
 import { describeKmsKey, toKmsKey } from '../../src/aws/kms.ts';
 import { kmsKeyUnusableForEncryption, type KmsKey } from '../../src/plan/kms.ts';
 

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { InstanceTypeFacts, Volume } from '@kube-iaas/core';
+import type { InstanceTypeFacts } from '@kube-iaas/core/instance-types';
+import type { Volume } from '@kube-iaas/core/aws';
 import { DEVICE_NAMES, DeviceReservations, canonicalDevice, checkAttachCapacity, diffVolume, judgeKmsKey, pickDevice, volumeSlots } from '../../src/plan/index.ts';
 
 const c5large: Pick<InstanceTypeFacts, 'ebs' | 'instanceStoreVolumes'> = { ebs: { attachmentLimitType: 'shared', maxAttachments: 28, source: 'api' }, instanceStoreVolumes: 0 };
