@@ -61,7 +61,7 @@ describe('all-in-one: five operators, one process', () => {
     await waitFor('NLB Ready', async () => (await kube.get<Nlb>(NLB, 'web', NS))?.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'));
     const hostname = await waitFor('hostname', async () => (await kube.get<Service>(resources.Service, 'web', NS))?.status?.loadBalancer?.ingress?.[0]?.hostname);
     const env = testbedEnv();
-    const elb = new ElasticLoadBalancingV2Client({ region: env.region, endpoint: env.awsEndpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const elb = new ElasticLoadBalancingV2Client({ region: env.region, endpoint: env.awsEndpoint, credentials: { accessKeyId: env.env.AWS_ACCESS_KEY_ID ?? '', secretAccessKey: env.env.AWS_SECRET_ACCESS_KEY ?? '' } });
     const dns = async () => ((await elb.send(new DescribeLoadBalancersCommand({}))).LoadBalancers ?? []).map((l) => l.DNSName);
     expect(await dns()).toContain(hostname);
     await kube.delete(resources.Service, { name: 'web', namespace: NS });
