@@ -82,7 +82,7 @@ describe('§4 on the testbed: pods wired by the CNI plugin through cnitool', () 
     const privateA = account!.subnets.find((s) => s.role === 'private' && s.zone === account!.zones[0])!;
     const privateB = account!.subnets.find((s) => s.role === 'private' && s.zone === account!.zones[1])!;
     await c.kube.create(resources.Pod, pod(`${LABEL}-probe`, n3.metadata!.name!));
-    const probe = await waitFor('probe pod Running', async () => running(await listPods()).find((p) => p.metadata!.name === `${LABEL}-probe`), 60_000, 500);
+    const probe = await waitFor('probe pod Running', async () => running(await listPods()).find((p) => p.metadata!.name === `${LABEL}-probe`), 180_000, 500);
     expect(inCidr(probe.status!.podIP!, privateB.cidr)).toBe(true);
     expect(configured(probe)).toBe(`${probe.status!.podIP}/32`);
 

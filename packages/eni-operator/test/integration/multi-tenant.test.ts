@@ -100,7 +100,7 @@ beforeAll(async () => {
   await waitFor('pods running with addresses', async () => {
     const pods = await listPods();
     return pods.length === 4 && pods.every((p) => p.status?.phase === 'Running' && p.metadata?.annotations?.[IP_ANNOTATION]);
-  }, 90_000, 500);
+  }, 180_000, 500);
   await waitFor('victim pool grown and ready', async () => {
     const p = await pool(victim);
     return p?.status?.summary?.enis === 2 && p.status.summary.used === 4 && condition(p, 'Ready')?.status === 'True';
